@@ -1,0 +1,260 @@
+"""``adaptor-score``: thin click commands over the library functions.
+
+Exit codes: 0 done; 1 problems found (``validate``, or ``score --strict``); 2 bad usage or an input
+that stops the run (a broken ground-truth file, fold file or manifest).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from adaptor_score.folds import FoldFileError
+from adaptor_score.frames import FrameKey, Problem
+from adaptor_score.groundtruth import GroundTruthError
+from adaptor_score.jsonfiles import DEFAULT_MAX_BYTES
+from adaptor_score.metrics import Summary
+
+# Piped output (logs, CI) gets a fixed, wide layout instead of rich's 80-column default.
+_WIDTH = None if sys.stdout.isatty() else 120
+console = Console(highlight=False, width=_WIDTH)
+err_console = Console(stderr=True, highlight=False, width=_WIDTH)
+
+
+def _fatal(e: Exception) -> None:
+    err_console.print(f"[bold red]error:[/] {e}")
+    sys.exit(2)
+
+
+def _pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{100 * x:.2f}"
+
+
+def _num(x: float | None, digits: int = 4) -> str:
+    return "n/a" if x is None else f"{x:.{digits}f}"
+
+
+def _summary_table(title: str, rows: list[tuple[str, Summary]], first: str) -> Table:
+    t = Table(title=title, title_justify="left")
+    for col in (first, "radius", "TP", "FP", "FN", "PPV %", "TPR %", "F1", "RMSE px", "RMSE imgs"):
+        if col == first:
+            t.add_column(col, justify="left", no_wrap=True)
+        else:
+            t.add_column(col, justify="right")
+    for name, s in rows:
+        t.add_row(
+            name,
+            f"{s.radius:g}",
+            str(s.tp),
+            str(s.fp),
+            str(s.fn),
+            _pct(s.ppv),
+            _pct(s.tpr),
+            _num(s.f1),
+            _num(s.rmse, 2),
+            f"{s.rmse_images}/{s.images}",
+        )
+    return t
+
+
+def _print_problems(problems: list[Problem], shown: int = 15) -> None:
+    if not problems:
+        console.print("[green]No problems found in the inputs.[/]")
+        return
+    console.print(f"[yellow]{len(problems)} problem(s) in the inputs:[/]")
+    for p in problems[:shown]:
+        console.print(f"  {p.file}: {p.problem}", soft_wrap=True)
+    if len(problems) > shown:
+        console.print(f"  ... and {len(problems) - shown} more (all of them in --json)")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="adaptor-toolkit")
+def main() -> None:
+    """Score, validate and tabulate AdaptOR 2021 suture point detections."""
+
+
+@main.command("score")
+@click.argument("gt_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("pred_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--radius",
+    "radii",
+    type=click.FloatRange(min=0),
+    multiple=True,
+    help="Match radius in px (distance <= r); repeatable. Default 6.",
+)
+@click.option(
+    "--folds",
+    "fold_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Fold CSV (folder[,video[,frame]],fold). Default: leave-one-folder-out.",
+)
+@click.option(
+    "--json",
+    "json_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the full report as JSON.",
+)
+@click.option(
+    "--csv",
+    "csv_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the per-frame breakdown as CSV.",
+)
+@click.option("--strict", is_flag=True, help="Exit 1 when any input problem was found.")
+@click.option(
+    "--max-bytes",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_BYTES,
+    show_default=True,
+    help="Refuse prediction files larger than this.",
+)
+@click.option("--per-video", is_flag=True, help="Also print the per-video table.")
+def score_cmd(gt_dir, pred_dir, radii, fold_file, json_out, csv_out, strict, max_bytes, per_video):
+    """Score PRED_DIR (participant JSON files) against GT_DIR (AdaptOR label tree)."""
+    from adaptor_score.scoring import score
+
+    try:
+        report = score(gt_dir, pred_dir, radii or (6.0,), fold_file=fold_file, max_bytes=max_bytes)
+    except (GroundTruthError, FoldFileError) as e:
+        _fatal(e)
+    overall = report.overall()
+    console.print(
+        _summary_table(
+            f"Overall ({len(report.frames)} frames)", [("all", s) for s in overall], "set"
+        )
+    )
+    folds = report.by_fold()
+    fold_rows = [(f, s) for j in range(len(report.radii)) for f, v in folds.items() for s in [v[j]]]
+    console.print(_summary_table("Per fold", fold_rows, "fold"))
+    spread = Table(
+        title=f"Mean ± std over {len(folds)} folds (sample std, n - 1)", title_justify="left"
+    )
+    for col in ("radius", "PPV %", "TPR %", "F1", "RMSE px"):
+        spread.add_column(col, justify="right")
+    summary = report.fold_summary()
+    for r in report.radii:
+        ms = {m.metric: m for m in summary if m.radius == r}
+        spread.add_row(
+            f"{r:g}",
+            *(f"{_pct(ms[k].mean)} ± {_pct(ms[k].std)}" for k in ("ppv", "tpr")),
+            f"{_num(ms['f1'].mean)} ± {_num(ms['f1'].std)}",
+            f"{_num(ms['rmse'].mean, 2)} ± {_num(ms['rmse'].std, 2)}",
+        )
+    console.print(spread)
+    if per_video:
+        console.print(
+            _summary_table("Per video", [(v, s[0]) for v, s in report.by_video().items()], "video")
+        )
+    for s in overall:
+        console.print(
+            f"close points (<= 15 px apart) at {s.radius:g} px: found {s.close_tp}/{s.close_labels}"
+            f" ({_pct(s.close_tp_share)} %), other points {s.other_tp}/{s.other_labels}"
+            f" ({_pct(s.other_tp_share)} %)"
+        )
+    _print_problems(report.problems)
+    if json_out:
+        report.write_json(json_out)
+        console.print(f"wrote {json_out}")
+    if csv_out:
+        report.write_frames_csv(csv_out)
+        console.print(f"wrote {csv_out}")
+    if strict and report.problems:
+        sys.exit(1)
+
+
+@main.command("validate")
+@click.argument("pred_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--images",
+    "images_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The input images the submission was run on.",
+)
+@click.option(
+    "--json",
+    "json_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the problems as JSON.",
+)
+@click.option(
+    "--max-bytes", type=click.IntRange(min=1), default=DEFAULT_MAX_BYTES, show_default=True
+)
+def validate_cmd(pred_dir, images_dir, json_out, max_bytes):
+    """Check a submission's output against its input images; exit 1 when anything is wrong."""
+    from adaptor_score.validate import validate_submission
+
+    problems, n_images = validate_submission(pred_dir, images_dir, max_bytes)
+    if json_out:
+        Path(json_out).write_text(
+            json.dumps({"images": n_images, "problems": [p.to_dict() for p in problems]}, indent=2)
+            + "\n"
+        )
+    if problems:
+        console.print(f"[red]{len(problems)} problem(s)[/] with {pred_dir} ({n_images} images):")
+        for p in problems:
+            console.print(f"  {p.file}: {p.problem}", soft_wrap=True)
+        sys.exit(1)
+    console.print(f"[green]OK[/]: {n_images} images, one valid prediction file each.")
+
+
+@main.command("tables")
+@click.argument("manifest", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+def tables_cmd(manifest, out_dir):
+    """Score every run of a TOML manifest and write the paper's Tables 1-4 (md, tex, csv)."""
+    from adaptor_score.tables import ManifestError, load_manifest, run_manifest, write_tables
+
+    try:
+        results = run_manifest(load_manifest(manifest))
+    except (ManifestError, GroundTruthError, FoldFileError) as e:
+        _fatal(e)
+    paths = write_tables(results, out_dir)
+    console.print((Path(out_dir) / "tables.md").read_text())
+    _print_problems(results.problems, shown=10)
+    console.print(f"wrote {len(paths)} files to {out_dir}")
+
+
+@main.command("overlay")
+@click.argument("gt_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("pred_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--frame", "frames", multiple=True, help="folder/video/frame; repeatable.")
+@click.option("--radius", type=click.FloatRange(min=0), default=6.0, show_default=True)
+@click.option(
+    "--images",
+    "images_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Image tree (default: GT_DIR, <folder>/<video>/images/<frame>.png).",
+)
+@click.option("--worst", type=click.IntRange(min=1), help="Draw the N frames with most FP + FN.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="Without --frame/--worst, draw the first N frames.",
+)
+def overlay_cmd(gt_dir, pred_dir, out_dir, frames, radius, images_dir, worst, limit):
+    """Draw TP (green), FN (orange), FP (red) and the radius on frames, as PNG files."""
+    from adaptor_score.overlay import render_overlays
+
+    try:
+        keys = [FrameKey.parse(f) for f in frames]
+        paths = render_overlays(
+            gt_dir, pred_dir, out_dir, keys or None, radius, images_dir, worst, limit
+        )
+    except (GroundTruthError, ValueError, KeyError) as e:
+        _fatal(e)
+    console.print(f"wrote {len(paths)} overlays to {out_dir}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,108 @@
+"""Reading a ground-truth tree: ``<root>/<folder>/<video>/point_labels/<frame>.json``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from adaptor_score.frames import FrameKey
+from adaptor_score.jsonfiles import BadFile, parse_points, read_json
+
+LABEL_FOLDER = "point_labels"
+
+
+class GroundTruthError(Exception):
+    """A ground-truth file or folder that cannot be used; stops the run, naming the file."""
+
+    def __init__(self, file: Path | str, problem: str):
+        self.file = str(file)
+        self.problem = problem
+        super().__init__(f"{file}: {problem}")
+
+
+@dataclass
+class GroundTruth:
+    """Labelled points per frame, in a stable (sorted) frame order.
+
+    Attributes:
+        root: the tree it was read from.
+        points: frame -> ``(M, 2)`` float64 ``(x, y)`` labels.
+        sizes: frame -> ``(width, height)`` where the label file states it.
+        files: frame -> the label file.
+    """
+
+    root: Path
+    points: dict[FrameKey, np.ndarray]
+    sizes: dict[FrameKey, tuple[int, int]] = field(default_factory=dict)
+    files: dict[FrameKey, Path] = field(default_factory=dict)
+
+    @property
+    def keys(self) -> list[FrameKey]:
+        return list(self.points)
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+    def subset(self, keys) -> GroundTruth:
+        keys = [k for k in keys if k in self.points]
+        return GroundTruth(
+            self.root,
+            {k: self.points[k] for k in keys},
+            {k: self.sizes[k] for k in keys if k in self.sizes},
+            {k: self.files[k] for k in keys if k in self.files},
+        )
+
+
+def label_files(root: Path) -> list[tuple[FrameKey, Path]]:
+    """``(frame, file)`` for every ``<folder>/<video>/point_labels/*.json`` below ``root``."""
+    out = []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        for video in sorted(p for p in folder.iterdir() if p.is_dir()):
+            labels = video / LABEL_FOLDER
+            if not labels.is_dir():
+                continue
+            for f in sorted(labels.iterdir()):
+                if f.suffix.lower() == ".json" and f.is_file():
+                    out.append((FrameKey(folder.name, video.name, f.stem), f))
+    return out
+
+
+def load_ground_truth(root: str | Path) -> GroundTruth:
+    """Read every label file of an AdaptOR tree; any broken file raises :class:`GroundTruthError`.
+
+    Example:
+        >>> import tempfile, json, pathlib
+        >>> d = pathlib.Path(tempfile.mkdtemp()); f = d / "s1/v1/point_labels/000000.json"
+        >>> f.parent.mkdir(parents=True); _ = f.write_text(json.dumps({"points": [{"x": 3, "y": 4}]}))
+        >>> gt = load_ground_truth(d); gt.keys, gt.points[gt.keys[0]].tolist()
+        ([FrameKey(folder='s1', video='v1', frame='000000')], [[3.0, 4.0]])
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise GroundTruthError(root, "ground-truth folder does not exist")
+    files = label_files(root)
+    if not files:
+        raise GroundTruthError(
+            root, f"no label files found (expected <folder>/<video>/{LABEL_FOLDER}/<frame>.json)"
+        )
+    gt = GroundTruth(root, {})
+    for key, f in files:
+        try:
+            obj = read_json(f)
+            pts = parse_points(obj)
+        except BadFile as e:
+            raise GroundTruthError(f, str(e)) from None
+        w, h = obj.get("imageWidth"), obj.get("imageHeight")
+        if (
+            isinstance(w, int)
+            and isinstance(h, int)
+            and not isinstance(w, bool)
+            and w > 0
+            and h > 0
+        ):
+            gt.sizes[key] = (w, h)
+        gt.points[key] = pts
+        gt.files[key] = f
+    return gt

@@ -1,0 +1,107 @@
+"""Draw matches on frames like the paper's Fig. 5: TP green, FN orange, FP red, radius circles."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from adaptor_score.frames import FrameKey
+from adaptor_score.groundtruth import GroundTruth, load_ground_truth
+from adaptor_score.matching import match_frames
+from adaptor_score.predictions import load_predictions
+
+TP_COLOUR = (0, 200, 0)
+FN_COLOUR = (255, 150, 0)
+FP_COLOUR = (230, 0, 0)
+FRAME_SIZE = (512, 288)
+
+
+def draw_overlay(
+    image: Image.Image, preds: np.ndarray, labels: np.ndarray, radius: float = 6.0, scale: int = 2
+) -> Image.Image:
+    """Return a copy of ``image`` (upscaled ``scale`` times for legibility) with the matches drawn.
+
+    Labels get a circle of the match radius (green when found, orange when missed); predictions a
+    cross (green when matched, red when false positive).
+    """
+    m = match_frames([preds], [labels], radius)
+    tp_pred = np.zeros(len(preds), dtype=bool)
+    tp_label = np.zeros(len(labels), dtype=bool)
+    tp_pred[m.pred] = True
+    tp_label[m.label] = True
+    im = image.convert("RGB").resize((image.width * scale, image.height * scale), Image.NEAREST)
+    draw = ImageDraw.Draw(im)
+    r = radius * scale
+    for (x, y), hit in zip(labels * scale, tp_label):
+        colour = TP_COLOUR if hit else FN_COLOUR
+        draw.ellipse([x - r, y - r, x + r, y + r], outline=colour, width=2)
+        draw.point((x, y), fill=colour)
+    for (x, y), hit in zip(preds * scale, tp_pred):
+        colour = TP_COLOUR if hit else FP_COLOUR
+        d = 1.5 * scale
+        draw.line([x - d, y - d, x + d, y + d], fill=colour, width=2)
+        draw.line([x - d, y + d, x + d, y - d], fill=colour, width=2)
+    for a, b in zip(m.pred, m.label):
+        draw.line([*(preds[a] * scale), *(labels[b] * scale)], fill=TP_COLOUR, width=1)
+    return im
+
+
+def find_image(images_root: Path, key: FrameKey) -> Path | None:
+    for sub in ("images", ""):
+        for ext in (".png", ".jpg", ".jpeg"):
+            p = images_root / key.folder / key.video / sub / f"{key.frame}{ext}"
+            if p.is_file():
+                return p
+    return None
+
+
+def render_overlays(
+    gt_dir: str | Path | GroundTruth,
+    pred_dir: str | Path,
+    out_dir: str | Path,
+    frames: Sequence[FrameKey] | None = None,
+    radius: float = 6.0,
+    images_dir: str | Path | None = None,
+    worst: int | None = None,
+    limit: int | None = 20,
+) -> list[Path]:
+    """Write ``<out>/<folder>/<video>/<frame>.png`` overlays and return their paths.
+
+    Frames: those given, else the ``worst`` frames by FP + FN, else the first ``limit`` frames.
+    Frames without an image are drawn on a grey canvas.
+    """
+    gt = gt_dir if isinstance(gt_dir, GroundTruth) else load_ground_truth(gt_dir)
+    images_root = Path(images_dir) if images_dir else gt.root
+    if frames:
+        missing = [k for k in frames if k not in gt.points]
+        if missing:
+            raise KeyError(f"frame {missing[0]} is not in the ground truth")
+        keys = list(frames)
+    else:
+        keys = gt.keys
+    preds = load_predictions(pred_dir, keys, ignore=set(gt.keys) - set(keys))
+    if not frames:
+        if worst:
+            m = match_frames([preds.get(k) for k in keys], [gt.points[k] for k in keys], radius)
+            tp = np.bincount(m.frame, minlength=len(keys))
+            errors = np.array([len(preds.get(k)) + len(gt.points[k]) for k in keys]) - 2 * tp
+            keys = [keys[i] for i in np.argsort(-errors, kind="stable")[:worst]]
+        elif limit:
+            keys = keys[:limit]
+    out_dir = Path(out_dir)
+    written = []
+    for key in keys:
+        path = find_image(images_root, key)
+        if path is not None:
+            with Image.open(path) as im:
+                image = im.convert("RGB")
+        else:
+            image = Image.new("RGB", gt.sizes.get(key, FRAME_SIZE), (90, 90, 90))
+        target = out_dir / key.folder / key.video / f"{key.frame}.png"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        draw_overlay(image, preds.get(key), gt.points[key], radius).save(target)
+        written.append(target)
+    return written

@@ -1,0 +1,133 @@
+"""Reading a participant's prediction tree, listing every problem instead of stopping.
+
+Rules, so that no score changes silently:
+
+* A file is used entirely or not at all.
+* A file belongs to the frame named by its ``folderName``/``subfolderName``/``imageFileName``;
+  without those fields, to the frame its path names (``<folder>/<video>/[point_labels/]<frame>``).
+* A frame claimed by a broken file, by several files, or by none scores as having no
+  predictions (its labels are false negatives) and is listed as a problem.
+* Files naming frames that are not in the ground truth are listed and ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from adaptor_score.frames import FrameKey, Problem, key_from_relative_path
+from adaptor_score.jsonfiles import (
+    DEFAULT_MAX_BYTES,
+    BadFile,
+    frame_fields,
+    parse_points,
+    read_json,
+    walk_files,
+)
+
+
+@dataclass
+class Predictions:
+    """Usable predictions per frame, plus everything that was wrong."""
+
+    points: dict[FrameKey, np.ndarray]
+    files: dict[FrameKey, Path] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    def get(self, key: FrameKey) -> np.ndarray:
+        return self.points.get(key, np.zeros((0, 2)))
+
+
+def _claim(path: Path, root: Path, max_bytes: int):
+    """(frame or None, points or None, problem or None) for one prediction file."""
+    rel = path.relative_to(root)
+    by_path = key_from_relative_path(rel)
+    try:
+        obj = read_json(path, max_bytes)
+        fields = frame_fields(obj)
+        pts = parse_points(obj)
+    except BadFile as e:
+        return by_path, None, str(e)
+    if fields is not None:
+        return FrameKey(fields[0], fields[1], Path(fields[2]).stem), pts, None
+    if by_path is None:
+        return (
+            None,
+            None,
+            (
+                "cannot tell which frame this is: no folderName/subfolderName/imageFileName and the"
+                " path is not <folder>/<video>/<frame>.json"
+            ),
+        )
+    return by_path, pts, None
+
+
+def load_predictions(
+    root: str | Path,
+    expected: Collection[FrameKey],
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    ignore: Collection[FrameKey] = (),
+) -> Predictions:
+    """Read every ``*.json`` below ``root`` and check it against the ``expected`` frames.
+
+    Args:
+        root: the prediction folder.
+        expected: the frames to score; each missing one is a problem.
+        max_bytes: larger files are refused.
+        ignore: frames known to the ground truth but not scored now (another fold's frames):
+            predictions for them are skipped without a problem.
+    """
+    root = Path(root)
+    expected = set(expected)
+    ignore = set(ignore)
+    out = Predictions({})
+    if not root.is_dir():
+        out.problems.append(Problem(str(root), "prediction folder does not exist"))
+        claims: dict[FrameKey, list] = {}
+    else:
+        claims = {}
+        for path, walk_problem in walk_files(root, (".json",)):
+            if walk_problem is not None:
+                out.problems.append(Problem(str(path), walk_problem))
+                continue
+            key, pts, problem = _claim(path, root, max_bytes)
+            if key is not None and key not in expected:
+                if key not in ignore:
+                    note = f"; also: {problem}" if problem else ""
+                    out.problems.append(
+                        Problem(str(path), f"frame {key} is not in the ground truth{note}", key)
+                    )
+                continue
+            if problem is not None:
+                if key is not None:
+                    problem += f"; frame {key} scored as no predictions"
+                out.problems.append(Problem(str(path), problem, key))
+            if key is not None:
+                claims.setdefault(key, []).append((path, pts))
+
+    for key in sorted(expected):
+        got = claims.get(key)
+        if not got:
+            guess = root / key.folder / key.video / f"{key.frame}.json"
+            out.problems.append(
+                Problem(
+                    str(guess), f"no prediction file for frame {key}; scored as no predictions", key
+                )
+            )
+        elif len(got) > 1:
+            names = ", ".join(str(p) for p, _ in got)
+            for path, _ in got:
+                out.problems.append(
+                    Problem(
+                        str(path),
+                        f"{len(got)} files claim frame {key} ({names}); scored as no predictions",
+                        key,
+                    )
+                )
+        elif got[0][1] is not None:
+            out.points[key] = got[0][1]
+            out.files[key] = got[0][0]
+    return out

@@ -1,0 +1,253 @@
+"""Score a prediction tree against a ground-truth tree: the library behind ``adaptor-score score``."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from adaptor_score.folds import assign_folds
+from adaptor_score.frames import FrameKey, Problem
+from adaptor_score.groundtruth import GroundTruth, load_ground_truth
+from adaptor_score.jsonfiles import DEFAULT_MAX_BYTES
+from adaptor_score.metrics import CLOSE_DISTANCE, FrameScores, Summary, score_frames
+from adaptor_score.predictions import Predictions, load_predictions
+
+DEFAULT_RADII = (6.0,)
+METRIC_KEYS = ("radius", "tp", "fp", "fn", "ppv", "tpr", "f1", "rmse", "rmse_images", "images")
+# Spread over folds is the sample standard deviation (n - 1 in the denominator), as is usual for
+# cross-validation tables; with a single fold it is undefined and reported as None.
+STD_DDOF = 1
+
+
+def mean_std(values: Sequence[float | None]) -> tuple[float | None, float | None]:
+    """Mean and sample standard deviation (ddof=1) of the values that are not None.
+
+    >>> [round(x, 4) for x in mean_std([0.5, 0.7])]
+    [0.6, 0.1414]
+    >>> mean_std([0.5])
+    (0.5, None)
+    """
+    v = np.asarray([x for x in values if x is not None], dtype=np.float64)
+    if v.size == 0:
+        return None, None
+    std = float(v.std(ddof=STD_DDOF)) if v.size > STD_DDOF else None
+    return float(v.mean()), std
+
+
+@dataclass
+class FoldSummary:
+    """Mean and spread over folds of one metric at one radius."""
+
+    radius: float
+    metric: str
+    mean: float | None
+    std: float | None
+    folds: int
+
+
+@dataclass
+class ScoreReport:
+    """Everything one scoring run found.
+
+    Attributes:
+        frames: per-frame results (keys are :class:`FrameKey`).
+        folds: fold of each frame (None: in no fold).
+        problems: every input problem, each naming its file.
+    """
+
+    frames: FrameScores
+    folds: list[str | None]
+    problems: list[Problem] = field(default_factory=list)
+    settings: dict = field(default_factory=dict)
+
+    @property
+    def radii(self) -> list[float]:
+        return [float(r) for r in self.frames.radii]
+
+    def overall(self) -> list[Summary]:
+        return self.frames.summary()
+
+    def by_fold(self) -> dict[str, list[Summary]]:
+        return self.frames.group_summaries(self.folds)
+
+    def by_folder(self) -> dict[str, list[Summary]]:
+        return self.frames.group_summaries([k.folder for k in self.frames.keys])
+
+    def by_video(self) -> dict[str, list[Summary]]:
+        return self.frames.group_summaries([f"{k.folder}/{k.video}" for k in self.frames.keys])
+
+    def fold_summary(self) -> list[FoldSummary]:
+        folds = self.by_fold()
+        out = []
+        for j, r in enumerate(self.radii):
+            for metric in ("ppv", "tpr", "f1", "rmse"):
+                m, s = mean_std([getattr(v[j], metric) for v in folds.values()])
+                out.append(FoldSummary(r, metric, m, s, len(folds)))
+        return out
+
+    def to_dict(self) -> dict:
+        def rows(summaries: list[Summary], **extra) -> list[dict]:
+            return [{**extra, **{k: getattr(s, k) for k in METRIC_KEYS}} for s in summaries]
+
+        folds = self.by_fold()
+        return {
+            "overall": rows(self.overall()),
+            "folds": [r for f, v in folds.items() for r in rows(v, fold=f)],
+            "fold_summary": [vars(s) for s in self.fold_summary()],
+            "folders": [r for f, v in self.by_folder().items() for r in rows(v, folder=f)],
+            "videos": [r for f, v in self.by_video().items() for r in rows(v, video=f)],
+            "close_points": [
+                {
+                    "radius": s.radius,
+                    "close_labels": s.close_labels,
+                    "close_tp": s.close_tp,
+                    "close_tp_share": s.close_tp_share,
+                    "other_labels": s.other_labels,
+                    "other_tp": s.other_tp,
+                    "other_tp_share": s.other_tp_share,
+                }
+                for s in self.overall()
+            ],
+            "problems": [p.to_dict() for p in self.problems],
+            "settings": self.settings,
+        }
+
+    def write_json(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(_finite(self.to_dict()), indent=2) + "\n")
+
+    def write_frames_csv(self, path: str | Path) -> None:
+        """Per-frame breakdown, one row per frame and radius."""
+        fs = self.frames
+        with open(path, "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(
+                [
+                    "folder",
+                    "video",
+                    "frame",
+                    "fold",
+                    "radius",
+                    "tp",
+                    "fp",
+                    "fn",
+                    "predictions",
+                    "labels",
+                    "rmse",
+                    "close_labels",
+                    "close_tp",
+                ]
+            )
+            fp, fn = fs.fp, fs.fn
+            for i, key in enumerate(fs.keys):
+                rm = "" if np.isnan(fs.rmse[i]) else repr(float(fs.rmse[i]))
+                for j, r in enumerate(fs.radii):
+                    w.writerow(
+                        [
+                            key.folder,
+                            key.video,
+                            key.frame,
+                            self.folds[i] or "",
+                            float(r),
+                            int(fs.tp[i, j]),
+                            int(fp[i, j]),
+                            int(fn[i, j]),
+                            int(fs.n_pred[i]),
+                            int(fs.n_label[i]),
+                            rm,
+                            int(fs.close_labels[i]),
+                            int(fs.close_tp[i, j]),
+                        ]
+                    )
+
+
+def _finite(obj):
+    """JSON has no NaN: undefined values become null."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_finite(v) for v in obj]
+    return obj
+
+
+def score_predictions(
+    gt: GroundTruth,
+    predictions: Predictions,
+    radii: Sequence[float] = DEFAULT_RADII,
+    folds: Sequence[str | None] | None = None,
+    close_distance: float = CLOSE_DISTANCE,
+) -> ScoreReport:
+    keys = gt.keys
+    frames = score_frames(
+        [predictions.get(k) for k in keys],
+        [gt.points[k] for k in keys],
+        radii,
+        keys=keys,
+        close_distance=close_distance,
+    )
+    return ScoreReport(
+        frames=frames,
+        folds=list(folds) if folds is not None else [k.folder for k in keys],
+        problems=list(predictions.problems),
+    )
+
+
+def score(
+    gt_dir: str | Path | GroundTruth,
+    pred_dir: str | Path,
+    radii: Sequence[float] = DEFAULT_RADII,
+    fold_file: str | Path | None = None,
+    frames: Sequence[FrameKey] | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    close_distance: float = CLOSE_DISTANCE,
+) -> ScoreReport:
+    """Score a prediction folder against a ground-truth folder.
+
+    Args:
+        gt_dir: AdaptOR tree with ``<folder>/<video>/point_labels/<frame>.json`` (or a loaded
+            :class:`GroundTruth`). A broken label file raises ``GroundTruthError``.
+        pred_dir: participant JSON files anywhere below it.
+        radii: match radii in pixels (distance ``<= r``).
+        fold_file: CSV of folds; default leave-one-folder-out.
+        frames: score only these ground-truth frames (e.g. one fold's); predictions for other
+            ground-truth frames are skipped silently.
+        max_bytes: prediction files above this size are refused (listed as problems).
+
+    Returns:
+        :class:`ScoreReport`; its ``problems`` list every broken or missing input.
+    """
+    gt = gt_dir if isinstance(gt_dir, GroundTruth) else load_ground_truth(gt_dir)
+    all_keys = gt.keys
+    if frames is not None:
+        wanted = set(frames)
+        gt = gt.subset([k for k in all_keys if k in wanted])
+    ignore = set(all_keys) - set(gt.keys)
+    preds = load_predictions(pred_dir, gt.keys, max_bytes=max_bytes, ignore=ignore)
+    fold_of = assign_folds(gt.keys, fold_file)
+    report = score_predictions(gt, preds, radii, fold_of, close_distance)
+    uncovered = [k for k, f in zip(gt.keys, fold_of) if f is None]
+    if uncovered:
+        report.problems.append(
+            Problem(
+                str(fold_file),
+                f"{len(uncovered)} frames are in no fold (first: {uncovered[0]}); they count"
+                " overall but in no fold",
+            )
+        )
+    report.settings = {
+        "ground_truth": str(gt.root),
+        "predictions": str(pred_dir),
+        "radii": report.radii,
+        "folds": str(fold_file) if fold_file else "leave-one-folder-out",
+        "std": "sample standard deviation over folds (ddof=1)",
+        "close_distance": close_distance,
+        "frames": len(gt),
+    }
+    return report

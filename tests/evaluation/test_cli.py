@@ -1,0 +1,143 @@
+import json
+import subprocess
+import sys
+
+from adaptor_score.cli import main
+from click.testing import CliRunner
+
+from tests.evaluation.helpers import K1, K2, K3, make_tree
+from tests.evaluation.test_validate import make_images
+
+
+def tree(tmp_path):
+    return make_tree(
+        tmp_path,
+        {
+            K1: ([(10, 10), (50, 50)], [(12, 10), (58, 50)]),
+            K2: ([(100, 100)], [(100, 100), (300, 200)]),
+            K3: ([(5, 5)], [(5, 5)]),
+        },
+    )
+
+
+def test_score_json_contract(tmp_path):
+    gt, pred = tree(tmp_path)
+    out = tmp_path / "s.json"
+    r = CliRunner().invoke(
+        main,
+        [
+            "score",
+            str(gt),
+            str(pred),
+            "--radius",
+            "6",
+            "--radius",
+            "8",
+            "--radius",
+            "10",
+            "--json",
+            str(out),
+            "--csv",
+            str(tmp_path / "f.csv"),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    doc = json.loads(out.read_text())
+    assert set(doc) >= {"overall", "folds", "problems"}
+    assert [o["radius"] for o in doc["overall"]] == [6, 8, 10]
+    for o in doc["overall"]:
+        assert set(o) == {
+            "radius",
+            "tp",
+            "fp",
+            "fn",
+            "ppv",
+            "tpr",
+            "f1",
+            "rmse",
+            "rmse_images",
+            "images",
+        }
+    six, eight = doc["overall"][0], doc["overall"][1]
+    assert (six["tp"], six["fp"], six["fn"]) == (3, 2, 1)
+    assert (eight["tp"], eight["fp"], eight["fn"]) == (4, 1, 0)
+    assert six["ppv"] == 3 / 5 and six["tpr"] == 3 / 4
+    assert {f["fold"] for f in doc["folds"]} == {K1.folder, K3.folder}
+    assert doc["problems"] == []
+    assert "Overall" in r.output and "Mean ± std over 2 folds" in r.output
+    lines = (tmp_path / "f.csv").read_text().splitlines()
+    assert lines[0].startswith("folder,video,frame,fold,radius,tp") and len(lines) == 1 + 3 * 3
+
+
+def test_strict_turns_problems_into_exit_1(tmp_path):
+    gt, pred = tree(tmp_path)
+    (pred / K1.folder / K1.video / f"{K1.frame}.json").write_text("oops")
+    out = tmp_path / "s.json"
+    r = CliRunner().invoke(main, ["score", str(gt), str(pred), "--json", str(out)])
+    assert r.exit_code == 0 and "1 problem(s)" in r.output
+    assert json.loads(out.read_text())["problems"][0]["problem"].startswith("not valid JSON")
+    r = CliRunner().invoke(main, ["score", str(gt), str(pred), "--strict"])
+    assert r.exit_code == 1
+
+
+def test_broken_ground_truth_exits_2_with_file_name(tmp_path):
+    gt, pred = tree(tmp_path)
+    bad = gt / K2.folder / K2.video / "point_labels" / f"{K2.frame}.json"
+    bad.write_text("[")
+    r = CliRunner().invoke(main, ["score", str(gt), str(pred)])
+    assert r.exit_code == 2 and str(bad) in r.output.replace("\n", "")
+
+
+def test_validate_exit_codes(tmp_path):
+    images = tmp_path / "in"
+    make_images(images, [K1])
+    out = tmp_path / "out"
+    r = CliRunner().invoke(main, ["validate", str(out), "--images", str(images)])
+    assert r.exit_code == 1 and "does not exist" in r.output
+    p = out / K1.folder / K1.video / "images" / f"{K1.frame}.json"
+    p.parent.mkdir(parents=True)
+    p.write_text(
+        json.dumps(
+            {
+                "folderName": K1.folder,
+                "subfolderName": K1.video,
+                "imageFileName": f"{K1.frame}.png",
+                "points": [],
+            }
+        )
+    )
+    r = CliRunner().invoke(main, ["validate", str(out), "--images", str(images)])
+    assert r.exit_code == 0 and "OK" in r.output
+
+
+def test_overlay_writes_pngs(tmp_path):
+    gt, pred = tree(tmp_path)
+    make_images(gt, [K1])
+    out = tmp_path / "ov"
+    r = CliRunner().invoke(main, ["overlay", str(gt), str(pred), "--out", str(out), "--worst", "2"])
+    assert r.exit_code == 0, r.output
+    pngs = sorted(out.rglob("*.png"))
+    assert len(pngs) == 2
+    from PIL import Image
+
+    with Image.open(out / K1.folder / K1.video / f"{K1.frame}.png") as im:
+        assert im.size == (1024, 576)
+        px = im.convert("RGB").load()
+        colours = {px[x, y] for x in range(0, 1024, 1) for y in range(0, 200)}
+    assert (0, 200, 0) in colours and (230, 0, 0) in colours  # TP and FP drawn
+    r = CliRunner().invoke(
+        main, ["overlay", str(gt), str(pred), "--out", str(out), "--frame", "a/b/c"]
+    )
+    assert r.exit_code == 2
+
+
+def test_scoring_runs_without_torch(tmp_path):
+    gt, pred = tree(tmp_path)
+    code = (
+        "import sys; sys.modules['torch'] = None\n"
+        "from adaptor_score.cli import main\n"
+        f"main(['score', {str(gt)!r}, {str(pred)!r}])\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "Overall" in r.stdout

@@ -1,0 +1,177 @@
+"""Tables 1-4 from a manifest: golden layouts on a small, fully determined example."""
+
+import csv
+import os
+from pathlib import Path
+
+import pytest
+from adaptor_score.cli import main
+from adaptor_score.frames import FrameKey
+from adaptor_score.tables import ManifestError, load_manifest, run_manifest, write_tables
+from click.testing import CliRunner
+
+from tests.evaluation.helpers import write_label, write_prediction
+
+GOLDEN = Path(__file__).parent / "golden"
+LABELS = [(10, 10), (40, 10), (70, 10), (100, 10)]
+CV_FRAMES = [FrameKey(s, "v", f"{i:06d}") for s in ("s1", "s2") for i in range(2)]
+TEST_FRAMES = [FrameKey("t1", "v", f"{i:06d}") for i in range(2)]
+
+
+def preds(hits: int, fps: int, offset: float):
+    """``hits`` labels found at ``offset`` px, plus ``fps`` far-away false positives."""
+    return [(x + offset, y) for x, y in LABELS[:hits]] + [(300 + 20 * i, 200) for i in range(fps)]
+
+
+# (name, params, per-run quality): run quality = (hits, false positives, offset px)
+EXPERIMENTS = [
+    ("baseline-g1", dict(model="Baseline", distribution="gauss", sigma1=1), [(2, 1, 1), (3, 0, 2)]),
+    (
+        "v1-g2-s1",
+        dict(model="Variant 1", distribution="gauss", sigma1=2, sigma2=1),
+        [(4, 0, 1), (3, 1, 7)],
+    ),
+    (
+        "v1-g2-s2",
+        dict(model="Variant 1", distribution="gauss", sigma1=2, sigma2=2),
+        [(3, 0, 3), (3, 0, 3)],
+    ),
+    ("v1-tanh", dict(model="Baseline", distribution="tanh", alpha=7), [(1, 2, 0), (2, 2, 0)]),
+]
+
+
+def build(tmp_path: Path) -> Path:
+    gt_cv, gt_test = tmp_path / "gt_cv", tmp_path / "gt_test"
+    for k in CV_FRAMES:
+        write_label(gt_cv, k, LABELS)
+    for k in TEST_FRAMES:
+        write_label(gt_test, k, LABELS)
+    lines = [
+        "radius = 6",
+        "radii = [6, 8, 10]",
+        "",
+        "[[dataset]]",
+        'name = "CV"',
+        'title = "Cross-validation (synthetic)"',
+        'ground_truth = "gt_cv"',
+        "",
+        "[[dataset]]",
+        'name = "Test"',
+        'title = "Test set (synthetic)"',
+        'ground_truth = "gt_test"',
+        "",
+    ]
+    for name, params, runs in EXPERIMENTS:
+        lines += ["[[experiment]]", f'name = "{name}"']
+        lines += [f"{k} = {v!r}".replace("'", '"') for k, v in params.items()]
+        for fold, (hits, fps, off) in zip(("s1", "s2"), runs):
+            for k in CV_FRAMES:
+                write_prediction(tmp_path / name / "cv" / fold, k, preds(hits, fps, off))
+            for k in TEST_FRAMES:
+                write_prediction(tmp_path / name / "test" / fold, k, preds(hits, fps, off))
+        lines += [
+            "[[experiment.results]]",
+            'dataset = "CV"',
+            f'folds = {{ s1 = "{name}/cv/s1", s2 = "{name}/cv/s2" }}',
+            "[[experiment.results]]",
+            'dataset = "Test"',
+            f'runs = ["{name}/test/s1", "{name}/test/s2"]',
+            "",
+        ]
+    manifest = tmp_path / "manifest.toml"
+    manifest.write_text("\n".join(lines))
+    return manifest
+
+
+def test_tables_match_golden(tmp_path):
+    manifest = build(tmp_path)
+    results = run_manifest(load_manifest(manifest))
+    assert results.problems == []
+    out = tmp_path / "out"
+    write_tables(results, out)
+    for name in ("table1", "table2", "table3", "table4"):
+        for suffix in (".md", ".tex", ".csv"):
+            got = (out / f"{name}{suffix}").read_text()
+            golden = GOLDEN / f"{name}{suffix}"
+            if os.environ.get("UPDATE_GOLDEN"):
+                golden.write_text(got)
+            assert got == golden.read_text(), f"{name}{suffix} differs from the golden file"
+
+
+def test_results_csv_is_long_and_complete(tmp_path):
+    results = run_manifest(load_manifest(build(tmp_path)))
+    out = tmp_path / "out"
+    write_tables(results, out)
+    rows = list(csv.DictReader(open(out / "results.csv")))
+    assert set(rows[0]) >= {
+        "dataset",
+        "experiment",
+        "run",
+        "radius",
+        "tp",
+        "fp",
+        "fn",
+        "ppv",
+        "tpr",
+        "f1",
+        "rmse",
+        "rmse_images",
+        "images",
+        "sigma1",
+        "sigma2",
+    }
+    # 4 experiments x (2 fold runs + 2 test runs) x 3 radii
+    assert len(rows) == 4 * 4 * 3
+    fold_row = next(
+        r
+        for r in rows
+        if r["experiment"] == "v1-g2-s1" and r["run"] == "s2" and r["radius"] == "6.0"
+    )
+    # fold s2 only: 2 frames x (3 hits at 7 px -> not TP at 6 px, 1 FP)
+    assert (fold_row["tp"], fold_row["fp"], fold_row["fn"], fold_row["images"]) == (
+        "0",
+        "8",
+        "8",
+        "2",
+    )
+    fold_row8 = next(
+        r
+        for r in rows
+        if r["experiment"] == "v1-g2-s1" and r["run"] == "s2" and r["radius"] == "8.0"
+    )
+    assert (fold_row8["tp"], fold_row8["fp"]) == ("6", "2")
+
+
+def test_cli_tables(tmp_path):
+    manifest = build(tmp_path)
+    r = CliRunner().invoke(main, ["tables", str(manifest), "--out", str(tmp_path / "o")])
+    assert r.exit_code == 0, r.output
+    assert "table1" in r.output and (tmp_path / "o" / "tables.md").exists()
+
+
+def test_missing_run_folder_is_a_problem_not_a_crash(tmp_path):
+    manifest = build(tmp_path)
+    import shutil
+
+    shutil.rmtree(tmp_path / "v1-tanh" / "cv" / "s1")
+    results = run_manifest(load_manifest(manifest))
+    assert any("prediction folder does not exist" in p.problem for p in results.problems)
+    assert len(results.rows) == 4 * 4 * 3
+
+
+@pytest.mark.parametrize(
+    "text, needle",
+    [
+        ("radius = [", "not valid TOML"),
+        ("[[dataset]]\nname='a'\n", "needs name and ground_truth"),
+        (
+            '[[dataset]]\nname="a"\nground_truth="g"\n[[experiment]]\nname="e"\n[[experiment.results]]\ndataset="zz"\nruns=[]\n',
+            "unknown dataset",
+        ),
+    ],
+)
+def test_bad_manifests(tmp_path, text, needle):
+    f = tmp_path / "m.toml"
+    f.write_text(text)
+    with pytest.raises(ManifestError, match=needle):
+        load_manifest(f)
