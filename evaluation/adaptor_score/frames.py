@@ -35,7 +35,7 @@ class FrameKey(NamedTuple):
         return cls(parts[0], parts[1], PurePath(parts[2]).stem)
 
 
-def key_from_relative_path(relative: PurePath) -> FrameKey | None:
+def key_from_relative_path(relative: PurePath | str) -> FrameKey | None:
     """Place a file by its path below a root: ``<folder>/<video>/[images|point_labels/]<frame>.*``.
 
     The last component gives the frame; one layout subfolder is skipped; the two components above
@@ -44,10 +44,17 @@ def key_from_relative_path(relative: PurePath) -> FrameKey | None:
     >>> key_from_relative_path(PurePath("aicm1/VID000_0/images/000001.json"))
     FrameKey(folder='aicm1', video='VID000_0', frame='000001')
     """
-    parts = list(relative.parts)
+    parts = (
+        relative.replace("\\", "/").split("/")
+        if isinstance(relative, str)
+        else list(relative.parts)
+    )
+    parts = [p for p in parts if p and p != "."]
     if len(parts) < 3:
         return None
-    frame = PurePath(parts.pop()).stem
+    name = parts.pop()
+    dot = name.rfind(".")
+    frame = name[:dot] if dot > 0 else name
     if parts[-1] in LAYOUT_SUBFOLDERS:
         parts.pop()
     if len(parts) < 2:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from adaptor_score.frames import FrameKey
-from adaptor_score.jsonfiles import BadFile, parse_points, read_json
+from adaptor_score.jsonfiles import BadFile, decode_points_file, read_bytes
 
 LABEL_FOLDER = "point_labels"
 
@@ -36,7 +37,7 @@ class GroundTruth:
     root: Path
     points: dict[FrameKey, np.ndarray]
     sizes: dict[FrameKey, tuple[int, int]] = field(default_factory=dict)
-    files: dict[FrameKey, Path] = field(default_factory=dict)
+    files: dict[FrameKey, str] = field(default_factory=dict)
 
     @property
     def keys(self) -> list[FrameKey]:
@@ -55,17 +56,26 @@ class GroundTruth:
         )
 
 
-def label_files(root: Path) -> list[tuple[FrameKey, Path]]:
+def _subdirs(path: str) -> list[os.DirEntry]:
+    with os.scandir(path) as it:
+        return sorted((e for e in it if e.is_dir()), key=lambda e: e.name)
+
+
+def label_files(root: Path) -> list[tuple[FrameKey, str]]:
     """``(frame, file)`` for every ``<folder>/<video>/point_labels/*.json`` below ``root``."""
     out = []
-    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
-        for video in sorted(p for p in folder.iterdir() if p.is_dir()):
-            labels = video / LABEL_FOLDER
-            if not labels.is_dir():
+    for folder in _subdirs(str(root)):
+        for video in _subdirs(folder.path):
+            labels = os.path.join(video.path, LABEL_FOLDER)
+            if not os.path.isdir(labels):
                 continue
-            for f in sorted(labels.iterdir()):
-                if f.suffix.lower() == ".json" and f.is_file():
-                    out.append((FrameKey(folder.name, video.name, f.stem), f))
+            with os.scandir(labels) as it:
+                files = sorted(
+                    (e for e in it if e.name.lower().endswith(".json") and e.is_file()),
+                    key=lambda e: e.name,
+                )
+            for f in files:
+                out.append((FrameKey(folder.name, video.name, f.name[: -len(".json")]), f.path))
     return out
 
 
@@ -90,11 +100,10 @@ def load_ground_truth(root: str | Path) -> GroundTruth:
     gt = GroundTruth(root, {})
     for key, f in files:
         try:
-            obj = read_json(f)
-            pts = parse_points(obj)
+            _, pts, extra = decode_points_file(read_bytes(f))
         except BadFile as e:
             raise GroundTruthError(f, str(e)) from None
-        w, h = obj.get("imageWidth"), obj.get("imageHeight")
+        w, h = extra["imageWidth"], extra["imageHeight"]
         if (
             isinstance(w, int)
             and isinstance(h, int)

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from adaptor_score.frames import FrameKey
-from adaptor_score.matching import frame_pairs, match_frames
+from adaptor_score.matching import chunk_bounds, frame_pairs, match_frames
 
 CLOSE_DISTANCE = 15.0
 
@@ -162,22 +162,33 @@ class FrameScores:
         return {g: self.summary(codes == i) for g, i in index.items()}
 
 
+def _close_flags(labels: Sequence[np.ndarray], distance: float) -> np.ndarray:
+    m = np.fromiter((len(g) for g in labels), dtype=np.int64, count=len(labels))
+    xy = np.concatenate(labels)
+    x, y = xy[:, 0].copy(), xy[:, 1].copy()
+    off = np.cumsum(m) - m
+    frame, i, j = frame_pairs(m, m)
+    upper = i < j  # each unordered pair once
+    a, b = off[frame[upper]] + i[upper], off[frame[upper]] + j[upper]
+    dx, dy = x[a] - x[b], y[a] - y[b]
+    near = dx * dx + dy * dy <= distance * distance
+    flags = np.zeros(len(xy), dtype=bool)
+    flags[a[near]] = True
+    flags[b[near]] = True
+    return flags
+
+
 def close_label_mask(labels: Sequence[np.ndarray], distance: float = CLOSE_DISTANCE) -> np.ndarray:
-    """Flags, labels concatenated in frame order, for labels within ``distance`` of another."""
+    """Flags, labels concatenated in frame order, for labels within ``distance`` of another.
+
+    >>> close_label_mask([np.array([[0, 0], [3, 4], [50, 50]])]).tolist()
+    [True, True, False]
+    """
+    labels = [np.asarray(g, dtype=np.float64).reshape(-1, 2) for g in labels]
     m = np.fromiter((len(g) for g in labels), dtype=np.int64, count=len(labels))
     if m.sum() == 0:
         return np.zeros(0, dtype=bool)
-    xy = np.concatenate([np.asarray(g, dtype=np.float64).reshape(-1, 2) for g in labels])
-    off = np.cumsum(m) - m
-    frame, i, j = frame_pairs(m, m)
-    a, b = off[frame] + i, off[frame] + j
-    other = a != b
-    a, b = a[other], b[other]
-    d = xy[a] - xy[b]
-    near = (d * d).sum(axis=1) <= distance * distance
-    flags = np.zeros(len(xy), dtype=bool)
-    flags[a[near]] = True
-    return flags
+    return np.concatenate([_close_flags(labels[a:b], distance) for a, b in chunk_bounds(m * m)])
 
 
 def score_frames(

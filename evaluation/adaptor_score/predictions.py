@@ -12,6 +12,7 @@ Rules, so that no score changes silently:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,9 +23,8 @@ from adaptor_score.frames import FrameKey, Problem, key_from_relative_path
 from adaptor_score.jsonfiles import (
     DEFAULT_MAX_BYTES,
     BadFile,
-    frame_fields,
-    parse_points,
-    read_json,
+    decode_points_file,
+    read_bytes,
     walk_files,
 )
 
@@ -34,25 +34,24 @@ class Predictions:
     """Usable predictions per frame, plus everything that was wrong."""
 
     points: dict[FrameKey, np.ndarray]
-    files: dict[FrameKey, Path] = field(default_factory=dict)
+    files: dict[FrameKey, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
     def get(self, key: FrameKey) -> np.ndarray:
         return self.points.get(key, np.zeros((0, 2)))
 
 
-def _claim(path: Path, root: Path, max_bytes: int):
+def _claim(path: str, root_prefix: str, max_bytes: int):
     """(frame or None, points or None, problem or None) for one prediction file."""
-    rel = path.relative_to(root)
-    by_path = key_from_relative_path(rel)
+    by_path = key_from_relative_path(path[len(root_prefix) :])
     try:
-        obj = read_json(path, max_bytes)
-        fields = frame_fields(obj)
-        pts = parse_points(obj)
+        fields, pts, _ = decode_points_file(read_bytes(path, max_bytes))
     except BadFile as e:
         return by_path, None, str(e)
     if fields is not None:
-        return FrameKey(fields[0], fields[1], Path(fields[2]).stem), pts, None
+        name = fields[2]
+        dot = name.rfind(".")
+        return FrameKey(fields[0], fields[1], name[:dot] if dot > 0 else name), pts, None
     if by_path is None:
         return (
             None,
@@ -89,11 +88,12 @@ def load_predictions(
         claims: dict[FrameKey, list] = {}
     else:
         claims = {}
+        prefix = os.path.join(str(root), "")
         for path, walk_problem in walk_files(root, (".json",)):
             if walk_problem is not None:
-                out.problems.append(Problem(str(path), walk_problem))
+                out.problems.append(Problem(path, walk_problem))
                 continue
-            key, pts, problem = _claim(path, root, max_bytes)
+            key, pts, problem = _claim(path, prefix, max_bytes)
             if key is not None and key not in expected:
                 if key not in ignore:
                     note = f"; also: {problem}" if problem else ""

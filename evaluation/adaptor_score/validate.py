@@ -17,9 +17,8 @@ from adaptor_score.jsonfiles import (
     DEFAULT_MAX_BYTES,
     BadFile,
     _inside,
-    frame_fields,
-    parse_points,
-    read_json,
+    decode_points_file,
+    read_bytes,
     walk_files,
 )
 
@@ -45,9 +44,9 @@ def find_images(images_dir: Path) -> tuple[list[Path], list[Problem]]:
     images, problems = [], []
     for path, why in walk_files(images_dir, IMAGE_SUFFIXES):
         if why is None:
-            images.append(path)
+            images.append(Path(path))
         else:
-            problems.append(Problem(str(path), why))
+            problems.append(Problem(path, why))
     return images, problems
 
 
@@ -59,9 +58,7 @@ def check_prediction_file(
 ) -> list[str]:
     """Problems of one prediction file for the image at ``image_rel`` (relative path)."""
     try:
-        obj = read_json(json_path, max_bytes)
-        fields = frame_fields(obj)
-        pts = parse_points(obj)
+        fields, pts, _ = decode_points_file(read_bytes(json_path, max_bytes))
     except BadFile as e:
         return [str(e)]
     found = []
@@ -126,9 +123,9 @@ def validate_submission(
         for p in check_prediction_file(json_path, rel, size, max_bytes):
             problems.append(Problem(str(json_path), p))
     for path, why in walk_files(pred_dir, (".json",)):
-        rel = path.relative_to(pred_dir)
+        rel = Path(path).relative_to(pred_dir)
         if why is not None:
-            problems.append(Problem(str(path), why))
+            problems.append(Problem(path, why))
         elif rel not in expected:
-            problems.append(Problem(str(path), "no input image corresponds to this file"))
+            problems.append(Problem(path, "no input image corresponds to this file"))
     return problems, len(images)
