@@ -1,0 +1,200 @@
+"""Heatmap codec: points to target heatmaps and network outputs back to points.
+
+One object encodes and decodes, so the model never sees JSON and the scoring never sees heatmaps
+(the mmpose codec pattern).
+
+Target distributions, for a point ``p`` at sub-pixel position and a pixel centre ``q`` with
+``d = |q - p|`` (never rounded):
+
+* ``gaussian``: ``exp(-d^2 / (2 sigma^2))`` (the paper's sigma_1).
+* ``tanh``: ``1 - tanh(d^2 / (2 (alpha / 3.5)^2))``. The paper gives only "Tanh with
+  alpha = 3.5 sigma"; this form matches the Gaussian of that sigma at the peak (same curvature)
+  and falls off faster, so alpha 7 and 10.5 correspond to sigma 2 and 3.
+* ``binary``: 1 where ``d <= radius``; the pixel nearest to each point is always set, so every
+  point leaves a mark (Variant 2's masks).
+
+Overlapping points combine by the maximum (a close pair keeps two peaks instead of merging into a
+brighter blob). Values are cut to 0 beyond ``truncate`` (3 sigma or the radius) for speed.
+
+Decoding: threshold (``> 0.5``), 8-connected regions, centre of mass of each region weighted by
+the value above the threshold, mapped back to the original image's pixel grid. Weighting by the
+excess rather than the raw value removes most of the pixel-grid bias of a cut-off peak: on
+Gaussian targets the error falls from 0.31 to 0.09 px (sigma 1) and from 0.18 to 0.05 px or less
+(sigma 2-4), measured over 200 random sub-pixel positions each.
+
+Coordinates use pixel centres: pixel ``(i, j)`` is at ``x = i, y = j``; a heatmap of another size
+than the image maps ``x_h = (x + 0.5) * W_h / W - 0.5``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+import numpy as np
+from scipy import ndimage
+
+Distribution = Literal["gaussian", "tanh", "binary"]
+
+
+def _grid_offsets(radius: int) -> tuple[np.ndarray, np.ndarray]:
+    r = np.arange(-radius, radius + 1)
+    return np.meshgrid(r, r, indexing="ij")  # (dy, dx)
+
+
+def render_heatmap(
+    points: np.ndarray,
+    size: tuple[int, int],
+    distribution: Distribution = "gaussian",
+    sigma: float = 2.0,
+    alpha: float | None = None,
+    radius: float | None = None,
+) -> np.ndarray:
+    """Target heatmap ``(H, W)`` float32 for points ``(N, 2)`` given in this heatmap's grid.
+
+    Args:
+        points: ``(x, y)`` in heatmap pixels (sub-pixel allowed; points outside are ignored
+            except for the part of their spread that falls inside).
+        size: ``(W, H)``.
+
+    Example:
+        >>> h = render_heatmap(np.array([[3.0, 2.0]]), (8, 5), sigma=1.0)
+        >>> h.shape, float(h[2, 3]), round(float(h[2, 4]), 4)
+        ((5, 8), 1.0, 0.6065)
+    """
+    w, h = size
+    out = np.zeros((h, w), dtype=np.float32)
+    pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    if len(pts) == 0:
+        return out
+    if distribution == "gaussian":
+        reach = 3.0 * sigma
+    elif distribution == "tanh":
+        reach = 3.0 * (alpha if alpha is not None else 3.5 * sigma) / 3.5
+    elif distribution == "binary":
+        reach = radius if radius is not None else sigma
+    else:
+        raise ValueError(f"unknown distribution {distribution!r}")
+    k = int(np.ceil(reach)) + 1
+    dy, dx = _grid_offsets(k)
+    cx = np.rint(pts[:, 0]).astype(np.int64)
+    cy = np.rint(pts[:, 1]).astype(np.int64)
+    xs = cx[:, None, None] + dx[None]  # (N, K, K) pixel columns
+    ys = cy[:, None, None] + dy[None]
+    d2 = (xs - pts[:, 0, None, None]) ** 2 + (ys - pts[:, 1, None, None]) ** 2
+    if distribution == "gaussian":
+        val = np.exp(-d2 / (2 * sigma * sigma))
+        val[d2 > reach * reach] = 0
+    elif distribution == "tanh":
+        s = (alpha if alpha is not None else 3.5 * sigma) / 3.5
+        val = 1 - np.tanh(d2 / (2 * s * s))
+        val[d2 > reach * reach] = 0
+    else:
+        val = (d2 <= reach * reach).astype(np.float64)
+        val[:, k, k] = 1.0  # the nearest pixel always marks the point
+    ok = (xs >= 0) & (xs < w) & (ys >= 0) & (ys < h) & (val > 0)
+    np.maximum.at(out, (ys[ok], xs[ok]), val[ok].astype(np.float32))
+    return out
+
+
+def decode_heatmaps(heatmaps: np.ndarray, threshold: float = 0.5) -> list[np.ndarray]:
+    """Points ``(N_b, 2)`` per heatmap of a batch ``(B, H, W)`` (or one ``(H, W)``), in heatmap
+    pixels: regions above ``threshold`` (8-connected), centre of mass of the value above it.
+
+    All images are labelled in one call (a 3-D structure that does not connect across the batch).
+
+    Example:
+        >>> hm = render_heatmap(np.array([[10.3, 5.6], [30.0, 12.0]]), (40, 20), sigma=2)
+        >>> np.round(decode_heatmaps(hm)[0], 1).tolist()
+        [[10.3, 5.6], [30.0, 12.0]]
+    """
+    hm = np.asarray(heatmaps, dtype=np.float32)
+    single = hm.ndim == 2
+    if single:
+        hm = hm[None]
+    if hm.ndim == 4 and hm.shape[1] == 1:
+        hm = hm[:, 0]
+    if hm.ndim != 3:
+        raise ValueError(f"expected (B, H, W), (B, 1, H, W) or (H, W), got {heatmaps.shape}")
+    structure = np.zeros((3, 3, 3), dtype=bool)
+    structure[1] = True  # 8-connected within an image, never across images
+    labels, n = ndimage.label(hm > threshold, structure=structure)
+    out = [np.zeros((0, 2)) for _ in range(hm.shape[0])]
+    if n == 0:
+        return out
+    index = np.arange(1, n + 1)
+    excess = np.where(labels > 0, hm - threshold, 0)
+    com = np.asarray(ndimage.center_of_mass(excess, labels, index)).reshape(-1, 3)  # (b, y, x)
+    # A region lies in one image, so its centre of mass along the batch axis is that image.
+    batch = np.rint(com[:, 0]).astype(np.int64)
+    order = np.lexsort((com[:, 2], com[:, 1], batch))
+    for b in range(hm.shape[0]):
+        sel = order[batch[order] == b]
+        out[b] = com[sel][:, [2, 1]].astype(np.float64)
+    return out
+
+
+@dataclass
+class HeatmapCodec:
+    """Encode points into targets and decode outputs into points, with coordinate scaling.
+
+    Args:
+        distribution: ``gaussian`` (sigma_1), ``tanh`` (alpha, default 3.5 sigma) or ``binary``.
+        sigma: Gaussian spread sigma_1 in heatmap pixels.
+        alpha: Tanh spread; default ``3.5 * sigma``.
+        radius: binary disc radius; default ``sigma``.
+        heatmap_size: ``(W, H)`` of the targets (the network output).
+        threshold: decoding threshold.
+
+    Example:
+        >>> codec = HeatmapCodec("gaussian", sigma=2, heatmap_size=(256, 144))
+        >>> target = codec.encode(np.array([[100.0, 50.0]]), image_size=(512, 288))
+        >>> target.shape
+        (144, 256)
+        >>> np.round(codec.decode(target, image_size=(512, 288))[0], 1).tolist()
+        [[99.9, 49.9]]
+    """
+
+    distribution: Distribution = "gaussian"
+    sigma: float = 2.0
+    alpha: float | None = None
+    radius: float | None = None
+    heatmap_size: tuple[int, int] = (512, 288)
+    threshold: float = 0.5
+
+    def to_heatmap_grid(self, points: np.ndarray, image_size: tuple[int, int]) -> np.ndarray:
+        pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+        sx = self.heatmap_size[0] / image_size[0]
+        sy = self.heatmap_size[1] / image_size[1]
+        return np.column_stack([(pts[:, 0] + 0.5) * sx - 0.5, (pts[:, 1] + 0.5) * sy - 0.5])
+
+    def to_image_grid(self, points: np.ndarray, image_size: tuple[int, int]) -> np.ndarray:
+        pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+        sx = image_size[0] / self.heatmap_size[0]
+        sy = image_size[1] / self.heatmap_size[1]
+        return np.column_stack([(pts[:, 0] + 0.5) * sx - 0.5, (pts[:, 1] + 0.5) * sy - 0.5])
+
+    def encode(self, points: np.ndarray, image_size: tuple[int, int] | None = None) -> np.ndarray:
+        """Target ``(H, W)`` float32 for points in image pixels (image_size default: heatmap)."""
+        pts = self.to_heatmap_grid(points, image_size or self.heatmap_size)
+        return render_heatmap(
+            pts, self.heatmap_size, self.distribution, self.sigma, self.alpha, self.radius
+        )
+
+    def encode_binary(
+        self, points: np.ndarray, image_size: tuple[int, int] | None = None, radius: float = 1.0
+    ) -> np.ndarray:
+        """Binary mask target (Variant 2's second stage) on the same grid."""
+        pts = self.to_heatmap_grid(points, image_size or self.heatmap_size)
+        return render_heatmap(pts, self.heatmap_size, "binary", radius=radius)
+
+    def decode(
+        self, heatmaps: np.ndarray, image_size: tuple[int, int] | None = None
+    ) -> list[np.ndarray]:
+        """Points per heatmap of a batch, in the pixels of an image of ``image_size``."""
+        pts = decode_heatmaps(heatmaps, self.threshold)
+        size = image_size or self.heatmap_size
+        return [self.to_image_grid(p, size) for p in pts]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
