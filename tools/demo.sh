@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
-# make demo: generate a small synthetic dataset, make predictions for it, score them, draw the
-# worst frames. Everything lands under $1 (demo-output/).
+# make demo: generate synthetic frames, train the baseline (Variant 1) for a few minutes on CPU,
+# predict held-out frames, validate and score them. Everything lands under $1 (demo-output/).
 set -euo pipefail
 OUT=${1:-demo-output}
+EPOCHS=${DEMO_EPOCHS:-14}
 rm -rf "$OUT"
 mkdir -p "$OUT"
-echo "== 1. synthetic simulator frames (AdaptOR layout)"
-adaptor-baseline synth "$OUT/data" --domain sim --surgeries 3 --videos 2 --frames 10 --seed 0
-adaptor-baseline contact-sheet "$OUT/data" --out "$OUT/contact-sheet.png" -n 9
-echo "== 2. predictions: labels with 2 px jitter, 20 % missed, 2 false positives a frame"
-adaptor-baseline perturb "$OUT/data" "$OUT/predictions" --jitter 2 --miss 0.2 --false-positives 2
-adaptor-score validate "$OUT/predictions" --images "$OUT/data"
-echo "== 3. scoring at 6/8/10 px, leave-one-folder-out folds"
-adaptor-score score "$OUT/data" "$OUT/predictions" --radius 6 --radius 8 --radius 10 \
+echo "== 1. synthetic simulator frames in the AdaptOR layout: training set and a held-out set"
+adaptor-baseline synth "$OUT/train" --domain sim --surgeries 3 --videos 2 --frames 20 --seed 0
+adaptor-baseline synth "$OUT/heldout" --domain sim --surgeries 2 --videos 1 --frames 20 --seed 1
+adaptor-baseline contact-sheet "$OUT/train" --out "$OUT/contact-sheet.png" -n 9
+echo "== 2. train Variant 1 (U-Net + Gaussian layer + soft-argmax), small and on 128 x 128 crops"
+adaptor-baseline train --data "$OUT/train" --out "$OUT/run" --config variant1 --sigma1 1 --sigma2 1 \
+    --width 8 --crop 128 128 --batch-size 8 --epochs "$EPOCHS" --steps-per-epoch 40 --seed 0
+echo "== 3. predict the held-out frames (full 512 x 288 frames) and check the submission"
+adaptor-baseline predict --weights "$OUT/run" --input "$OUT/heldout" --output "$OUT/predictions"
+adaptor-score validate "$OUT/predictions" --images "$OUT/heldout"
+echo "== 4. score at 6/8/10 px (folds: leave-one-folder-out)"
+adaptor-score score "$OUT/heldout" "$OUT/predictions" --radius 6 --radius 8 --radius 10 \
     --json "$OUT/score.json" --csv "$OUT/frames.csv"
-adaptor-score overlay "$OUT/data" "$OUT/predictions" --out "$OUT/overlays" --worst 4
-echo "demo outputs are in $OUT/"
+adaptor-score overlay "$OUT/heldout" "$OUT/predictions" --out "$OUT/overlays" --worst 4
+echo "demo outputs are in $OUT/ (score: $OUT/score.json, overlays: $OUT/overlays/)"

@@ -90,5 +90,225 @@ def perturb_cmd(data_dir, out_dir, jitter, miss, false_positives, seed):
     console.print(f"wrote {n} prediction files to {out_dir}")
 
 
+def _config_options(f):
+    """Options shared by train and cv: a preset plus overrides of its fields."""
+    opts = [
+        click.option(
+            "--config",
+            "config_name",
+            default="variant1",
+            show_default=True,
+            help="Preset (baseline, variant1, variant2) or a config.json file.",
+        ),
+        click.option("--distribution", type=click.Choice(["gaussian", "tanh", "binary"])),
+        click.option("--sigma1", type=float, help="Target spread (Gaussian sigma_1)."),
+        click.option("--alpha", type=float, help="Tanh spread (default 3.5 sigma_1)."),
+        click.option("--sigma2", type=float, help="Gaussian layer sigma_2."),
+        click.option("--temperature", type=float, help="Soft-argmax temperature."),
+        click.option("--softargmax-mode", type=click.Choice(["value", "suppress"])),
+        click.option(
+            "--width", type=click.IntRange(min=1), help="U-Net channels at the first level."
+        ),
+        click.option("--depth", type=click.IntRange(min=1)),
+        click.option("--epochs", type=click.IntRange(min=1)),
+        click.option("--steps-per-epoch", type=click.IntRange(min=1)),
+        click.option("--batch-size", type=click.IntRange(min=1)),
+        click.option("--lr", type=float),
+        click.option("--input-size", type=(int, int), help="WIDTH HEIGHT the network sees."),
+        click.option("--crop", type=(int, int), help="Train on random WIDTH HEIGHT crops."),
+        click.option("--seed", type=int),
+        click.option("--workers", type=click.IntRange(min=0), help="DataLoader workers."),
+    ]
+    for opt in reversed(opts):
+        f = opt(f)
+    return f
+
+
+def _build_config(config_name, **o):
+    from adaptor_baseline.config import TrainConfig, preset, with_overrides
+
+    cfg = TrainConfig.load(config_name) if config_name.endswith(".json") else preset(config_name)
+    return with_overrides(
+        cfg,
+        **{
+            "target.distribution": o["distribution"],
+            "target.sigma1": o["sigma1"],
+            "target.alpha": o["alpha"],
+            "model.sigma2": o["sigma2"],
+            "model.temperature": o["temperature"],
+            "model.softargmax_mode": o["softargmax_mode"],
+            "model.width": o["width"],
+            "model.depth": o["depth"],
+            "epochs": o["epochs"],
+            "steps_per_epoch": o["steps_per_epoch"],
+            "batch_size": o["batch_size"],
+            "lr": o["lr"],
+            "input_size": o["input_size"],
+            "crop": o["crop"],
+            "seed": o["seed"],
+            "workers": o["workers"],
+        },
+    )
+
+
+@main.command("train")
+@click.option(
+    "--data",
+    "data_dir",
+    required=True,
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+)
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--fold", help="Validate on this fold, train on the others (default: train on all).")
+@click.option(
+    "--folds", "folds_spec", help="folder (default), groups:K, preset:published, or a fold CSV."
+)
+@click.option("--resume", is_flag=True, help="Continue from OUT/checkpoint.pt.")
+@click.option("--device", help="cpu, cuda, cuda:1 ... (default: CUDA when available).")
+@_config_options
+def train_cmd(data_dir, out_dir, fold, folds_spec, resume, device, config_name, **overrides):
+    """Train one configuration, optionally holding out one fold for validation."""
+    from adaptor_baseline.data.layout import LabelError
+    from adaptor_baseline.train import train
+
+    try:
+        cfg = _build_config(config_name, **overrides)
+        train(cfg, data_dir, out_dir, fold, folds_spec, resume, device, console)
+    except (LabelError, ValueError, OSError) as e:
+        console.print(f"[red]error:[/] {e}")
+        sys.exit(2)
+
+
+@main.command("predict")
+@click.option(
+    "--weights",
+    required=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="model.pt, checkpoint.pt or a run folder.",
+)
+@click.option(
+    "--input",
+    "input_dir",
+    required=True,
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+)
+@click.option(
+    "--output", "output_dir", required=True, type=click.Path(file_okay=False, path_type=Path)
+)
+@click.option("--batch-size", type=click.IntRange(min=1), default=8, show_default=True)
+@click.option("--device", help="cpu, cuda ... (default: CUDA when available).")
+@click.option(
+    "--heatmaps",
+    "heatmap_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also save the output maps as PNGs in this folder.",
+)
+def predict_cmd(weights, input_dir, output_dir, batch_size, device, heatmap_dir):
+    """Write one submission JSON per image under INPUT into OUTPUT (folder structure kept)."""
+    from adaptor_baseline.data.layout import LabelError
+    from adaptor_baseline.predict import predict_dir
+
+    try:
+        s = predict_dir(weights, input_dir, output_dir, batch_size, device, heatmap_dir)
+    except (LabelError, ValueError, OSError) as e:
+        console.print(f"[red]error:[/] {e}")
+        sys.exit(2)
+    console.print(
+        f"predicted {s['images']} images ({s['points']} points) in {s['seconds']:.1f} s"
+        f" ({s['images_per_s']:.1f} images/s) into {output_dir}"
+    )
+
+
+@main.command("cv")
+@click.option(
+    "--data",
+    "data_dir",
+    required=True,
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+)
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--sweep", type=click.Path(dir_okay=False, exists=True), help="TOML list of experiments."
+)
+@click.option(
+    "--folds", "folds_spec", help="folder (default), groups:K, preset:published, or a fold CSV."
+)
+@click.option(
+    "--test",
+    "test_dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="A separate labelled test set, predicted by every fold's model.",
+)
+@click.option("--job", type=click.IntRange(min=0), help="Run only this job (see --list-jobs).")
+@click.option(
+    "--list-jobs", is_flag=True, help="Print one self-contained command per job and exit."
+)
+@click.option("--collect-only", is_flag=True, help="Only build the tables from finished jobs.")
+@click.option("--device", help="cpu, cuda ... (default: CUDA when available).")
+@_config_options
+def cv_cmd(
+    data_dir,
+    out_dir,
+    sweep,
+    folds_spec,
+    test_dir,
+    job,
+    list_jobs,
+    collect_only,
+    device,
+    config_name,
+    **overrides,
+):
+    """Cross-validate one configuration or a sweep; then write the paper's Tables 1-4."""
+    from adaptor_baseline import cv
+
+    try:
+        if sweep:
+            experiments = cv.load_sweep(sweep)
+        else:
+            experiments = [cv.Experiment(config_name, _build_config(config_name, **overrides))]
+        plan = cv.make_plan(data_dir, out_dir, experiments, folds_spec, test_dir)
+        jobs = plan.jobs()
+        if list_jobs:
+            base = [a for a in sys.argv[2:]]
+            base = _strip_options(
+                base,
+                {"--data", "--out", "--folds", "--test", "--job", "--device"},
+                {"--list-jobs", "--collect-only"},
+            )
+            for i in range(len(jobs)):
+                click.echo(cv.job_command(plan, i, sweep, base))
+            return
+        if not collect_only:
+            for i in [job] if job is not None else range(len(jobs)):
+                if i >= len(jobs):
+                    raise ValueError(f"job {i} does not exist: there are {len(jobs)} jobs")
+                e, fold = jobs[i]
+                console.rule(f"job {i}: {e.name}, fold {fold}")
+                cv.run_job(plan, i, device, console)
+        if job is None:
+            manifest = cv.collect(plan)
+            console.print((plan.out / "tables" / "tables.md").read_text())
+            console.print(f"manifest: {manifest}; tables in {plan.out / 'tables'}")
+    except (ValueError, OSError) as e:
+        console.print(f"[red]error:[/] {e}")
+        sys.exit(2)
+
+
+def _strip_options(args: list[str], with_value: set[str], flags: set[str]) -> list[str]:
+    out, skip = [], False
+    for a in args:
+        if skip:
+            skip = False
+            continue
+        if a in with_value:
+            skip = True
+            continue
+        if a in flags or any(a.startswith(o + "=") for o in with_value):
+            continue
+        out.append(a)
+    return out
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -234,7 +234,7 @@ class Stat:
 
     def text(self, pm: str = "±") -> str:
         if self.mean is None:
-            return "n/a"
+            return "n/a" + (f" {self.note}" if self.note else "")
         out = f"{self.mean * self.scale:.{self.digits}f}"
         if self.std is not None:
             out += f" {pm} {self.std * self.scale:.{self.std_digits}f}"

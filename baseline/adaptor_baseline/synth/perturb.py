@@ -3,7 +3,6 @@ false positives. For demos and tests of the scoring and leaderboard, never a det
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np

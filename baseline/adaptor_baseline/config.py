@@ -1,0 +1,119 @@
+"""Typed configurations, saved as JSON next to every checkpoint (timm / nnU-Net style).
+
+Named presets: ``baseline`` (the older model [24]: U-Net alone, MSE + 1 - Dice), ``variant1``
+(Gaussian layer and soft-argmax, MSE + 1 - Dice at both stages) and ``variant2`` (second stage
+1 - F_beta, beta = 2, against binary masks). Any field can be overridden.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from pathlib import Path
+from typing import Literal
+
+from adaptor_baseline.augment import AugmentConfig
+
+Variant = Literal["baseline", "variant1", "variant2"]
+
+
+@dataclass
+class ModelConfig:
+    variant: Variant = "variant1"
+    width: int = 16
+    depth: int = 4
+    dropout: float = 0.1
+    sigma2: float = 1.0
+    temperature: float = 1.0
+    softargmax_mode: Literal["value", "suppress"] = "value"
+
+
+@dataclass
+class TargetConfig:
+    distribution: Literal["gaussian", "tanh", "binary"] = "gaussian"
+    sigma1: float = 2.0
+    alpha: float | None = None  # tanh; default 3.5 * sigma1
+    binary_radius: float = 1.0  # Variant 2's stage-2 masks
+    threshold: float = 0.5
+
+
+@dataclass
+class TrainConfig:
+    """Everything a training run depends on."""
+
+    name: str = "variant1"
+    model: ModelConfig = field(default_factory=ModelConfig)
+    target: TargetConfig = field(default_factory=TargetConfig)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    input_size: tuple[int, int] = (512, 288)  # (width, height) the network sees
+    crop: tuple[int, int] | None = None  # train on random crops of this size (full frames if None)
+    epochs: int = 100
+    steps_per_epoch: int | None = None  # None: one pass over the training frames
+    batch_size: int = 4
+    lr: float = 1e-3
+    plateau_factor: float = 0.1
+    plateau_patience: int = 10
+    seed: int = 0
+    workers: int = 0
+    amp: bool = True  # mixed precision, used on CUDA only
+    cache_images: bool = True
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TrainConfig:
+        return _build(cls, d)
+
+    @classmethod
+    def load(cls, path: str | Path) -> TrainConfig:
+        return cls.from_dict(json.loads(Path(path).read_text()))
+
+
+def _build(kind, d: dict):
+    known = {f.name: f for f in fields(kind)}
+    unknown = set(d) - set(known)
+    if unknown:
+        raise ValueError(f"unknown {kind.__name__} fields: {', '.join(sorted(unknown))}")
+    kwargs = {}
+    for name, value in d.items():
+        default = getattr(kind(), name) if name in known else None
+        if is_dataclass(default) and isinstance(value, dict):
+            value = _build(type(default), value)
+        elif isinstance(value, list):
+            value = tuple(value)
+        kwargs[name] = value
+    return kind(**kwargs)
+
+
+PRESETS = ("baseline", "variant1", "variant2")
+
+
+def preset(name: str) -> TrainConfig:
+    """A named configuration (see the module docstring)."""
+    if name == "baseline":
+        return TrainConfig(name="baseline", model=ModelConfig(variant="baseline"))
+    if name == "variant1":
+        return TrainConfig(name="variant1", model=ModelConfig(variant="variant1"))
+    if name == "variant2":
+        return TrainConfig(name="variant2", model=ModelConfig(variant="variant2"))
+    raise ValueError(f"unknown configuration {name!r}; presets: {', '.join(PRESETS)}")
+
+
+def with_overrides(cfg: TrainConfig, **overrides) -> TrainConfig:
+    """Set dotted fields, e.g. ``with_overrides(cfg, **{"target.sigma1": 3, "epochs": 5})``."""
+    d = cfg.to_dict()
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        node = d
+        *path, last = key.split(".")
+        for p in path:
+            node = node[p]
+        if last not in node:
+            raise ValueError(f"unknown configuration field {key!r}")
+        node[last] = value
+    return TrainConfig.from_dict(d)

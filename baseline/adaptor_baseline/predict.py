@@ -1,0 +1,117 @@
+"""Prediction: images in, one submission JSON per image out (official format, folder structure kept,
+points in the original image's pixel grid)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from adaptor_score.submission import write_prediction
+from PIL import Image
+
+from adaptor_baseline.config import TrainConfig
+from adaptor_baseline.data.dataset import AdaptorFrames, frame_loader
+from adaptor_baseline.data.layout import FrameRecord, index_dataset, unscale_points
+from adaptor_baseline.model.detector import SutureDetector
+from adaptor_baseline.train import CHECKPOINT, MODEL, codec_for, pick_device
+
+
+def load_model(
+    weights: str | Path, device: torch.device | str = "cpu"
+) -> tuple[SutureDetector, TrainConfig]:
+    """A trained model and its config from ``model.pt``, ``checkpoint.pt`` or a run folder."""
+    path = Path(weights)
+    if path.is_dir():
+        path = path / MODEL if (path / MODEL).exists() else path / CHECKPOINT
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no weights found")
+    ck = torch.load(path, map_location=device, weights_only=False)
+    if not isinstance(ck, dict) or "model" not in ck or "config" not in ck:
+        raise ValueError(f"{path}: not an adaptor-baseline checkpoint (needs 'model' and 'config')")
+    cfg = TrainConfig.from_dict(ck["config"])
+    model = SutureDetector(cfg.model)
+    model.load_state_dict(ck["model"])
+    return model.to(device).eval(), cfg
+
+
+def _names(record: FrameRecord, root: Path) -> tuple[str, str]:
+    """folderName / subfolderName for the output file; shallow inputs use the parent folders."""
+    if record.key.folder:
+        return record.key.folder, record.key.video
+    parents = record.image.relative_to(root).parent.parts
+    return (parents[-2] if len(parents) > 1 else root.name), (parents[-1] if parents else root.name)
+
+
+def predict_records(
+    model: SutureDetector,
+    cfg: TrainConfig,
+    records: list[FrameRecord],
+    root: Path,
+    out_dir: str | Path,
+    device: torch.device | str = "cpu",
+    batch_size: int = 8,
+    heatmap_dir: str | Path | None = None,
+    channels_last: bool = True,
+) -> dict:
+    """Predict ``records`` (images below ``root``) into ``out_dir``; returns timing and counts."""
+    device = torch.device(device)
+    out_dir, root = Path(out_dir), Path(root)
+    codec = codec_for(cfg)
+    ds = AdaptorFrames([FrameRecord(r.key, r.image, None) for r in records], cfg.input_size)
+    model = model.to(device).eval()
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    n_points, t0 = 0, time.perf_counter()
+    by_key = {str(r.key): r for r in records}
+    with torch.inference_mode():
+        for batch in frame_loader(ds, batch_size):
+            images = batch["image"].to(device).float().div_(255)
+            if channels_last:
+                images = images.contiguous(memory_format=torch.channels_last)
+            out = model(images)["output"].float().cpu().numpy()
+            for hm, pts, key, scale in zip(out, codec.decode(out), batch["key"], batch["scale"]):
+                rec = by_key[key]
+                pts = unscale_points(pts, *scale)
+                folder, video = _names(rec, root)
+                rel = rec.image.relative_to(root)
+                write_prediction(
+                    out_dir / rel.with_name(rel.name.split(".")[0] + ".json"),
+                    folder,
+                    video,
+                    rec.image.name,
+                    pts,
+                )
+                n_points += len(pts)
+                if heatmap_dir is not None:
+                    target = Path(heatmap_dir) / rel.with_suffix(".png")
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    Image.fromarray((np.clip(hm[0], 0, 1) * 255).astype(np.uint8)).save(target)
+    seconds = time.perf_counter() - t0
+    return {
+        "images": len(records),
+        "points": n_points,
+        "seconds": seconds,
+        "images_per_s": len(records) / seconds if seconds else float("inf"),
+    }
+
+
+def predict_dir(
+    weights: str | Path,
+    input_dir: str | Path,
+    output_dir: str | Path,
+    batch_size: int = 8,
+    device: str | None = None,
+    heatmap_dir: str | Path | None = None,
+) -> dict:
+    """Predict every image below ``input_dir`` (any depth) into ``output_dir``; with
+    ``heatmap_dir``, also save each output map as an 8-bit PNG there."""
+    dev = pick_device(device)
+    model, cfg = load_model(weights, dev)
+    records = index_dataset(input_dir)
+    if not records:
+        raise ValueError(f"{input_dir}: no images found")
+    return predict_records(
+        model, cfg, records, Path(input_dir), output_dir, dev, batch_size, heatmap_dir
+    )
