@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from adaptor_score.submission import write_prediction
 from PIL import Image
 
 from adaptor_baseline.config import TrainConfig
@@ -16,6 +15,7 @@ from adaptor_baseline.data.dataset import AdaptorFrames, frame_loader
 from adaptor_baseline.data.layout import FrameRecord, index_dataset, unscale_points
 from adaptor_baseline.model.detector import SutureDetector
 from adaptor_baseline.train import CHECKPOINT, MODEL, codec_for, pick_device
+from adaptor_score.submission import write_prediction
 
 
 def load_model(

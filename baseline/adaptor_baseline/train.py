@@ -40,8 +40,8 @@ def pick_device(name: str | None = None) -> torch.device:
 
 
 def seed_everything(seed: int) -> None:
+    # Our own randomness uses explicit generators; these cover Python's and torch's global ones.
     random.seed(seed)
-    np.random.seed(seed)
     torch.manual_seed(seed)
 
 
@@ -229,7 +229,6 @@ def train(
         sched.load_state_dict(ck["scheduler"])
         start_epoch = ck["epoch"]
         torch.set_rng_state(ck["rng"]["torch"])
-        np.random.set_state(ck["rng"]["numpy"])
         random.setstate(ck["rng"]["python"])
         console.print(f"resumed from epoch {start_epoch}")
 
@@ -325,7 +324,6 @@ def train(
                     "config": cfg.to_dict(),
                     "rng": {
                         "torch": torch.get_rng_state(),
-                        "numpy": np.random.get_state(),
                         "python": random.getstate(),
                     },
                 },
@@ -335,9 +333,8 @@ def train(
     _save_atomic({"model": model.state_dict(), "config": cfg.to_dict()}, out_dir / MODEL)
 
     if split.val and score_validation:
-        from adaptor_score.scoring import score
-
         from adaptor_baseline.predict import predict_records
+        from adaptor_score.scoring import score
 
         pred_dir = out_dir / "val_predictions"
         predict_records(model, cfg, split.val, Path(data_dir), pred_dir, device=dev)

@@ -1,4 +1,5 @@
 import pytest
+
 from adaptor_baseline.synth import generate_dataset
 
 

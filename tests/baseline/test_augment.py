@@ -1,5 +1,6 @@
 import numpy as np
 import torch
+
 from adaptor_baseline.augment import AugmentConfig, PointAugmenter
 from adaptor_baseline.codec import render_heatmap
 

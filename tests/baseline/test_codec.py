@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
-from adaptor_baseline.codec import HeatmapCodec, decode_heatmaps, render_heatmap
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from adaptor_baseline.codec import HeatmapCodec, decode_heatmaps, render_heatmap
 
 
 def separated_points(draw_list, min_gap):

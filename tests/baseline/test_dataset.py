@@ -1,4 +1,5 @@
 import torch
+
 from adaptor_baseline.data.dataset import AdaptorFrames, frame_loader
 
 

@@ -1,4 +1,5 @@
 import pytest
+
 from adaptor_baseline.data.folds import (
     folds_from_split_files,
     grouped_folds,

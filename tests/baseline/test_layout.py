@@ -2,6 +2,8 @@ import json
 
 import numpy as np
 import pytest
+from PIL import Image
+
 from adaptor_baseline.data.layout import (
     LabelError,
     index_dataset,
@@ -11,7 +13,6 @@ from adaptor_baseline.data.layout import (
     scale_points,
     unscale_points,
 )
-from PIL import Image
 
 
 def frame(

@@ -1,13 +1,14 @@
 import json
 
 import numpy as np
+from click.testing import CliRunner
+from PIL import Image
+
 from adaptor_baseline.cli import main
 from adaptor_baseline.data.layout import index_dataset, load_image, read_labels
 from adaptor_baseline.synth import generate_dataset
 from adaptor_score.cli import main as score_main
 from adaptor_score.metrics import close_label_mask
-from click.testing import CliRunner
-from PIL import Image
 
 
 def test_layout_round_trip(synth_sim):

@@ -2,9 +2,9 @@ import json
 import subprocess
 import sys
 
-from adaptor_score.cli import main
 from click.testing import CliRunner
 
+from adaptor_score.cli import main
 from tests.evaluation.helpers import K1, K2, K3, make_tree
 from tests.evaluation.test_validate import make_images
 

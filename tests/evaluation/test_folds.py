@@ -1,8 +1,8 @@
 import pytest
+
 from adaptor_score.folds import FoldFileError, assign_folds, read_fold_file
 from adaptor_score.frames import FrameKey
 from adaptor_score.scoring import score
-
 from tests.evaluation.helpers import K1, K2, K3, make_tree
 
 KEYS = [K1, K2, K3]

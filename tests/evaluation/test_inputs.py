@@ -4,11 +4,11 @@ import json
 import os
 
 import pytest
+
 from adaptor_score.frames import FrameKey
 from adaptor_score.groundtruth import GroundTruthError, load_ground_truth
 from adaptor_score.jsonfiles import BadFile, read_json
 from adaptor_score.scoring import score
-
 from tests.evaluation.helpers import K1, K2, K3, make_tree, write_label, write_prediction
 
 LABELS = {K1: [(10, 10), (50, 50)], K2: [(100, 100)], K3: [(200, 200), (210, 220)]}

@@ -2,10 +2,11 @@ import math
 
 import numpy as np
 import pytest
-from adaptor_score import matching
-from adaptor_score.matching import frame_pairs, match_frames, match_points
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from adaptor_score import matching
+from adaptor_score.matching import frame_pairs, match_frames, match_points
 
 
 def published_scan(pred, label, r):

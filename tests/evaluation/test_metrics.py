@@ -1,9 +1,10 @@
 import math
 
 import numpy as np
-from adaptor_score.metrics import DetectionMetric, close_label_mask, ratios, score_frames
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from adaptor_score.metrics import DetectionMetric, close_label_mask, ratios, score_frames
 
 
 def test_ratios_from_counts():

@@ -5,11 +5,11 @@ import os
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+
 from adaptor_score.cli import main
 from adaptor_score.frames import FrameKey
 from adaptor_score.tables import ManifestError, load_manifest, run_manifest, write_tables
-from click.testing import CliRunner
-
 from tests.evaluation.helpers import write_label, write_prediction
 
 GOLDEN = Path(__file__).parent / "golden"

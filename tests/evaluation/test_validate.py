@@ -1,8 +1,8 @@
 import json
 
-from adaptor_score.validate import validate_submission
 from PIL import Image
 
+from adaptor_score.validate import validate_submission
 from tests.evaluation.helpers import K1, K2
 
 

@@ -64,7 +64,7 @@ def conv_soft_argmax_map(
 
     Example:
         >>> x = torch.tensor([[[[0.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.8, 0.0], [0.0, 0.0, 0.0, 0.0]]]])
-        >>> conv_soft_argmax_map(x, 0.05, "suppress")[0, 0, 1].round(decimals=3).tolist()
+        >>> [round(v, 3) for v in conv_soft_argmax_map(x, 0.05, "suppress")[0, 0, 1].tolist()]
         [0.0, 1.0, 0.015, 0.0]
     """
     if mode == "value":

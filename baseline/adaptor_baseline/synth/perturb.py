@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from adaptor_baseline.data.layout import index_dataset, read_labels
+from adaptor_score.submission import write_prediction
 
 
 def perturbed_predictions(
@@ -35,17 +36,6 @@ def perturbed_predictions(
         extra = rng.uniform((0, 0), (size[0] - 1, size[1] - 1), (rng.poisson(false_positives), 2))
         pred = np.clip(np.vstack([moved, extra]), 0, (size[0] - 1, size[1] - 1))
         rel = rec.image.relative_to(data_dir).with_suffix(".json")
-        target = out_dir / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(
-            json.dumps(
-                {
-                    "folderName": rec.key.folder,
-                    "subfolderName": rec.key.video,
-                    "imageFileName": rec.image.name,
-                    "points": [{"x": round(float(x), 2), "y": round(float(y), 2)} for x, y in pred],
-                }
-            )
-        )
+        write_prediction(out_dir / rel, rec.key.folder, rec.key.video, rec.image.name, pred)
         n += 1
     return n
