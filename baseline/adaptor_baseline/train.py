@@ -228,8 +228,13 @@ def train(
         opt.load_state_dict(ck["optimizer"])
         sched.load_state_dict(ck["scheduler"])
         start_epoch = ck["epoch"]
-        torch.set_rng_state(ck["rng"]["torch"])
-        random.setstate(ck["rng"]["python"])
+        before = {**ck["config"], "epochs": None}
+        if before != {**cfg.to_dict(), "epochs": None}:
+            raise ValueError(
+                f"{out_dir / CHECKPOINT} was trained with another configuration; "
+                "only epochs may change on --resume"
+            )
+        console.print(f"resuming after epoch {start_epoch}")
         console.print(f"resumed from epoch {start_epoch}")
 
     ds = AdaptorFrames(split.train, cfg.input_size)
@@ -257,6 +262,11 @@ def train(
         transient=True,
     ) as progress:
         for epoch in range(start_epoch, cfg.epochs):
+            # Every epoch's randomness (shuffling, crops, augmentation, dropout) comes from
+            # (seed, epoch), so a resumed run repeats a straight run exactly.
+            torch.manual_seed(cfg.seed * 100_003 + epoch)
+            loader.generator.manual_seed(cfg.seed * 100_003 + epoch)
+            gen.manual_seed(cfg.seed * 100_003 + epoch + 1)
             model.train()
             task = progress.add_task(
                 f"epoch {epoch + 1}/{cfg.epochs}", total=steps, loss=0.0, rate=0.0
@@ -322,10 +332,6 @@ def train(
                     "scheduler": sched.state_dict(),
                     "epoch": epoch + 1,
                     "config": cfg.to_dict(),
-                    "rng": {
-                        "torch": torch.get_rng_state(),
-                        "python": random.getstate(),
-                    },
                 },
                 out_dir / CHECKPOINT,
             )

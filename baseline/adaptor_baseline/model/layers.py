@@ -6,14 +6,18 @@ Stage 2, :class:`SoftArgmaxLayer`: kornia's convolutional spatial soft-argmax (3
 stride 1, padding 1), used for its value map ``val(X) = sum_p softmax(v_p / T) v_p``, the paper's
 "local non-maximum suppression". What it really does (``benchmarks/soft_argmax_temperature.py``
 measures it): at the default ``T = 1`` on sigmoid outputs in [0, 1], the softmax over a window is
-nearly uniform, so the layer is close to a 3x3 mean filter: it smooths, it does not suppress. As
-``T -> 0`` it becomes 3x3 max pooling, which widens peaks instead of thinning them.
+nearly uniform, so the layer is close to a 3x3 mean filter: on a noisy heatmap its output differs
+from a 3x3 mean by 0.05 and from 3x3 max pooling by 2.6 (mean absolute differences relative to
+the input's own local variation). As ``T -> 0`` it becomes max pooling, which widens peaks. At
+every temperature it fills the valley between two peaks 6 px apart (valley/peak 0.135 -> 0.38 to
+0.41): it makes close sutures harder, not easier, to separate.
 
 ``mode="suppress"`` is a setting that does suppress: the output keeps each pixel's value times
 the ratio of its own softmax weight to the largest weight in its window,
 ``v_c * exp((v_c - max_window v) / T)``; a local maximum keeps its value, a pixel below its
 neighbourhood's maximum is damped by ``exp(-gap / T)`` (T = 0.05: a pixel 0.1 below its
-neighbour keeps 14 %). It is differentiable and has no parameters.
+neighbour keeps 14 %). It is differentiable and has no parameters, and it deepens the valley of
+the same pair to 0.009 (T = 0.1).
 """
 
 from __future__ import annotations

@@ -1,0 +1,124 @@
+import pytest
+import torch
+
+from adaptor_baseline.config import ModelConfig
+from adaptor_baseline.model import SutureDetector, UNet
+from adaptor_baseline.model.layers import conv_soft_argmax_map, gaussian_layer
+from adaptor_baseline.model.losses import dice_loss, fbeta_loss, heatmap_loss, soft_dice, soft_fbeta
+
+
+@pytest.mark.parametrize("variant", ["baseline", "variant1", "variant2"])
+def test_shapes_and_gradients_flow_through_every_stage(variant):
+    torch.manual_seed(0)
+    net = SutureDetector(ModelConfig(variant=variant, width=4, depth=2))
+    x = torch.rand(2, 3, 36, 52)
+    out = net(x)
+    for k, v in out.items():
+        assert v.shape == (2, 1, 36, 52), k
+        assert 0 <= float(v.detach().min()) and float(v.detach().max()) <= 1
+    heat = torch.zeros(2, 1, 36, 52)
+    heat[:, :, 10, 10] = 1
+    loss, parts = net.loss(out, heat, (heat > 0.5).float())
+    loss.backward()
+    grads = [p.grad for p in net.parameters()]
+    assert all(g is not None and torch.isfinite(g).all() for g in grads)
+    assert net.unet.inc[0].weight.grad.abs().sum() > 0  # reaches the first layer
+    if variant != "baseline":
+        assert set(parts) == {"loss", "stage1", "stage2"}
+        # stage 2's loss alone still reaches the U-Net through the soft-argmax and Gaussian layer
+        net.zero_grad()
+        out = net(x)
+        (fbeta_loss if variant == "variant2" else heatmap_loss)(out["stage2"], heat).backward()
+        assert net.unet.head.weight.grad.abs().sum() > 0
+
+
+def test_unet_odd_sizes():
+    assert UNet(width=2, depth=3)(torch.rand(1, 3, 37, 51)).shape == (1, 1, 37, 51)
+
+
+def test_dice_and_heatmap_loss_known_values():
+    t = torch.zeros(1, 1, 2, 2)
+    t[0, 0, 0, 0] = 1
+    p = torch.full((1, 1, 2, 2), 0.5)
+    # Dice = 2 * 0.5 / (2 + 1) = 1/3 with eps = 0; MSE = (0.25 + 3 * 0.25) / 4 = 0.25
+    assert float(soft_dice(p, t, eps=0)) == pytest.approx(1 / 3)
+    assert float(dice_loss(p, t, eps=0)) == pytest.approx(2 / 3)
+    assert float(heatmap_loss(p, t, eps=0)) == pytest.approx(0.25 + 2 / 3)
+    empty = torch.zeros(1, 1, 2, 2)
+    assert float(dice_loss(empty, empty)) == 0.0  # eps makes empty-vs-empty perfect
+
+
+def test_fbeta_known_value_and_direction():
+    t = torch.tensor([[[[1.0, 1.0, 0.0, 0.0]]]])
+    p = torch.tensor([[[[1.0, 0.0, 1.0, 0.0]]]])
+    # TP 1, FN 1, FP 1, beta 2: 5 / (5 + 4 + 1)
+    assert float(soft_fbeta(p, t, 2.0, eps=0)) == pytest.approx(0.5)
+    # beta 2 weighs misses more than false alarms
+    miss = torch.tensor([[[[1.0, 0.0, 0.0, 0.0]]]])
+    alarm = torch.tensor([[[[1.0, 1.0, 1.0, 0.0]]]])
+    assert float(soft_fbeta(miss, t, 2.0, eps=0)) < float(soft_fbeta(alarm, t, 2.0, eps=0))
+    # minimising the loss maximises F_beta (the published code did the opposite)
+    logits = torch.zeros(1, 1, 1, 4, requires_grad=True)
+    before = float(soft_fbeta(torch.sigmoid(logits), t))
+    fbeta_loss(torch.sigmoid(logits), t).backward()
+    with torch.no_grad():
+        logits -= 1.0 * logits.grad
+    assert float(soft_fbeta(torch.sigmoid(logits), t)) > before
+
+
+def test_gaussian_layer_preserves_mass():
+    x = torch.zeros(1, 1, 21, 21)
+    x[0, 0, 10, 10] = 1
+    y = gaussian_layer(x, 2.0)
+    assert float(y.sum()) == pytest.approx(1.0, abs=1e-5) and float(y.max()) < 0.05
+
+
+def _noisy_heatmap():
+    import numpy as np
+
+    from adaptor_baseline.codec import render_heatmap
+
+    rng = np.random.default_rng(0)
+    heat = render_heatmap(rng.uniform(5, 59, (6, 2)), (64, 64), sigma=2.0)
+    return torch.from_numpy(
+        np.clip(heat + rng.normal(0, 0.05, heat.shape), 0, 1).astype("float32")
+    )[None, None]
+
+
+def test_soft_argmax_at_temperature_one_is_nearly_a_mean_filter():
+    x = _noisy_heatmap()
+    mean = torch.nn.functional.avg_pool2d(x, 3, stride=1, padding=1, count_include_pad=False)
+    maxp = torch.nn.functional.max_pool2d(x, 3, stride=1, padding=1)
+    scale = float((x - mean).abs().mean())
+    value = conv_soft_argmax_map(x, 1.0, "value")
+    assert float((value - mean).abs().mean()) / scale < 0.2
+    assert float((value - maxp).abs().mean()) / scale > 1.0
+    cold = conv_soft_argmax_map(x, 0.01, "value")  # low temperature: max pooling, no suppression
+    assert float((cold - maxp).abs().mean()) / scale < 0.3
+
+
+def test_value_layer_fills_the_valley_between_close_peaks_and_suppress_deepens_it():
+    import numpy as np
+
+    from adaptor_baseline.codec import render_heatmap
+
+    pair = torch.from_numpy(
+        render_heatmap(np.array([[17.0, 20.0], [23.0, 20.0]]), (40, 40), sigma=1.5)
+    )[None, None]
+
+    def valley(y):
+        return float(y[0, 0, 20, 20]) / float(y[0, 0, 20, 17])
+
+    assert valley(conv_soft_argmax_map(pair, 1.0, "value")) > 2 * valley(pair)
+    assert valley(conv_soft_argmax_map(pair, 0.1, "suppress")) < 0.1 * valley(pair)
+
+
+def test_suppress_mode_keeps_maxima_and_damps_the_rest():
+    x = torch.zeros(1, 1, 5, 5)
+    x[0, 0, 2, 2] = 0.9
+    x[0, 0, 2, 3] = 0.7
+    y = conv_soft_argmax_map(x, 0.05, "suppress")
+    assert float(y[0, 0, 2, 2]) == pytest.approx(0.9)
+    assert float(y[0, 0, 2, 3]) < 0.7 * 0.02
+    with pytest.raises(ValueError):
+        conv_soft_argmax_map(x, 1.0, "other")

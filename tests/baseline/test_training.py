@@ -1,0 +1,177 @@
+"""Training, checkpoints, prediction and cv on tiny synthetic sets (CPU, CI-sized)."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+from PIL import Image
+
+from adaptor_baseline.cli import main
+from adaptor_baseline.config import TrainConfig, preset, with_overrides
+from adaptor_baseline.predict import load_model, predict_dir
+from adaptor_baseline.synth import generate_dataset
+from adaptor_baseline.train import train
+from adaptor_score.cli import main as score_main
+from adaptor_score.scoring import score
+
+NO_AUG = {"augment.p": 0.0}
+
+
+def tiny(variant="variant1", **kw) -> TrainConfig:
+    cfg = with_overrides(
+        preset(variant),
+        **{
+            "model.width": 8,
+            "model.depth": 3,
+            "input_size": (256, 144),
+            "batch_size": 4,
+            "target.sigma1": 1.0,
+            **kw,
+        },
+    )
+    return cfg
+
+
+@pytest.fixture(scope="module")
+def few_frames(tmp_path_factory):
+    out = tmp_path_factory.mktemp("few")
+    generate_dataset(out, "sim", surgeries=2, videos=1, frames=2, seed=21, workers=1, max_points=12)
+    return out
+
+
+def test_overfits_a_handful_of_frames(few_frames, tmp_path):
+    cfg = tiny("variant1", epochs=40, steps_per_epoch=4, lr=3e-3, **NO_AUG)
+    train(cfg, few_frames, tmp_path / "run")
+    preds = tmp_path / "pred"
+    predict_dir(tmp_path / "run", few_frames, preds, device="cpu")
+    s = score(few_frames, preds, (6.0,)).overall()[0]
+    assert s.f1 >= 0.8, (s.tp, s.fp, s.fn)
+
+
+def test_checkpoint_round_trip_resume_and_reproducibility(few_frames, tmp_path):
+    cfg = tiny("variant2", epochs=2, steps_per_epoch=2)
+    train(cfg, few_frames, tmp_path / "a", fold="20211001_sim00")
+    train(cfg, few_frames, tmp_path / "b", fold="20211001_sim00")
+    rows = [list(csv.DictReader(open(tmp_path / r / "metrics.csv"))) for r in ("a", "b")]
+    assert [r["train_loss"] for r in rows[0]] == [r["train_loss"] for r in rows[1]]  # seeded
+    assert rows[0][0]["plateau_on"] == "val_loss" and "val_f1" in rows[0][0]
+    assert json.loads((tmp_path / "a" / "val_score.json").read_text())["overall"][0]["images"] == 2
+
+    model, loaded_cfg = load_model(tmp_path / "a" / "model.pt")
+    assert loaded_cfg == cfg
+    x = torch.rand(1, 3, 144, 256)
+    reference = torch.load(tmp_path / "a" / "checkpoint.pt", weights_only=False)
+    again, _ = load_model(tmp_path / "a" / "checkpoint.pt")
+    assert torch.equal(model(x)["output"], again(x)["output"])
+    assert reference["epoch"] == 2
+
+    # resume: a 3-epoch run continued from the 2-epoch checkpoint equals a straight 3-epoch run
+    more = with_overrides(cfg, epochs=3)
+    train(more, few_frames, tmp_path / "a", fold="20211001_sim00", resume=True)
+    train(more, few_frames, tmp_path / "c", fold="20211001_sim00")
+    resumed = list(csv.DictReader(open(tmp_path / "a" / "metrics.csv")))
+    straight = list(csv.DictReader(open(tmp_path / "c" / "metrics.csv")))
+    assert len(resumed) == 3
+    assert [r["train_loss"] for r in resumed] == [r["train_loss"] for r in straight]
+
+
+def test_cpu_only_never_touches_cuda(few_frames, tmp_path, monkeypatch):
+    def boom(*a, **k):
+        raise AssertionError("CUDA was initialised on a CPU-only run")
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.cuda, "_lazy_init", boom)
+    monkeypatch.setattr(torch.cuda, "init", boom)
+    train(tiny("baseline", epochs=1, steps_per_epoch=1), few_frames, tmp_path / "run")
+    predict_dir(tmp_path / "run", few_frames, tmp_path / "pred")
+
+
+def test_predict_writes_valid_submissions_in_original_pixels(few_frames, tmp_path):
+    train(tiny("baseline", epochs=1, steps_per_epoch=1), few_frames, tmp_path / "run")
+    # the same frames at twice the size: predictions must come back in the 1024 x 576 grid
+    big = tmp_path / "big"
+    for img in few_frames.rglob("images/*.png"):
+        target = big / img.relative_to(few_frames)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        Image.open(img).resize((1024, 576)).save(target)
+    r = CliRunner().invoke(
+        main,
+        [
+            "predict",
+            "--weights",
+            str(tmp_path / "run"),
+            "--input",
+            str(big),
+            "--output",
+            str(tmp_path / "p_big"),
+            "--heatmaps",
+            str(tmp_path / "hm"),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(score_main, ["validate", str(tmp_path / "p_big"), "--images", str(big)])
+    assert r.exit_code == 0, r.output
+    predict_dir(tmp_path / "run", few_frames, tmp_path / "p_small")
+    for f in (tmp_path / "p_small").rglob("*.json"):
+        small = np.array([[p["x"], p["y"]] for p in json.loads(f.read_text())["points"]]).reshape(
+            -1, 2
+        )
+        large_doc = json.loads(
+            (tmp_path / "p_big" / f.relative_to(tmp_path / "p_small")).read_text()
+        )
+        large = np.array([[p["x"], p["y"]] for p in large_doc["points"]]).reshape(-1, 2)
+        assert large_doc["imageFileName"] == f.stem + ".png"
+        if len(small) and len(small) == len(large):
+            np.testing.assert_allclose(large, (small + 0.5) * 2 - 0.5, atol=1.5)
+    assert len(list((tmp_path / "hm").rglob("*.png"))) == 4
+
+
+def test_cv_jobs_and_tables(few_frames, tmp_path):
+    sweep = tmp_path / "sweep.toml"
+    sweep.write_text(
+        '[[experiment]]\nname = "v1-s1"\nconfig = "variant1"\nsigma2 = 1\nwidth = 4\ndepth = 2\nepochs = 1\n'
+        "steps_per_epoch = 1\ninput_size = [128, 72]\n"
+        '[[experiment]]\nname = "v1-s2"\nconfig = "variant1"\nsigma2 = 2\nwidth = 4\ndepth = 2\nepochs = 1\n'
+        "steps_per_epoch = 1\ninput_size = [128, 72]\n"
+    )
+    args = [
+        "cv",
+        "--data",
+        str(few_frames),
+        "--out",
+        str(tmp_path / "cv"),
+        "--sweep",
+        str(sweep),
+        "--test",
+        str(few_frames),
+    ]
+    r = CliRunner().invoke(main, args + ["--list-jobs"])
+    assert r.exit_code == 0, r.output
+    commands = r.output.strip().splitlines()
+    assert len(commands) == 4 and all("--job" in c and "--sweep" in c for c in commands)
+    r = CliRunner().invoke(main, args + ["--job", "0"])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "cv" / "v1-s1" / "fold-20211001_sim00" / "test_predictions").is_dir()
+    r = CliRunner().invoke(main, args)  # runs the rest (job 0 is skipped), then the tables
+    assert r.exit_code == 0, r.output
+    results = list(csv.DictReader(open(tmp_path / "cv" / "tables" / "results.csv")))
+    assert {(r["experiment"], r["dataset"]) for r in results} == {
+        ("v1-s1", "cv"),
+        ("v1-s2", "cv"),
+        ("v1-s1", "test"),
+        ("v1-s2", "test"),
+    }
+    table2 = (tmp_path / "cv" / "tables" / "table2.md").read_text()
+    assert "σ2 = 1" in table2 and "σ2 = 2" in table2
+
+
+def test_bad_inputs_exit_2(tmp_path):
+    r = CliRunner().invoke(main, ["train", "--data", str(tmp_path), "--out", str(tmp_path / "o")])
+    assert r.exit_code == 2 and "no labelled frames" in r.output
+    r = CliRunner().invoke(
+        main, ["train", "--data", str(tmp_path), "--out", str(tmp_path / "o"), "--config", "nope"]
+    )
+    assert r.exit_code == 2 and "unknown configuration" in r.output
