@@ -30,6 +30,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_scoring.py
+	$(PY) benchmarks/bench_data.py
+	$(PY) benchmarks/bench_baseline.py
+	$(PY) benchmarks/soft_argmax_temperature.py
 
 clean:
 	rm -rf $(DEMO) .pytest_cache .ruff_cache

@@ -195,21 +195,27 @@ def train_cmd(data_dir, out_dir, fold, folds_spec, resume, device, config_name, 
 @click.option(
     "--output", "output_dir", required=True, type=click.Path(file_okay=False, path_type=Path)
 )
-@click.option("--batch-size", type=click.IntRange(min=1), default=8, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), help="Default: 1 on CPU, 8 on GPU.")
 @click.option("--device", help="cpu, cuda ... (default: CUDA when available).")
+@click.option(
+    "--compile",
+    "compile_",
+    is_flag=True,
+    help="torch.compile the model (same points; pays off on many images).",
+)
 @click.option(
     "--heatmaps",
     "heatmap_dir",
     type=click.Path(file_okay=False, path_type=Path),
     help="Also save the output maps as PNGs in this folder.",
 )
-def predict_cmd(weights, input_dir, output_dir, batch_size, device, heatmap_dir):
+def predict_cmd(weights, input_dir, output_dir, batch_size, device, compile_, heatmap_dir):
     """Write one submission JSON per image under INPUT into OUTPUT (folder structure kept)."""
     from adaptor_baseline.data.layout import LabelError
     from adaptor_baseline.predict import predict_dir
 
     try:
-        s = predict_dir(weights, input_dir, output_dir, batch_size, device, heatmap_dir)
+        s = predict_dir(weights, input_dir, output_dir, batch_size, device, heatmap_dir, compile_)
     except (LabelError, ValueError, OSError) as e:
         console.print(f"[red]error:[/] {e}")
         sys.exit(2)
