@@ -59,7 +59,7 @@ def test_fbeta_known_value_and_direction():
     assert float(soft_fbeta(miss, t, 2.0, eps=0)) < float(soft_fbeta(alarm, t, 2.0, eps=0))
     # minimising the loss maximises F_beta (the published code did the opposite)
     logits = torch.zeros(1, 1, 1, 4, requires_grad=True)
-    before = float(soft_fbeta(torch.sigmoid(logits), t))
+    before = float(soft_fbeta(torch.sigmoid(logits), t).detach())
     fbeta_loss(torch.sigmoid(logits), t).backward()
     with torch.no_grad():
         logits -= 1.0 * logits.grad
