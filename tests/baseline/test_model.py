@@ -63,7 +63,7 @@ def test_fbeta_known_value_and_direction():
     fbeta_loss(torch.sigmoid(logits), t).backward()
     with torch.no_grad():
         logits -= 1.0 * logits.grad
-    assert float(soft_fbeta(torch.sigmoid(logits), t)) > before
+    assert float(soft_fbeta(torch.sigmoid(logits), t).detach()) > before
 
 
 def test_gaussian_layer_preserves_mass():
