@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO := demo-output
 
-.PHONY: demo test test-slow lint bench venv clean
+.PHONY: demo test test-slow test-containers wheel lint bench venv clean
 
 venv: $(STAMP)
 
@@ -22,11 +22,17 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q
 
+test-containers: $(STAMP)
+	bash tools/test-containers.sh
+
+wheel: $(STAMP)
+	$(PY) -m pip wheel -q --no-deps . -w build/wheels
+
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check evaluation baseline tests benchmarks
+	$(VENV)/bin/ruff check evaluation baseline tests benchmarks submission_template
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_scoring.py

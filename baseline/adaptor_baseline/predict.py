@@ -128,3 +128,39 @@ def predict_dir(
     return predict_records(
         model, cfg, records, Path(input_dir), output_dir, dev, batch_size, heatmap_dir
     )
+
+
+class ArrayPredictor:
+    """Points for images already in memory: the form a container's entrypoint calls.
+
+    Args:
+        weights: ``model.pt``, ``checkpoint.pt`` or a run folder.
+        device: default CUDA when available, else CPU.
+
+    ``predictor([image, ...])`` takes ``(H, W, 3)`` uint8 RGB arrays of any size and returns, per
+    image, ``(N, 2)`` float ``(x, y)`` in that image's pixels.
+    """
+
+    def __init__(self, weights: str | Path, device: str | None = None, channels_last: bool = True):
+        self.device = pick_device(device)
+        self.model, self.cfg = load_model(weights, self.device)
+        self.channels_last = channels_last
+        if channels_last:
+            self.model = self.model.to(memory_format=torch.channels_last)
+        self.codec = codec_for(self.cfg)
+
+    def __call__(self, images: list[np.ndarray]) -> list[np.ndarray]:
+        size = tuple(self.cfg.input_size)
+        batch, scales = [], []
+        for im in images:
+            h, w = im.shape[:2]
+            if (w, h) != size:
+                im = np.asarray(Image.fromarray(im).resize(size, Image.BILINEAR))
+            batch.append(torch.from_numpy(np.ascontiguousarray(im.transpose(2, 0, 1))))
+            scales.append((size[0] / w, size[1] / h))
+        x = torch.stack(batch).to(self.device).float().div_(255)
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        with torch.inference_mode():
+            out = self.model(x)["output"].float().cpu().numpy()
+        return [unscale_points(p, *s) for p, s in zip(self.codec.decode(out), scales)]

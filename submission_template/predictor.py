@@ -1,0 +1,80 @@
+"""THE PART YOU REPLACE: your model goes here.
+
+``load_predictor()`` returns a callable that takes a list of images, each an ``(H, W, 3)`` uint8
+RGB numpy array, and returns, per image, an ``(N, 2)`` float array of ``(x, y)`` suture points in
+that image's pixel coordinates (x = column, y = row). Return an empty ``(0, 2)`` array when you
+find nothing: the entrypoint then writes an empty ``points`` list, as the challenge requires.
+
+Out of the box:
+* if reference-baseline weights are at ``$ADAPTOR_WEIGHTS`` (default ``/app/weights/model.pt``)
+  and the ``adaptor_baseline`` package is installed (the baseline image has both), the baseline
+  U-Net predicts, on the GPU when ``--gpus all`` gives one, else on the CPU;
+* otherwise a deliberately simple classical detector runs (``BlobDetector`` below). It is honest
+  about what it is: small dark blobs on brighter tissue, where threads enter it. Expect a low F1.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+from PIL import Image, ImageFilter
+
+DEFAULT_WEIGHTS = "/app/weights/model.pt"
+
+
+class BlobDetector:
+    """Difference of Gaussians on brightness: local minima darker than their surroundings."""
+
+    def __init__(
+        self, small: float = 1.5, large: float = 5.0, contrast: float = 18.0, spacing: int = 7
+    ):
+        self.small, self.large, self.contrast, self.spacing = small, large, contrast, spacing
+
+    def __call__(self, images: list[np.ndarray]) -> list[np.ndarray]:
+        return [self._one(im) for im in images]
+
+    def _one(self, image: np.ndarray) -> np.ndarray:
+        grey = Image.fromarray(image).convert("L")
+        fine = np.asarray(grey.filter(ImageFilter.GaussianBlur(self.small)), dtype=np.float32)
+        coarse = np.asarray(grey.filter(ImageFilter.GaussianBlur(self.large)), dtype=np.float32)
+        dog = coarse - fine  # positive where a small dark blob sits on brighter surroundings
+        k = self.spacing
+        padded = np.pad(dog, k, mode="constant", constant_values=-np.inf)
+        windows = np.lib.stride_tricks.sliding_window_view(padded, (2 * k + 1, 2 * k + 1))
+        local_max = windows.max(axis=(-1, -2))
+        ys, xs = np.nonzero((dog >= local_max) & (dog > self.contrast))
+        return np.column_stack([xs, ys]).astype(np.float64)
+
+
+def load_predictor():
+    """The predictor this container uses (see the module docstring)."""
+    weights = os.environ.get("ADAPTOR_WEIGHTS", DEFAULT_WEIGHTS)
+    if os.path.exists(weights):
+        try:
+            from adaptor_baseline.predict import ArrayPredictor
+        except ImportError:
+            print(
+                f"predictor: {weights} exists but adaptor_baseline is not installed; "
+                "using the blob detector",
+                file=sys.stderr,
+            )
+        else:
+            print(f"predictor: reference baseline from {weights}", file=sys.stderr)
+            return ArrayPredictor(weights)
+    print(
+        "predictor: classical blob detector (replace predictor.py with your model)", file=sys.stderr
+    )
+    return BlobDetector()
+
+
+def translate_domain(image: np.ndarray) -> np.ndarray:
+    """Optional task: the image translated to the other domain, same size. The example swaps the
+    colour balance (bright silicone <-> darker, redder tissue); replace it with your model."""
+    x = image.astype(np.float32)
+    mean = x.reshape(-1, 3).mean(axis=0)
+    target = (
+        np.array([150.0, 70.0, 60.0]) if mean[0] - mean[2] < 60 else np.array([210.0, 170.0, 150.0])
+    )
+    return np.clip(x * (target / np.maximum(mean, 1.0)), 0, 255).astype(np.uint8)

@@ -1,0 +1,128 @@
+"""The template's entrypoint, outside containers: same contract through the environment variables."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from adaptor_baseline.synth import generate_dataset
+from adaptor_score.validate import validate_submission
+
+TEMPLATE = Path(__file__).resolve().parents[2] / "submission_template"
+
+
+def run(command, input_dir, output_dir, *extra, env=None):
+    import os
+
+    environment = {
+        **os.environ,
+        "ADAPTOR_INPUT": str(input_dir),
+        "ADAPTOR_OUTPUT": str(output_dir),
+        "ADAPTOR_WEIGHTS": str(input_dir / "no-weights.pt"),
+        **(env or {}),
+    }
+    args = (
+        [sys.executable, str(TEMPLATE / "entrypoint.py")]
+        + ([command] if command else [])
+        + list(extra)
+    )
+    return subprocess.run(args, capture_output=True, text=True, env=environment)
+
+
+@pytest.fixture(scope="module")
+def frames(tmp_path_factory):
+    root = tmp_path_factory.mktemp("frames")
+    generate_dataset(root, "sim", surgeries=2, videos=1, frames=2, seed=4, workers=1)
+    return root
+
+
+def test_landmark_detection_writes_one_valid_file_per_image(frames, tmp_path):
+    r = run("landmark_detection", frames, tmp_path / "out")
+    assert r.returncode == 0, r.stderr
+    assert "blob detector" in r.stderr
+    problems, n = validate_submission(tmp_path / "out", frames)
+    assert problems == [] and n == 4
+    doc = json.loads(next((tmp_path / "out").rglob("*.json")).read_text())
+    assert set(doc) == {"folderName", "subfolderName", "imageFileName", "points"}
+
+
+def test_output_layout_mirrors_any_input_depth(tmp_path):
+    (tmp_path / "in" / "a").mkdir(parents=True)
+    Image.new("RGB", (64, 32), (200, 150, 140)).save(tmp_path / "in" / "top.png")
+    Image.new("RGB", (64, 32), (200, 150, 140)).save(tmp_path / "in" / "a" / "x.jpg")
+    r = run("landmark_detection", tmp_path / "in", tmp_path / "out")
+    assert r.returncode == 0, r.stderr
+    assert sorted(
+        p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*.json")
+    ) == ["a/x.json", "top.json"]
+    doc = json.loads((tmp_path / "out" / "a" / "x.json").read_text())
+    assert doc["imageFileName"] == "x.jpg" and doc["points"] == []  # empty, never missing
+
+
+def test_unreadable_image_is_reported_and_the_rest_processed(frames, tmp_path):
+    import shutil
+
+    src = tmp_path / "in"
+    shutil.copytree(frames, src)
+    broken = next(src.rglob("images/*.png"))
+    broken.write_bytes(b"not a png")
+    r = run("landmark_detection", src, tmp_path / "out")
+    assert r.returncode == 3
+    assert f"cannot read {broken}" in r.stderr
+    assert len(list((tmp_path / "out").rglob("*.json"))) == 4
+    empty = json.loads(
+        (tmp_path / "out" / broken.relative_to(src).with_suffix(".json")).read_text()
+    )
+    assert empty["points"] == []
+
+
+def test_unknown_and_missing_commands_explain(frames, tmp_path):
+    for command in ("detect_things", None):
+        r = run(command, frames, tmp_path / "out")
+        assert r.returncode == 2
+        assert "landmark_detection" in r.stderr and "domain_transformation" in r.stderr
+    r = run("landmark_detection", tmp_path / "nowhere", tmp_path / "out")
+    assert r.returncode == 2 and "does not exist" in r.stderr
+
+
+def test_grand_challenge_format(frames, tmp_path):
+    r = run("landmark_detection", frames, tmp_path / "out", "--format", "grand-challenge")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(next((tmp_path / "out").rglob("*.json")).read_text())
+    assert doc["type"] == "Multiple points" and doc["version"] == {"major": 1, "minor": 0}
+    assert all(len(p["point"]) == 3 for p in doc["points"])
+
+
+def test_domain_transformation_keeps_size(frames, tmp_path):
+    r = run("domain_transformation", frames, tmp_path / "out")
+    assert r.returncode == 0, r.stderr
+    outs = sorted((tmp_path / "out").rglob("*.png"))
+    assert len(outs) == 4
+    for o in outs:
+        src = frames / o.relative_to(tmp_path / "out")
+        a, b = np.asarray(Image.open(src)), np.asarray(Image.open(o))
+        assert a.shape == b.shape and not np.array_equal(a, b)
+
+
+def test_uses_the_baseline_when_its_weights_are_there(frames, tmp_path):
+    from adaptor_baseline.config import preset, with_overrides
+    from adaptor_baseline.train import train
+
+    cfg = with_overrides(
+        preset("variant1"),
+        **{"model.width": 4, "model.depth": 2, "epochs": 1, "steps_per_epoch": 1, "crop": (64, 64)},
+    )
+    train(cfg, frames, tmp_path / "run")
+    r = run(
+        "landmark_detection",
+        frames,
+        tmp_path / "out",
+        env={"ADAPTOR_WEIGHTS": str(tmp_path / "run" / "model.pt")},
+    )
+    assert r.returncode == 0, r.stderr
+    assert "reference baseline" in r.stderr
+    assert validate_submission(tmp_path / "out", frames)[0] == []

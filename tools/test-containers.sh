@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# make test-containers: build the submission template, the baseline image and the scoring image,
+# run them on generated frames the way the organisers do (no network, read-only input, memory and
+# pid limits, unprivileged user), and validate and score their output. Where no engine can be had
+# it says so and skips; it never passes silently.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin
+WORK=build/ct
+log() { echo "test-containers: $*"; }
+fail() { echo "test-containers: FAILED: $*" >&2; exit 1; }
+
+if ! ENGINE=$(tools/container-engine.sh | tail -n1); then
+  log "SKIPPED: no container engine could be had on this machine (see the messages above)"
+  exit 0
+fi
+rm -rf "$WORK" && mkdir -p "$WORK" build/wheels build/weights
+
+log "toolkit wheel, CPU torch wheel and a small trained baseline"
+rm -f build/wheels/adaptor_toolkit-*.whl
+$PY/pip wheel -q --no-deps . -w build/wheels
+torch_wheel=$(ls ${PIP_FIND_LINKS:-/opt/wheels}/torch-2.13.0+cpu-*.whl 2>/dev/null | head -n1 || true)
+[ -n "$torch_wheel" ] && cp -n "$torch_wheel" build/wheels/ || log "no local CPU torch wheel; the build uses PyTorch's CPU index"
+$PY/adaptor-baseline synth "$WORK/train" --surgeries 2 --videos 1 --frames 4 --seed 3 >/dev/null
+$PY/adaptor-baseline train --data "$WORK/train" --out "$WORK/run" --config variant1 --width 4 --depth 2 \
+    --epochs 1 --steps-per-epoch 2 --crop 64 64 >/dev/null
+cp "$WORK/run/model.pt" build/weights/model.pt
+$PY/adaptor-baseline synth "$WORK/input" --surgeries 2 --videos 1 --frames 3 --seed 9 >/dev/null
+printf 'not an image' > "$WORK/input/20211001_sim00/VID000_0/images/broken.png"
+
+build() { local tag=$1; shift; log "building $tag"; "$ENGINE" build -q -t "$tag" "$@" >/dev/null; }
+build adaptor-test/template:latest submission_template
+build adaptor-test/baseline:cpu -f docker/baseline.Dockerfile --build-arg WEIGHTS=build/weights/model.pt .
+build adaptor-test/score:latest -f docker/score.Dockerfile .
+
+run_submission() {  # image, output folder
+  local image=$1 out=$2
+  mkdir -p "$out" && chmod 0777 "$out"
+  set +e
+  "$ENGINE" run --rm --network none --memory 3g --pids-limit 256 --read-only --tmpfs /tmp \
+      -v "$PWD/$WORK/input:/input:ro" -v "$PWD/$out:/output" "$image" landmark_detection \
+      > "$out.log" 2>&1
+  local rc=$?
+  set -e
+  echo $rc
+}
+
+for image in adaptor-test/template:latest adaptor-test/baseline:cpu; do
+  out="$WORK/out-$(echo "$image" | tr '/:' '__')"
+  rc=$(run_submission "$image" "$out")
+  [ "$rc" = 3 ] || { cat "$out.log"; fail "$image exited $rc (expected 3: one unreadable image)"; }
+  grep -q "cannot read" "$out.log" || fail "$image did not report the unreadable image"
+  rm -f "$WORK/input/20211001_sim00/VID000_0/images/broken.png.tmp"
+  # validate against the readable images only (the broken one has an empty result)
+  n_json=$(find "$out" -name '*.json' | wc -l)
+  n_img=$(find "$WORK/input" -name '*.png' | wc -l)
+  [ "$n_json" = "$n_img" ] || fail "$image wrote $n_json files for $n_img images"
+  mv "$WORK/input/20211001_sim00/VID000_0/images/broken.png" "$WORK/broken.png"
+  mv "$out/20211001_sim00/VID000_0/images/broken.json" "$WORK/broken.json"
+  $PY/adaptor-score validate "$out" --images "$WORK/input" || fail "$image output does not validate"
+  mv "$WORK/broken.png" "$WORK/input/20211001_sim00/VID000_0/images/broken.png"
+  log "$image: OK (exit 3 for the unreadable image, $n_json files, valid)"
+done
+
+set +e
+"$ENGINE" run --rm --network none adaptor-test/template:latest bogus_command > "$WORK/bogus.log" 2>&1
+rc=$?
+set -e
+[ "$rc" = 2 ] && grep -q "landmark_detection" "$WORK/bogus.log" || fail "unknown command: exit $rc"
+log "unknown command: exit 2 with an explanation"
+
+rm "$WORK/input/20211001_sim00/VID000_0/images/broken.png"
+out="$WORK/out-adaptor-test_baseline_cpu"
+rm -f "$out/20211001_sim00/VID000_0/images/broken.json"
+"$ENGINE" run --rm --network none -v "$PWD/$WORK/input:/gt:ro" -v "$PWD/$out:/pred:ro" \
+    adaptor-test/score:latest score /gt /pred --strict > "$WORK/score.log" 2>&1 || { cat "$WORK/score.log"; fail "scoring image"; }
+grep -q "Overall" "$WORK/score.log" || fail "scoring image printed no table"
+"$ENGINE" run --rm --network none --entrypoint python3 adaptor-test/score:latest -c "import torch" >/dev/null 2>&1 \
+    && fail "the scoring image contains torch" || true
+log "scoring image: scored the baseline's output, no torch inside"
+log "all container checks passed"
