@@ -32,7 +32,7 @@ test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check evaluation baseline tests benchmarks submission_template
+	$(VENV)/bin/ruff check evaluation baseline leaderboard tests benchmarks submission_template
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_scoring.py

@@ -20,4 +20,19 @@ echo "== 4. score at 6/8/10 px (folds: leave-one-folder-out)"
 adaptor-score score "$OUT/heldout" "$OUT/predictions" --radius 6 --radius 8 --radius 10 \
     --json "$OUT/score.json" --csv "$OUT/frames.csv"
 adaptor-score overlay "$OUT/heldout" "$OUT/predictions" --out "$OUT/overlays" --worst 4
-echo "demo outputs are in $OUT/ (score: $OUT/score.json, overlays: $OUT/overlays/)"
+echo "== 5. a leaderboard: the baseline against deliberately weaker, noisier predictors"
+adaptor-baseline perturb "$OUT/heldout" "$OUT/teams/jitter" --jitter 3 --miss 0.25 --false-positives 2 --seed 1
+adaptor-baseline perturb "$OUT/heldout" "$OUT/teams/sparse" --jitter 1.5 --miss 0.55 --false-positives 0.5 --seed 2
+adaptor-baseline perturb "$OUT/heldout" "$OUT/teams/noisy" --jitter 6 --miss 0.2 --false-positives 6 --seed 3
+LEDGER="$OUT/leaderboard.sqlite"
+adaptor-score ledger add-output "$OUT/predictions" --ground-truth "$OUT/heldout" --ledger "$LEDGER" \
+    --team "Reference baseline" --institute "adaptor-toolkit (Variant 1)"
+adaptor-score ledger add-output "$OUT/teams/jitter" --ground-truth "$OUT/heldout" --ledger "$LEDGER" \
+    --team "Team Jitter" --institute "Synthetic Institute A"
+adaptor-score ledger add-output "$OUT/teams/sparse" --ground-truth "$OUT/heldout" --ledger "$LEDGER" \
+    --team "Team Sparse" --institute "Synthetic Institute B"
+adaptor-score ledger add-output "$OUT/teams/noisy" --ground-truth "$OUT/heldout" --ledger "$LEDGER" \
+    --team "Team Noisy" --institute "Synthetic Institute C"
+adaptor-score leaderboard --ledger "$LEDGER" --out "$OUT/leaderboard" --bootstrap 1000 --seed 0
+echo "demo outputs are in $OUT/ (score: $OUT/score.json, overlays: $OUT/overlays/,"
+echo "leaderboard page: $OUT/leaderboard/index.html)"

@@ -7,6 +7,7 @@ that stops the run (a broken ground-truth file, fold file or manifest).
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -254,6 +255,228 @@ def overlay_cmd(gt_dir, pred_dir, out_dir, frames, radius, images_dir, worst, li
     except (GroundTruthError, ValueError, KeyError) as e:
         _fatal(e)
     console.print(f"wrote {len(paths)} overlays to {out_dir}")
+
+
+# ----------------------------------------------------------------------------- organisers
+# The ledger, the leaderboard and container runs live in adaptor_leaderboard (installed with the
+# toolkit); they are imported only when these commands run.
+
+LEDGER_OPTION = click.option(
+    "--ledger",
+    "ledger_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=lambda: os.environ.get("ADAPTOR_LEDGER", "leaderboard.sqlite"),
+    show_default="leaderboard.sqlite",
+    help="SQLite ledger (also ADAPTOR_LEDGER).",
+)
+RULES_OPTION = click.option(
+    "--rules",
+    "rules_path",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="TOML with [phase.NAME] rules (limits, metric, radius, rounding).",
+)
+
+
+@main.group("ledger")
+def ledger_group() -> None:
+    """The submission ledger: record, list, export."""
+
+
+@ledger_group.command("add-output")
+@click.argument("output_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option(
+    "--ground-truth",
+    "gt_dir",
+    required=True,
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+)
+@click.option("--team", required=True)
+@click.option("--institute", default="")
+@click.option("--phase", default="test", show_default=True)
+@click.option("--image", default="", help="Image reference, for the record.")
+@LEDGER_OPTION
+@RULES_OPTION
+def ledger_add_output(output_dir, gt_dir, team, institute, phase, image, ledger_path, rules_path):
+    """Record and score a submission's output folder (run elsewhere) in the ledger."""
+    from adaptor_leaderboard.ledger import Ledger
+    from adaptor_leaderboard.ranking import check_limit, load_rules
+    from adaptor_leaderboard.runner import score_into_ledger
+
+    rules = load_rules(rules_path, phase)
+    with Ledger(ledger_path) as ledger:
+        refused = check_limit(ledger, rules, team)
+        if refused:
+            err_console.print(f"[red]refused:[/] {refused}")
+            sys.exit(1)
+        sid = ledger.add_submission(team, phase, institute, image)
+        try:
+            report = score_into_ledger(ledger, sid, output_dir, gt_dir)
+        except GroundTruthError as e:
+            ledger.set_status(sid, "failed", f"infrastructure: {e}")
+            _fatal(e)
+    s = next(x for x in report.overall() if x.radius == rules.radius)
+    console.print(
+        f"submission {sid} of {team}: F1@{rules.radius:g} {s.f1:.4f} ({len(report.problems)} problems)"
+    )
+
+
+@ledger_group.command("list")
+@click.option("--phase")
+@LEDGER_OPTION
+def ledger_list(phase, ledger_path):
+    """Every submission with its current status."""
+    from adaptor_leaderboard.ledger import Ledger
+
+    with Ledger(ledger_path) as ledger:
+        t = Table(title=f"Submissions in {ledger_path}", title_justify="left")
+        for col in ("id", "team", "phase", "status", "reason", "run s", "image"):
+            t.add_column(col)
+        for s in ledger.submissions(phase):
+            t.add_row(
+                s.submission_id,
+                s.team,
+                s.phase,
+                s.status,
+                s.reason[:60],
+                "" if s.run_seconds is None else f"{s.run_seconds:.1f}",
+                s.image,
+            )
+        console.print(t)
+
+
+@ledger_group.command("export")
+@LEDGER_OPTION
+@click.option("--csv", "csv_out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path))
+def ledger_export(ledger_path, csv_out, json_out):
+    """Export every submission and its latest scores as CSV and/or JSON."""
+    from adaptor_leaderboard.ledger import Ledger
+
+    with Ledger(ledger_path) as ledger:
+        if csv_out:
+            ledger.export_csv(csv_out)
+        if json_out:
+            ledger.export_json(json_out)
+    console.print(
+        "exported" + (f" {csv_out}" if csv_out else "") + (f" {json_out}" if json_out else "")
+    )
+
+
+@main.command("run")
+@click.argument("image")
+@click.option("--team", required=True)
+@click.option("--institute", default="")
+@click.option("--phase", default="test", show_default=True)
+@click.option(
+    "--input",
+    "input_dir",
+    required=True,
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="The (hidden) test images, mounted read-only at /input.",
+)
+@click.option(
+    "--ground-truth",
+    "gt_dir",
+    required=True,
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+)
+@click.option(
+    "--work",
+    "work_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("runs"),
+    show_default=True,
+    help="Outputs and logs, one folder per submission.",
+)
+@click.option(
+    "--time-limit", type=click.FloatRange(min=1), default=3600, show_default=True, help="Seconds."
+)
+@click.option("--memory", default="16g", show_default=True)
+@click.option("--pids", type=click.IntRange(min=16), default=1024, show_default=True)
+@click.option("--gpu/--no-gpu", default=None, help="Default: all GPUs when the engine has any.")
+@click.option(
+    "--docker-host",
+    help="Engine socket, e.g. unix:///run/podman/podman.sock (default: DOCKER_HOST).",
+)
+@LEDGER_OPTION
+@RULES_OPTION
+def run_cmd(
+    image,
+    team,
+    institute,
+    phase,
+    input_dir,
+    gt_dir,
+    work_dir,
+    time_limit,
+    memory,
+    pids,
+    gpu,
+    docker_host,
+    ledger_path,
+    rules_path,
+):
+    """Run a submitted IMAGE on the test set, score it and record it in the ledger."""
+    import docker
+    from adaptor_leaderboard.ledger import Ledger
+    from adaptor_leaderboard.ranking import load_rules
+    from adaptor_leaderboard.runner import RunLimits, run_submission
+
+    try:
+        rules = load_rules(rules_path, phase)
+        client = docker.DockerClient(base_url=docker_host) if docker_host else docker.from_env()
+    except (ValueError, docker.errors.DockerException) as e:
+        _fatal(e)
+    limits = RunLimits(wall_seconds=time_limit, memory=memory, pids=pids, gpu=gpu)
+    with Ledger(ledger_path) as ledger:
+        try:
+            r = run_submission(
+                client, ledger, image, team, input_dir, gt_dir, work_dir, rules, institute, limits
+            )
+        except (PermissionError, ValueError) as e:
+            err_console.print(f"[red]refused:[/] {e}")
+            sys.exit(1)
+    if r.status == "scored":
+        console.print(
+            f"submission {r.submission_id} ({team}): scored, F1@{rules.radius:g} {r.f1:.4f},"
+            f" {r.run_seconds:.1f} s"
+        )
+    else:
+        console.print(f"submission {r.submission_id} ({team}): failed: {r.reason}")
+        sys.exit(1)
+
+
+@main.command("leaderboard")
+@LEDGER_OPTION
+@RULES_OPTION
+@click.option("--phase", default="test", show_default=True)
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--bootstrap", "replicates", type=click.IntRange(min=0), default=1000, show_default=True
+)
+@click.option(
+    "--unit",
+    type=click.Choice(["frame", "surgery"]),
+    default="frame",
+    show_default=True,
+    help="What the bootstrap resamples.",
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+def leaderboard_cmd(ledger_path, rules_path, phase, out_dir, replicates, unit, seed):
+    """Publish a phase's leaderboard: Markdown, CSV, JSON and a static HTML page with plots."""
+    from adaptor_leaderboard.ledger import Ledger
+    from adaptor_leaderboard.publish import build_board, publish, to_markdown
+    from adaptor_leaderboard.ranking import load_rules
+
+    try:
+        rules = load_rules(rules_path, phase)
+    except ValueError as e:
+        _fatal(e)
+    with Ledger(ledger_path) as ledger:
+        board = build_board(ledger, rules, replicates, seed, unit)
+    paths = publish(board, out_dir)
+    console.print(to_markdown(board))
+    console.print(f"wrote {', '.join(str(p) for p in paths)}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,299 @@
+import json
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from adaptor_leaderboard.bootstrap import bootstrap
+from adaptor_leaderboard.ledger import Ledger, LedgerError
+from adaptor_leaderboard.publish import build_board, publish
+from adaptor_leaderboard.ranking import (
+    PhaseRules,
+    check_limit,
+    competition_ranks,
+    load_rules,
+    rank_phase,
+)
+from adaptor_leaderboard.runner import score_into_ledger
+from adaptor_score.cli import main
+
+
+def scored(ledger, team, pred_dir, gt, phase="test", institute=""):
+    sid = ledger.add_submission(team, phase, institute)
+    score_into_ledger(ledger, sid, pred_dir, gt)
+    return sid
+
+
+def test_ranks_ties_and_rounding():
+    assert competition_ranks([0.9, 0.9, 0.8, 0.7, 0.7]) == [1, 1, 3, 4, 4]
+    assert competition_ranks([0.84446, 0.84444]) == [1, 2]  # full precision by default
+    assert competition_ranks([0.84454, 0.84446], tie_decimals=4) == [1, 1]  # both 0.8445
+
+
+def test_best_of_latest_scoring_and_failures(tmp_path, test_set):
+    gt, teams = test_set
+    with Ledger(tmp_path / "l.sqlite") as ledger:
+        scored(ledger, "A", teams["weak"], gt)
+        best_a = scored(ledger, "A", teams["good"], gt)
+        scored(ledger, "B", teams["mid"], gt)
+        failed = ledger.add_submission("C", "test")
+        ledger.set_status(failed, "running")
+        ledger.set_status(failed, "failed", "time limit (10 s)")
+        other_phase = scored(ledger, "D", teams["good"], gt, phase="preliminary")
+        board = rank_phase(ledger, PhaseRules("test"))
+        assert [(s.rank, s.team) for s in board] == [(1, "A"), (2, "B")]
+        assert board[0].submission_id == best_a and board[0].submissions == 2
+        assert other_phase not in [s.submission_id for s in board]
+        # a re-score adds a row; the latest scoring counts, the old one stays
+        first = ledger.latest_scoring(best_a)
+        score_into_ledger(ledger, best_a, teams["good"], gt)
+        second = ledger.latest_scoring(best_a)
+        assert second > first
+        assert ledger.scores(first) == ledger.scores(second)  # the first scoring is still there
+        assert rank_phase(ledger, PhaseRules("test"))[0].scoring_id == second
+
+
+def test_exact_ties_share_a_rank(tmp_path, test_set):
+    gt, teams = test_set
+    with Ledger(tmp_path / "l.sqlite") as ledger:
+        scored(ledger, "X", teams["mid"], gt)
+        scored(ledger, "Y", teams["mid"], gt)  # identical predictions, identical F1
+        scored(ledger, "Z", teams["weak"], gt)
+        assert [(s.rank, s.team) for s in rank_phase(ledger, PhaseRules("test"))] == [
+            (1, "X"),
+            (1, "Y"),
+            (3, "Z"),
+        ]
+
+
+def test_submission_limit_and_infrastructure_failures(tmp_path, test_set):
+    gt, teams = test_set
+    rules = PhaseRules("test", max_submissions=2)
+    with Ledger(tmp_path / "l.sqlite") as ledger:
+        ours = ledger.add_submission("A", "test")
+        ledger.set_status(ours, "failed", "infrastructure: engine down")
+        scored(ledger, "A", teams["weak"], gt)
+        assert check_limit(ledger, rules, "A") is None
+        scored(ledger, "A", teams["mid"], gt)
+        assert "used its 2 submissions" in check_limit(ledger, rules, "A")
+    r = CliRunner().invoke(
+        main,
+        [
+            "ledger",
+            "add-output",
+            str(teams["good"]),
+            "--ground-truth",
+            str(gt),
+            "--team",
+            "A",
+            "--ledger",
+            str(tmp_path / "l.sqlite"),
+            "--rules",
+            str(_rules_file(tmp_path, 2)),
+        ],
+    )
+    assert r.exit_code == 1 and "refused" in r.output
+
+
+def _rules_file(tmp_path, limit):
+    f = tmp_path / "rules.toml"
+    f.write_text(f"[phase.test]\nmax_submissions = {limit}\nradius = 6.0\ntie_decimals = 3\n")
+    return f
+
+
+def test_rules_file(tmp_path):
+    rules = load_rules(_rules_file(tmp_path, 5), "test")
+    assert rules == PhaseRules("test", max_submissions=5, tie_decimals=3)
+    with pytest.raises(ValueError, match="no \\[phase.final\\]"):
+        load_rules(_rules_file(tmp_path, 5), "final")
+
+
+def test_unknown_submission_and_status(tmp_path):
+    with Ledger(tmp_path / "l.sqlite") as ledger:
+        with pytest.raises(LedgerError):
+            ledger.set_status("nope", "running")
+        sid = ledger.add_submission("A", "test")
+        with pytest.raises(LedgerError):
+            ledger.set_status(sid, "exploded")
+
+
+KILL_MID_SCORING = """
+import os, signal, sys
+from adaptor_leaderboard.ledger import Ledger
+from adaptor_score.scoring import score
+ledger = Ledger(sys.argv[1])
+report = score(sys.argv[2], sys.argv[3], (6.0,))
+class DiesAfterFrameCounts:
+    def __init__(self, conn):
+        self.conn = conn
+    def __getattr__(self, name):
+        return getattr(self.conn, name)
+    def executemany(self, sql, rows):
+        self.conn.executemany(sql, rows)
+        if "frame_counts" in sql:
+            os.kill(os.getpid(), signal.SIGKILL)  # killed inside the transaction, before COMMIT
+ledger._conn = DiesAfterFrameCounts(ledger._conn)
+ledger.record_scoring(sys.argv[4], report, "gt")
+"""
+
+
+def test_a_kill_in_the_middle_of_scoring_loses_nothing_and_writes_nothing_half(tmp_path, test_set):
+    gt, teams = test_set
+    path = tmp_path / "l.sqlite"
+    with Ledger(path) as ledger:
+        done = scored(ledger, "A", teams["good"], gt)
+        sid = ledger.add_submission("B", "test")
+        ledger.set_status(sid, "running")
+    conn = Ledger(path)._conn
+    proc = subprocess.run(
+        [sys.executable, "-c", KILL_MID_SCORING, str(path), str(gt), str(teams["mid"]), sid]
+    )
+    assert proc.returncode == -9
+    with Ledger(path) as ledger:
+        assert ledger.get(sid).status == "running"  # the scoring never happened
+        assert ledger.latest_scoring(sid) is None
+        assert (
+            ledger._conn.execute(
+                "SELECT COUNT(*) FROM frame_counts WHERE scoring_id NOT IN "
+                "(SELECT scoring_id FROM scorings)"
+            ).fetchone()[0]
+            == 0
+        )
+        assert ledger.get(done).status == "scored" and len(ledger.submissions()) == 2
+        score_into_ledger(ledger, sid, teams["mid"], gt)  # the organiser re-runs it
+        assert ledger.get(sid).status == "scored"
+    conn.close()
+
+
+CONCURRENT = textwrap.dedent("""
+    import sys
+    from adaptor_leaderboard.ledger import Ledger
+    from adaptor_leaderboard.runner import score_into_ledger
+    with Ledger(sys.argv[1]) as ledger:
+        score_into_ledger(ledger, sys.argv[2], sys.argv[3], sys.argv[4])
+""")
+
+
+def test_two_submissions_scored_at_the_same_time(tmp_path, test_set):
+    gt, teams = test_set
+    path = tmp_path / "l.sqlite"
+    with Ledger(path) as ledger:
+        a, b = ledger.add_submission("A", "test"), ledger.add_submission("B", "test")
+    procs = [
+        subprocess.Popen([sys.executable, "-c", CONCURRENT, str(path), sid, str(teams[t]), str(gt)])
+        for sid, t in ((a, "good"), (b, "weak"))
+    ]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    with Ledger(path) as ledger:
+        assert ledger.get(a).status == ledger.get(b).status == "scored"
+        for sid in (a, b):
+            frames, counts = ledger.frame_counts(ledger.latest_scoring(sid), 6.0)
+            assert len(frames) == 8 and len(counts) == 8
+        assert [s.team for s in rank_phase(ledger, PhaseRules("test"))] == ["A", "B"]
+
+
+def test_bootstrap_is_reproducible_and_sane(tmp_path, test_set):
+    gt, teams = test_set
+    with Ledger(tmp_path / "l.sqlite") as ledger:
+        for t in ("good", "mid", "weak"):
+            scored(ledger, t, teams[t], gt)
+        standings = rank_phase(ledger, PhaseRules("test"))
+        a = bootstrap(ledger, standings, 6.0, replicates=300, seed=7)
+        b = bootstrap(ledger, standings, 6.0, replicates=300, seed=7)
+        c = bootstrap(ledger, standings, 6.0, replicates=300, seed=8)
+        s = bootstrap(ledger, standings, 6.0, replicates=300, seed=7, unit="surgery")
+    np.testing.assert_array_equal(a.f1, b.f1)
+    assert not np.array_equal(a.f1, c.f1)
+    freq = a.rank_frequencies()
+    np.testing.assert_allclose(freq.sum(axis=1), 1.0)
+    lo, hi = a.interval().T
+    point = np.array([st.value for st in standings])
+    assert (lo <= point + 1e-9).all() and (point <= hi + 1e-9).all()
+    assert freq[0, 0] > 0.9  # "good" is clearly best
+    assert s.f1.shape == (300, 3)
+
+
+def test_publish_and_cli(tmp_path, test_set):
+    gt, teams = test_set
+    ledger_path = tmp_path / "l.sqlite"
+    for t, inst in (("good", "Uni G"), ("mid", "Uni M"), ("weak", "Uni W")):
+        r = CliRunner().invoke(
+            main,
+            [
+                "ledger",
+                "add-output",
+                str(teams[t]),
+                "--ground-truth",
+                str(gt),
+                "--team",
+                t,
+                "--institute",
+                inst,
+                "--ledger",
+                str(ledger_path),
+            ],
+        )
+        assert r.exit_code == 0, r.output
+    out = tmp_path / "board"
+    r = CliRunner().invoke(
+        main,
+        [
+            "leaderboard",
+            "--ledger",
+            str(ledger_path),
+            "--out",
+            str(out),
+            "--bootstrap",
+            "200",
+            "--seed",
+            "3",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    md = (out / "leaderboard.md").read_text()
+    assert "| 1 | good | Uni G |" in md and "| 3 | weak | Uni W |" in md
+    doc = json.loads((out / "leaderboard.json").read_text())
+    assert [s["team"] for s in doc["standings"]] == ["good", "mid", "weak"]
+    assert set(doc["per_surgery_f1"]["good"]) == {p.name for p in gt.iterdir()}
+    page = (out / "index.html").read_text()
+    assert page.count("<svg") == 4 and 'id="leaderboard"' in page and "<script" not in page
+    again = tmp_path / "board2"
+    CliRunner().invoke(
+        main,
+        [
+            "leaderboard",
+            "--ledger",
+            str(ledger_path),
+            "--out",
+            str(again),
+            "--bootstrap",
+            "200",
+            "--seed",
+            "3",
+        ],
+    )
+    assert (again / "index.html").read_text() == page  # seeded: the same page
+    r = CliRunner().invoke(
+        main,
+        [
+            "ledger",
+            "export",
+            "--ledger",
+            str(ledger_path),
+            "--csv",
+            str(tmp_path / "e.csv"),
+            "--json",
+            str(tmp_path / "e.json"),
+        ],
+    )
+    assert r.exit_code == 0
+    rows = json.loads((tmp_path / "e.json").read_text())
+    assert len(rows) == 3 * 3 and {r["radius"] for r in rows} == {6.0, 8.0, 10.0}
+    r = CliRunner().invoke(main, ["ledger", "list", "--ledger", str(ledger_path)])
+    assert r.exit_code == 0 and "scored" in r.output
+    with Ledger(ledger_path) as ledger:
+        board = build_board(ledger, PhaseRules("test"), 50, 0)
+    assert publish(board, tmp_path / "p")[-1].name == "index.html"
