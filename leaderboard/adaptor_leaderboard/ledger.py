@@ -283,7 +283,7 @@ class Ledger:
             if scoring is None:
                 out.append(base)
                 continue
-            for radius, sc in self.scores(scoring).items():
+            for sc in self.scores(scoring).values():
                 out.append({**base, "scoring_id": scoring, **sc})
         return out
 
