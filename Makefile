@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO := demo-output
 
-.PHONY: demo test test-slow test-containers wheel lint bench venv clean
+.PHONY: demo test test-slow test-containers test-browser wheel lint bench venv clean
 
 venv: $(STAMP)
 
@@ -24,6 +24,9 @@ test: $(STAMP)
 
 test-containers: $(STAMP)
 	bash tools/test-containers.sh
+
+test-browser: $(STAMP)
+	bash tools/test-browser.sh
 
 wheel: $(STAMP)
 	$(PY) -m pip wheel -q --no-deps . -w build/wheels

@@ -79,3 +79,6 @@ grep -q "Overall" "$WORK/score.log" || fail "scoring image printed no table"
     && fail "the scoring image contains torch" || true
 log "scoring image: scored the baseline's output, no torch inside"
 log "all container checks passed"
+
+log "leaderboard runner against the engine's Docker-compatible socket (hostile containers)"
+$PY/python -m pytest -q -m containers tests/leaderboard

@@ -151,14 +151,21 @@ def _build_config(config_name, **o):
     )
 
 
-@main.command("train")
-@click.option(
+DATA_OPTION = click.option(
     "--data",
     "data_dir",
     required=True,
     type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="A labelled dataset in the AdaptOR layout.",
 )
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+OUT_OPTION = click.option(
+    "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path)
+)
+
+
+@main.command("train")
+@DATA_OPTION
+@OUT_OPTION
 @click.option("--fold", help="Validate on this fold, train on the others (default: train on all).")
 @click.option(
     "--folds", "folds_spec", help="folder (default), groups:K, preset:published, or a fold CSV."
@@ -226,13 +233,8 @@ def predict_cmd(weights, input_dir, output_dir, batch_size, device, compile_, he
 
 
 @main.command("cv")
-@click.option(
-    "--data",
-    "data_dir",
-    required=True,
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-)
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@DATA_OPTION
+@OUT_OPTION
 @click.option(
     "--sweep", type=click.Path(dir_okay=False, exists=True), help="TOML list of experiments."
 )

@@ -1,0 +1,145 @@
+"""Submissions run through the Docker SDK against podman's Docker-compatible socket: hostile
+containers fail their own submission, never the pipeline or another team's result.
+
+Needs podman and the base image that `tools/container-engine.sh` builds; `make test-containers`
+provides both and runs these tests. Elsewhere they are skipped with the reason.
+"""
+
+import os
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from adaptor_leaderboard.ledger import Ledger
+from adaptor_leaderboard.ranking import PhaseRules, rank_phase
+from adaptor_leaderboard.runner import RunLimits, run_submission
+
+pytestmark = pytest.mark.containers
+BASE = "python:3.11-slim-bookworm"
+
+# Each "submission" is a few lines of Python on the base image; {body} runs after the setup.
+PROGRAM = """
+import json, os, sys, time
+inp, out = "/input", "/output"
+images = [os.path.join(d, f) for d, _, fs in os.walk(inp) for f in fs if f.endswith(".png")]
+def write_all(points):
+    for img in images:
+        rel = os.path.relpath(img, inp)
+        target = os.path.join(out, rel[:-4] + ".json")
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        parts = rel.split(os.sep)
+        with open(target, "w") as f:
+            json.dump({{"folderName": parts[0], "subfolderName": parts[1], "imageFileName": parts[-1],
+                       "points": points}}, f)
+{body}
+"""
+
+SUBMISSIONS = {
+    "empty": "write_all([])",
+    "hang": "time.sleep(600)",
+    "crash": "write_all([]); sys.exit(1)",
+    "oom": "hog = bytearray(400 * 1024 * 1024)\nfor i in range(0, len(hog), 4096): hog[i] = 1",
+    "flood": "open('/output/flood.bin', 'wb').write(os.urandom(1 << 20) * 40)\ntime.sleep(30)",
+    "malicious": (
+        "write_all([{'x': 10, 'y': 10}])\n"
+        "first = os.path.join(out, os.path.relpath(images[0], inp))[:-4] + '.json'\n"
+        "os.remove(first); os.symlink('/etc/passwd', first)\n"
+        "os.makedirs(os.path.join(out, 'elsewhere'), exist_ok=True)\n"
+        "open(os.path.join(out, 'elsewhere', 'x.json'), 'w').write('{\"points\": [{\"x\": \"NaN\"}]}')\n"
+        "import socket\n"
+        "try:\n    socket.create_connection(('1.1.1.1', 53), timeout=3); net = 'network'\n"
+        "except OSError: net = 'no network'\n"
+        "open(os.path.join(out, 'net.txt'), 'w').write(net)\n"
+        "try:\n    open('/input/intruder', 'w'); ro = 'input writable'\n"
+        "except OSError: ro = 'input read-only'\n"
+        "open(os.path.join(out, 'ro.txt'), 'w').write(ro)\n"
+        "open(os.path.join(out, 'uid.txt'), 'w').write(str(os.getuid()))"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory):
+    if shutil.which("podman") is None:
+        pytest.skip("no podman on this machine (make test-containers installs it where it can)")
+    if subprocess.run(["podman", "image", "exists", BASE]).returncode != 0:
+        pytest.skip(f"base image {BASE} missing (tools/container-engine.sh builds it)")
+    import docker
+
+    sock = tmp_path_factory.mktemp("podman") / "podman.sock"
+    service = subprocess.Popen(["podman", "system", "service", "--time=0", f"unix://{sock}"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        if sock.exists():
+            break
+        time.sleep(0.1)
+    client = docker.DockerClient(base_url=f"unix://{sock}")
+    client.ping()
+    root = tmp_path_factory.mktemp("images")
+    for name, body in SUBMISSIONS.items():
+        ctx = root / name
+        ctx.mkdir()
+        (ctx / "run.py").write_text(PROGRAM.format(body=body))
+        (ctx / "Dockerfile").write_text(f'FROM {BASE}\nCOPY run.py /run.py\nENTRYPOINT ["python3", "/run.py"]\n')
+        subprocess.run(["podman", "build", "-q", "-t", f"adaptor-hostile/{name}", str(ctx)], check=True,
+                       stdout=subprocess.DEVNULL)
+    yield client
+    client.close()
+    service.terminate()
+    service.wait(timeout=10)
+
+
+LIMITS = RunLimits(wall_seconds=20, memory="128m", pids=64, gpu=False, output_max_bytes=8 << 20)
+
+
+def run(engine, ledger, name, test_set, tmp_path, **kw):
+    gt, _ = test_set
+    return run_submission(engine, ledger, f"adaptor-hostile/{name}", name, gt, gt, tmp_path / "runs",
+                          PhaseRules("test", max_submissions=None), limits=kw.pop("limits", LIMITS), **kw)
+
+
+def test_hostile_containers_fail_only_themselves(engine, test_set, tmp_path):
+    with Ledger(tmp_path / "l.sqlite") as ledger:
+        results = {}
+        results["empty"] = run(engine, ledger, "empty", test_set, tmp_path)
+        results["hang"] = run(engine, ledger, "hang", test_set, tmp_path,
+                              limits=RunLimits(wall_seconds=4, memory="128m", pids=64, gpu=False))
+        for name in ("crash", "oom", "flood", "malicious"):
+            results[name] = run(engine, ledger, name, test_set, tmp_path)
+        assert results["empty"].status == "scored" and results["empty"].f1 == 0.0
+        assert results["hang"].reason == "time limit (4 s)"
+        assert results["crash"].reason == "exit 1"
+        assert results["oom"].reason == "out of memory (exit 137)"
+        assert results["flood"].reason.startswith("output over")
+        assert results["malicious"].status == "scored"
+        # every run left a status and its logs; the ledger agrees
+        statuses = {s.team: (s.status, s.reason) for s in ledger.submissions()}
+        assert statuses["hang"][0] == statuses["oom"][0] == "failed"
+        for r in results.values():
+            assert (tmp_path / "runs" / r.submission_id / "container.log").exists()
+        # the malicious run: sandboxed, and its tricks only cost it
+        out = tmp_path / "runs" / results["malicious"].submission_id / "output"
+        assert (out / "net.txt").read_text() == "no network"
+        assert (out / "ro.txt").read_text() == "input read-only"
+        assert (out / "uid.txt").read_text() == "10001"
+        sid = results["malicious"].submission_id
+        problems = ledger._conn.execute("SELECT problems FROM scorings WHERE submission_id = ?", (sid,)).fetchone()[0]
+        assert problems >= 2  # the symlink out of the tree and the stray broken file
+        board = rank_phase(ledger, PhaseRules("test"))
+        assert {s.team for s in board} == {"empty", "malicious"}
+
+
+def test_limits_are_enforced_before_running(engine, test_set, tmp_path):
+    gt, _ = test_set
+    with Ledger(tmp_path / "l.sqlite") as ledger:
+        rules = PhaseRules("test", max_submissions=1)
+        run_submission(engine, ledger, "adaptor-hostile/empty", "T", gt, gt, tmp_path / "runs", rules,
+                       limits=LIMITS)
+        with pytest.raises(PermissionError, match="used its 1 submissions"):
+            run_submission(engine, ledger, "adaptor-hostile/empty", "T", gt, gt, tmp_path / "runs", rules,
+                           limits=LIMITS)
+        with pytest.raises(ValueError, match="not found"):
+            run_submission(engine, ledger, "adaptor-hostile/none-such", "U", gt, gt, tmp_path / "runs", rules)
+    assert os.path.exists(tmp_path / "l.sqlite")
