@@ -80,5 +80,14 @@ grep -q "Overall" "$WORK/score.log" || fail "scoring image printed no table"
 log "scoring image: scored the baseline's output, no torch inside"
 log "all container checks passed"
 
+log "air-gapped build: the scoring image from a local wheel folder, with the build's network off"
+rm -rf build/offline && mkdir -p build/offline
+cp build/wheels/adaptor_toolkit-*.whl build/offline/
+$PY/pip download -q -d build/offline build/offline/adaptor_toolkit-*.whl
+"$ENGINE" build -q --network none -t adaptor-test/score:offline -f docker/score.Dockerfile \
+    --build-arg WHEELS=build/offline --build-arg PIP_OFFLINE=1 . >/dev/null || fail "offline build"
+"$ENGINE" run --rm --network none adaptor-test/score:offline --version >/dev/null || fail "offline image"
+log "air-gapped build: OK"
+
 log "leaderboard runner against the engine's Docker-compatible socket (hostile containers)"
 $PY/python -m pytest -q -m containers tests/leaderboard

@@ -18,9 +18,19 @@ from adaptor_leaderboard.runner import score_into_ledger
 
 pytestmark = pytest.mark.browser
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--enable-logging=stderr", "--v=0", "--virtual-time-budget=3000"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--enable-logging=stderr",
+    "--v=0",
+    "--virtual-time-budget=3000",
+]
 
 
 def load(page, screenshot, size=(1200, 1400)):
@@ -28,8 +38,19 @@ def load(page, screenshot, size=(1200, 1400)):
     if CHROMIUM is None:
         pytest.skip("no chromium on this machine (make test-browser installs Debian's package)")
     with tempfile.TemporaryDirectory() as profile:
-        r = subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", f"--window-size={size[0]},{size[1]}",
-                            f"--screenshot={screenshot}", page.as_uri()], capture_output=True, text=True, timeout=120)
+        r = subprocess.run(
+            [
+                CHROMIUM,
+                *FLAGS,
+                f"--user-data-dir={profile}",
+                f"--window-size={size[0]},{size[1]}",
+                f"--screenshot={screenshot}",
+                page.as_uri(),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     lines = r.stderr.splitlines()
     return [ln for ln in lines if "CONSOLE" in ln and re.search(r"error|uncaught", ln, re.I)]
 
@@ -44,7 +65,9 @@ def test_leaderboard_page_loads_clean_and_shows_table_and_plots(tmp_path, test_s
     gt, teams = test_set
     with Ledger(tmp_path / "l.sqlite") as ledger:
         for t in ("good", "mid", "weak"):
-            score_into_ledger(ledger, ledger.add_submission(t, "test", f"Institute {t}"), teams[t], gt)
+            score_into_ledger(
+                ledger, ledger.add_submission(t, "test", f"Institute {t}"), teams[t], gt
+            )
         board = build_board(ledger, PhaseRules("test"), replicates=200, seed=0)
     page = publish(board, tmp_path / "site")[-1]
     shot = tmp_path / "page.png"
@@ -54,7 +77,7 @@ def test_leaderboard_page_loads_clean_and_shows_table_and_plots(tmp_path, test_s
     top = img[:300]
     assert (top.sum(axis=2) < 150).mean() > 0.005  # dark text of the heading and table
     for colour in PALETTE[:3]:  # each team's marker colour appears in the plots
-        rgb = np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)])
+        rgb = np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)])
         assert (np.abs(img[300:] - rgb).sum(axis=2) < 30).sum() > 20, colour
     green_cells = (np.abs(img[300:] - np.array([0, 109, 44])).sum(axis=2) < 40).sum()
     assert green_cells > 500  # heatmap cells of the per-surgery and rank plots

@@ -61,7 +61,8 @@ SUBMISSIONS = {
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory):
+def socket_url(tmp_path_factory):
+    """podman's Docker-compatible API on a private socket, with the hostile images built."""
     if shutil.which("podman") is None:
         pytest.skip("no podman on this machine (make test-containers installs it where it can)")
     if subprocess.run(["podman", "image", "exists", BASE]).returncode != 0:
@@ -69,26 +70,42 @@ def engine(tmp_path_factory):
     import docker
 
     sock = tmp_path_factory.mktemp("podman") / "podman.sock"
-    service = subprocess.Popen(["podman", "system", "service", "--time=0", f"unix://{sock}"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    service = subprocess.Popen(
+        ["podman", "system", "service", "--time=0", f"unix://{sock}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     for _ in range(100):
         if sock.exists():
             break
         time.sleep(0.1)
-    client = docker.DockerClient(base_url=f"unix://{sock}")
-    client.ping()
+    url = f"unix://{sock}"
+    docker.DockerClient(base_url=url).ping()
     root = tmp_path_factory.mktemp("images")
     for name, body in SUBMISSIONS.items():
         ctx = root / name
         ctx.mkdir()
         (ctx / "run.py").write_text(PROGRAM.format(body=body))
-        (ctx / "Dockerfile").write_text(f'FROM {BASE}\nCOPY run.py /run.py\nENTRYPOINT ["python3", "/run.py"]\n')
-        subprocess.run(["podman", "build", "-q", "-t", f"adaptor-hostile/{name}", str(ctx)], check=True,
-                       stdout=subprocess.DEVNULL)
-    yield client
-    client.close()
+        (ctx / "Dockerfile").write_text(
+            f'FROM {BASE}\nCOPY run.py /run.py\nENTRYPOINT ["python3", "/run.py"]\n'
+        )
+        subprocess.run(
+            ["podman", "build", "-q", "-t", f"adaptor-hostile/{name}", str(ctx)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    yield url
     service.terminate()
     service.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def engine(socket_url):
+    import docker
+
+    client = docker.DockerClient(base_url=socket_url)
+    yield client
+    client.close()
 
 
 LIMITS = RunLimits(wall_seconds=20, memory="128m", pids=64, gpu=False, output_max_bytes=8 << 20)
@@ -96,16 +113,32 @@ LIMITS = RunLimits(wall_seconds=20, memory="128m", pids=64, gpu=False, output_ma
 
 def run(engine, ledger, name, test_set, tmp_path, **kw):
     gt, _ = test_set
-    return run_submission(engine, ledger, f"adaptor-hostile/{name}", name, gt, gt, tmp_path / "runs",
-                          PhaseRules("test", max_submissions=None), limits=kw.pop("limits", LIMITS), **kw)
+    return run_submission(
+        engine,
+        ledger,
+        f"adaptor-hostile/{name}",
+        name,
+        gt,
+        gt,
+        tmp_path / "runs",
+        PhaseRules("test", max_submissions=None),
+        limits=kw.pop("limits", LIMITS),
+        **kw,
+    )
 
 
 def test_hostile_containers_fail_only_themselves(engine, test_set, tmp_path):
     with Ledger(tmp_path / "l.sqlite") as ledger:
         results = {}
         results["empty"] = run(engine, ledger, "empty", test_set, tmp_path)
-        results["hang"] = run(engine, ledger, "hang", test_set, tmp_path,
-                              limits=RunLimits(wall_seconds=4, memory="128m", pids=64, gpu=False))
+        results["hang"] = run(
+            engine,
+            ledger,
+            "hang",
+            test_set,
+            tmp_path,
+            limits=RunLimits(wall_seconds=4, memory="128m", pids=64, gpu=False),
+        )
         for name in ("crash", "oom", "flood", "malicious"):
             results[name] = run(engine, ledger, name, test_set, tmp_path)
         assert results["empty"].status == "scored" and results["empty"].f1 == 0.0
@@ -125,7 +158,9 @@ def test_hostile_containers_fail_only_themselves(engine, test_set, tmp_path):
         assert (out / "ro.txt").read_text() == "input read-only"
         assert (out / "uid.txt").read_text() == "10001"
         sid = results["malicious"].submission_id
-        problems = ledger._conn.execute("SELECT problems FROM scorings WHERE submission_id = ?", (sid,)).fetchone()[0]
+        problems = ledger._conn.execute(
+            "SELECT problems FROM scorings WHERE submission_id = ?", (sid,)
+        ).fetchone()[0]
         assert problems >= 2  # the symlink out of the tree and the stray broken file
         board = rank_phase(ledger, PhaseRules("test"))
         assert {s.team for s in board} == {"empty", "malicious"}
@@ -135,11 +170,65 @@ def test_limits_are_enforced_before_running(engine, test_set, tmp_path):
     gt, _ = test_set
     with Ledger(tmp_path / "l.sqlite") as ledger:
         rules = PhaseRules("test", max_submissions=1)
-        run_submission(engine, ledger, "adaptor-hostile/empty", "T", gt, gt, tmp_path / "runs", rules,
-                       limits=LIMITS)
+        run_submission(
+            engine,
+            ledger,
+            "adaptor-hostile/empty",
+            "T",
+            gt,
+            gt,
+            tmp_path / "runs",
+            rules,
+            limits=LIMITS,
+        )
         with pytest.raises(PermissionError, match="used its 1 submissions"):
-            run_submission(engine, ledger, "adaptor-hostile/empty", "T", gt, gt, tmp_path / "runs", rules,
-                           limits=LIMITS)
+            run_submission(
+                engine,
+                ledger,
+                "adaptor-hostile/empty",
+                "T",
+                gt,
+                gt,
+                tmp_path / "runs",
+                rules,
+                limits=LIMITS,
+            )
         with pytest.raises(ValueError, match="not found"):
-            run_submission(engine, ledger, "adaptor-hostile/none-such", "U", gt, gt, tmp_path / "runs", rules)
+            run_submission(
+                engine, ledger, "adaptor-hostile/none-such", "U", gt, gt, tmp_path / "runs", rules
+            )
     assert os.path.exists(tmp_path / "l.sqlite")
+
+
+def test_run_command_through_the_cli(engine, socket_url, test_set, tmp_path):
+    from click.testing import CliRunner
+
+    from adaptor_score.cli import main
+
+    gt, _ = test_set
+    common = [
+        "--input",
+        str(gt),
+        "--ground-truth",
+        str(gt),
+        "--ledger",
+        str(tmp_path / "l.sqlite"),
+        "--work",
+        str(tmp_path / "runs"),
+        "--docker-host",
+        socket_url,
+        "--no-gpu",
+        "--memory",
+        "256m",
+        "--time-limit",
+        "30",
+    ]
+    ok = CliRunner().invoke(main, ["run", "adaptor-hostile/empty", "--team", "A", *common])
+    assert ok.exit_code == 0 and "scored, F1@6 0.0000" in ok.output, ok.output
+    bad = CliRunner().invoke(main, ["run", "adaptor-hostile/crash", "--team", "B", *common])
+    assert bad.exit_code == 1 and "failed: exit 1" in bad.output, bad.output
+    with Ledger(tmp_path / "l.sqlite") as ledger:
+        assert [(s.team, s.status) for s in ledger.submissions()] == [
+            ("A", "scored"),
+            ("B", "failed"),
+        ]
