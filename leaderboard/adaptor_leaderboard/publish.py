@@ -269,7 +269,7 @@ def plot_rank_stability(board: Board) -> str:
 CSS = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; color: #222; }
 table { border-collapse: collapse; margin: 1rem 0; }
-th, td { padding: .35rem .7rem; border-bottom: 1px solid #ddd; text-align: right; }
+th, td { padding: .35rem .7rem; border-bottom: 1px solid #ddd; text-align: right; white-space: nowrap; }
 th:nth-child(2), td:nth-child(2), th:nth-child(3), td:nth-child(3) { text-align: left; }
 .plots { display: flex; flex-wrap: wrap; gap: 1.5rem; }
 figure { margin: 0; }
