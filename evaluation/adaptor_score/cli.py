@@ -344,6 +344,29 @@ def ledger_list(phase, ledger_path):
         console.print(t)
 
 
+@ledger_group.command("fail")
+@click.argument("submission_id")
+@click.option("--reason", required=True)
+@click.option(
+    "--ours", is_flag=True, help="Our side failed (crash, engine): it does not use up a submission."
+)
+@LEDGER_OPTION
+def ledger_fail(submission_id, reason, ours, ledger_path):
+    """Record a submission as failed (e.g. one left 'running' by an interrupted run)."""
+    from adaptor_leaderboard.ledger import Ledger, LedgerError
+
+    with Ledger(ledger_path) as ledger:
+        try:
+            ledger.set_status(
+                submission_id, "failed", f"infrastructure: {reason}" if ours else reason
+            )
+        except LedgerError as e:
+            _fatal(e)
+    console.print(
+        f"submission {submission_id}: failed ({'infrastructure: ' if ours else ''}{reason})"
+    )
+
+
 @ledger_group.command("export")
 @LEDGER_OPTION
 @click.option("--csv", "csv_out", type=click.Path(dir_okay=False, path_type=Path))

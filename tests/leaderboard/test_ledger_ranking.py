@@ -297,3 +297,21 @@ def test_publish_and_cli(tmp_path, test_set):
     with Ledger(ledger_path) as ledger:
         board = build_board(ledger, PhaseRules("test"), 50, 0)
     assert publish(board, tmp_path / "p")[-1].name == "index.html"
+
+
+def test_interrupted_run_is_recorded_as_our_failure(tmp_path):
+    path = tmp_path / "l.sqlite"
+    with Ledger(path) as ledger:
+        sid = ledger.add_submission("A", "test")
+        ledger.set_status(sid, "running")
+    r = CliRunner().invoke(
+        main,
+        ["ledger", "fail", sid, "--reason", "engine restarted", "--ours", "--ledger", str(path)],
+    )
+    assert r.exit_code == 0, r.output
+    with Ledger(path) as ledger:
+        s = ledger.get(sid)
+        assert (s.status, s.reason) == ("failed", "infrastructure: engine restarted")
+        assert check_limit(ledger, PhaseRules("test", max_submissions=1), "A") is None
+    r = CliRunner().invoke(main, ["ledger", "fail", "nope", "--reason", "x", "--ledger", str(path)])
+    assert r.exit_code == 2
