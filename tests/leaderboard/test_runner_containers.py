@@ -70,10 +70,12 @@ def socket_url(tmp_path_factory):
     import docker
 
     sock = tmp_path_factory.mktemp("podman") / "podman.sock"
+    # Its own working folder: conmon leaves an 'oom' marker file in the service's cwd.
     service = subprocess.Popen(
         ["podman", "system", "service", "--time=0", f"unix://{sock}"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        cwd=sock.parent,
     )
     for _ in range(100):
         if sock.exists():
