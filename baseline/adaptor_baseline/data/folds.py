@@ -12,14 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from adaptor_score.folds import FoldFileError, assign_folds, read_fold_file
+from adaptor_score.folds import FoldFileError, assign_folds, leave_one_folder_out, read_fold_file
 from adaptor_score.frames import FrameKey
 
 PRESETS = {"published": "published-folds.csv"}
-
-
-def leave_one_folder_out(keys: Sequence[FrameKey]) -> list[str]:
-    return [k.folder for k in keys]
 
 
 def grouped_folds(keys: Sequence[FrameKey], k: int) -> list[str]:
