@@ -11,9 +11,17 @@ writes one JSON per image at the same relative path with ``.json``:
      "points": [{"x": 1.0, "y": 2.0}]}
 
 An image with no detection gets an empty ``points`` list, never a missing file. An image that
-cannot be read is reported on stderr and still gets a file with empty ``points``, and the rest are
-processed; the exit status is 0 when every image was read, 3 when some could not be.
-``domain_transformation`` writes one same-size PNG per image (``predictor.translate_domain``).
+cannot be read (a broken file, or something that is not a regular file, such as a FIFO named
+``*.png``) is reported on stderr as a warning and still gets a file with empty ``points``; the rest
+are processed. Two images with one stem in one folder (``000005.png`` and ``000005.jpg``) would
+share one output file: the first in name order is used, the other is reported and skipped, never
+written over it.
+
+Exit status: **0 when the output is complete** (one file for every output name), warnings or
+not, so that a frame the organisers' data could not give us never costs a submission; 1 when some
+output could not be written; 2 for an unknown command or a missing input folder.
+``domain_transformation`` writes one same-size PNG per image (``predictor.translate_domain``); an
+image it cannot read leaves its output missing, so it exits 1.
 
 Settings (environment variables, so the same entrypoint runs outside a container):
 ``ADAPTOR_INPUT`` (default ``/input``), ``ADAPTOR_OUTPUT`` (default ``/output``),
@@ -26,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import stat
 import sys
 import tempfile
 import time
@@ -33,28 +42,59 @@ from pathlib import Path
 
 import numpy as np
 
+# The contract's image types (the toolkit's adaptor_score.contract; a test keeps them equal).
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".mha", ".mhd", ".nii", ".nii.gz")
 COMMANDS = ("landmark_detection", "domain_transformation")
 LAYOUT_SUBFOLDERS = {"images", "point_labels"}
-EXIT_UNREADABLE = 3
+EXIT_INCOMPLETE = 1
+MAX_DEPTH = 32
+
+
+def warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
 
 
 def find_images(root: Path) -> list[Path]:
-    """Every image file below ``root``, sorted; symlinked folders are not followed."""
+    """Every image name below ``root`` (files of any kind: what cannot be read is reported when
+    it is read), sorted; iterative, symlinked folders not followed, at most ``MAX_DEPTH`` deep."""
     found = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames.sort()
-        for name in sorted(filenames):
-            if name.lower().endswith(IMAGE_SUFFIXES):
-                found.append(Path(dirpath) / name)
+    stack = [(root, 0)]
+    while stack:
+        folder, depth = stack.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as e:
+            warn(f"cannot list {folder}: {e.strerror or e}")
+            continue
+        subdirs = []
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                if depth < MAX_DEPTH:
+                    subdirs.append((Path(entry.path), depth + 1))
+                else:
+                    warn(f"{entry.path} is nested deeper than {MAX_DEPTH} folders; not read")
+            elif entry.name.lower().endswith(IMAGE_SUFFIXES):
+                found.append(Path(entry.path))
+        stack.extend(reversed(subdirs))
     return found
+
+
+def _check_regular(path: Path) -> None:
+    """Refuse FIFOs, devices and sockets without blocking on them (open, then fstat)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{path.name} is not a regular file")
+    finally:
+        os.close(fd)
 
 
 def read_image(path: Path) -> np.ndarray:
     """``(H, W, 3)`` uint8 RGB."""
+    _check_regular(path)
     name = path.name.lower()
     if name.endswith((".mha", ".mhd", ".nii", ".nii.gz")):
-        import SimpleITK as sitk  # only needed for Grand-Challenge style inputs
+        import SimpleITK as sitk  # Grand-Challenge style inputs; in requirements.txt
 
         arr = np.squeeze(sitk.GetArrayFromImage(sitk.ReadImage(str(path))))
         if arr.dtype != np.uint8:
@@ -106,6 +146,24 @@ def document(rel: Path, input_root: Path, points: np.ndarray, fmt: str) -> dict:
     }
 
 
+def output_names(images: list[Path], input_root: Path) -> list[tuple[Path, Path]]:
+    """``(image, output json)`` pairs; an image whose output name an earlier image (in name
+    order) already has is reported and left out, so no output is ever written twice."""
+    taken: dict[Path, Path] = {}
+    pairs = []
+    for path in images:
+        rel = path.relative_to(input_root)
+        target = rel.parent / (stem(rel.name) + ".json")
+        if target in taken:
+            warn(
+                f"{rel} and {taken[target].relative_to(input_root)} share the output {target}; {rel} is skipped"
+            )
+            continue
+        taken[target] = path
+        pairs.append((path, target))
+    return pairs
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
@@ -117,42 +175,49 @@ def write_atomic(path: Path, data: bytes) -> None:
 def landmark_detection(input_root: Path, output_root: Path, fmt: str, batch: int) -> int:
     from predictor import load_predictor
 
-    images = find_images(input_root)
-    print(f"landmark_detection: {len(images)} images below {input_root}", file=sys.stderr)
+    pairs = output_names(find_images(input_root), input_root)
+    print(f"landmark_detection: {len(pairs)} images below {input_root}", file=sys.stderr)
     predictor = load_predictor()
-    failed = 0
+    unreadable = unwritten = 0
     t0 = time.perf_counter()
-    for start in range(0, len(images), batch):
-        chunk = images[start : start + batch]
+
+    def write(path: Path, target: Path, points) -> None:
+        nonlocal unwritten
+        rel = path.relative_to(input_root)
+        try:
+            write_atomic(
+                output_root / target, json.dumps(document(rel, input_root, points, fmt)).encode()
+            )
+        except OSError as e:
+            unwritten += 1
+            print(f"error: cannot write {output_root / target}: {e}", file=sys.stderr)
+
+    for start in range(0, len(pairs), batch):
+        chunk = pairs[start : start + batch]
         arrays, readable = [], []
-        for path in chunk:
+        for path, target in chunk:
             try:
                 arrays.append(read_image(path))
-                readable.append(path)
-            except Exception as e:  # report, write an empty result, go on with the rest
-                failed += 1
-                print(f"error: cannot read {path}: {e}", file=sys.stderr)
-                rel = path.relative_to(input_root)
-                target = output_root / rel.parent / (stem(rel.name) + ".json")
-                write_atomic(
-                    target, json.dumps(document(rel, input_root, np.zeros((0, 2)), fmt)).encode()
-                )
+                readable.append((path, target))
+            except Exception as e:  # warn, write an empty result, go on with the rest
+                unreadable += 1
+                warn(f"cannot read {path}: {e}; its result is empty")
+                write(path, target, np.zeros((0, 2)))
         results = predictor(arrays) if arrays else []
         if len(results) != len(readable):
             raise RuntimeError(
                 f"predictor returned {len(results)} results for {len(readable)} images"
             )
-        for path, points in zip(readable, results):
-            rel = path.relative_to(input_root)
-            target = output_root / rel.parent / (stem(rel.name) + ".json")
-            write_atomic(target, json.dumps(document(rel, input_root, points, fmt)).encode())
+        for (path, target), points in zip(readable, results):
+            write(path, target, points)
     seconds = time.perf_counter() - t0
     print(
-        f"landmark_detection: wrote {len(images)} files in {seconds:.1f} s"
-        + (f"; {failed} images could not be read" if failed else ""),
+        f"landmark_detection: wrote {len(pairs) - unwritten} of {len(pairs)} files in"
+        f" {seconds:.1f} s"
+        + (f"; {unreadable} images could not be read (empty results)" if unreadable else ""),
         file=sys.stderr,
     )
-    return EXIT_UNREADABLE if failed else 0
+    return EXIT_INCOMPLETE if unwritten else 0
 
 
 def domain_transformation(input_root: Path, output_root: Path) -> int:
@@ -160,14 +225,14 @@ def domain_transformation(input_root: Path, output_root: Path) -> int:
     from predictor import translate_domain
 
     failed = 0
-    images = find_images(input_root)
+    images = [path for path, _ in output_names(find_images(input_root), input_root)]
     for path in images:
         rel = path.relative_to(input_root)
         try:
             image = read_image(path)
         except Exception as e:
             failed += 1
-            print(f"error: cannot read {path}: {e}", file=sys.stderr)
+            print(f"error: cannot read {path}: {e}; no output for it", file=sys.stderr)
             continue
         out = translate_domain(image)
         if out.shape != image.shape:
@@ -178,7 +243,7 @@ def domain_transformation(input_root: Path, output_root: Path) -> int:
         target.parent.mkdir(parents=True, exist_ok=True)
         Image.fromarray(out).save(target)
     print(f"domain_transformation: wrote {len(images) - failed} images", file=sys.stderr)
-    return EXIT_UNREADABLE if failed else 0
+    return EXIT_INCOMPLETE if failed else 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,14 +25,14 @@ adaptor-baseline perturb "$OUT/heldout" "$OUT/teams/jitter" --jitter 3 --miss 0.
 adaptor-baseline perturb "$OUT/heldout" "$OUT/teams/sparse" --jitter 1.5 --miss 0.55 --false-positives 0.5 --seed 2
 adaptor-baseline perturb "$OUT/heldout" "$OUT/teams/noisy" --jitter 6 --miss 0.2 --false-positives 6 --seed 3
 LEDGER="$OUT/leaderboard.sqlite"
-adaptor-score ledger add-output "$OUT/predictions" --ground-truth "$OUT/heldout" --ledger "$LEDGER" \
+adaptor-leaderboard ledger add-output "$OUT/predictions" --ground-truth "$OUT/heldout" --ledger "$LEDGER" \
     --team "Reference baseline" --institute "adaptor-toolkit (Variant 1)"
-adaptor-score ledger add-output "$OUT/teams/jitter" --ground-truth "$OUT/heldout" --ledger "$LEDGER" \
+adaptor-leaderboard ledger add-output "$OUT/teams/jitter" --ground-truth "$OUT/heldout" --ledger "$LEDGER" \
     --team "Team Jitter" --institute "Synthetic Institute A"
-adaptor-score ledger add-output "$OUT/teams/sparse" --ground-truth "$OUT/heldout" --ledger "$LEDGER" \
+adaptor-leaderboard ledger add-output "$OUT/teams/sparse" --ground-truth "$OUT/heldout" --ledger "$LEDGER" \
     --team "Team Sparse" --institute "Synthetic Institute B"
-adaptor-score ledger add-output "$OUT/teams/noisy" --ground-truth "$OUT/heldout" --ledger "$LEDGER" \
+adaptor-leaderboard ledger add-output "$OUT/teams/noisy" --ground-truth "$OUT/heldout" --ledger "$LEDGER" \
     --team "Team Noisy" --institute "Synthetic Institute C"
-adaptor-score leaderboard --ledger "$LEDGER" --out "$OUT/leaderboard" --bootstrap 1000 --seed 0
+adaptor-leaderboard publish --ledger "$LEDGER" --out "$OUT/leaderboard" --bootstrap 1000 --seed 0
 echo "demo outputs are in $OUT/ (score: $OUT/score.json, overlays: $OUT/overlays/,"
 echo "leaderboard page: $OUT/leaderboard/index.html)"

@@ -1,35 +1,32 @@
-"""``adaptor-score``: thin click commands over the library functions.
+"""``adaptor-score``: thin click commands over the scoring library.
 
 Exit codes: 0 done; 1 problems found (``validate``, or ``score --strict``); 2 bad usage or an input
 that stops the run (a broken ground-truth file, fold file or manifest).
+
+The organisers' commands (``ledger``, ``run``, ``leaderboard``) belong to ``adaptor-leaderboard``;
+where the leaderboard package is installed they are also reachable here under their old names
+(hidden from ``--help``), found through the ``adaptor_score.commands`` entry-point group, so
+this package never imports the leaderboard.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import sys
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.table import Table
 
+from adaptor_score.cli_common import FiniteFloat, console, fatal, safe_streams, styled
+from adaptor_score.contract import DEFAULT_MAX_BYTES
 from adaptor_score.folds import FoldFileError
 from adaptor_score.frames import FrameKey, Problem
 from adaptor_score.groundtruth import GroundTruthError
-from adaptor_score.jsonfiles import DEFAULT_MAX_BYTES
 from adaptor_score.metrics import Summary
+from adaptor_score.outputs import write_json
 
-# Piped output (logs, CI) gets a fixed, wide layout instead of rich's 80-column default.
-_WIDTH = None if sys.stdout.isatty() else 120
-console = Console(highlight=False, width=_WIDTH)
-err_console = Console(stderr=True, highlight=False, width=_WIDTH)
-
-
-def _fatal(e: Exception) -> None:
-    err_console.print(f"[bold red]error:[/] {e}")
-    sys.exit(2)
+PLUGIN_GROUP = "adaptor_score.commands"
 
 
 def _pct(x: float | None) -> str:
@@ -63,21 +60,41 @@ def _summary_table(title: str, rows: list[tuple[str, Summary]], first: str) -> T
     return t
 
 
-def _print_problems(problems: list[Problem], shown: int = 15) -> None:
+def print_problems(problems: list[Problem], shown: int = 15) -> None:
     if not problems:
-        console.print("[green]No problems found in the inputs.[/]")
+        console.print(styled(("No problems found in the inputs.", "green")))
         return
-    console.print(f"[yellow]{len(problems)} problem(s) in the inputs:[/]")
+    console.print(styled((f"{len(problems)} problem(s) in the inputs:", "yellow")))
     for p in problems[:shown]:
         console.print(f"  {p.file}: {p.problem}", soft_wrap=True)
     if len(problems) > shown:
         console.print(f"  ... and {len(problems) - shown} more (all of them in --json)")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """Our commands, plus the organisers' commands registered by other packages (hidden)."""
+
+    def _plugins(self) -> dict:
+        return {ep.name: ep for ep in entry_points(group=PLUGIN_GROUP)}
+
+    def get_command(self, ctx, name):
+        cmd = super().get_command(ctx, name)
+        if cmd is not None:
+            return cmd
+        ep = self._plugins().get(name)
+        if ep is None:
+            return None
+        try:
+            return ep.load()
+        except ImportError as e:
+            fatal(f"'{name}' needs the leaderboard package and its extra: {e}")
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="adaptor-toolkit")
 def main() -> None:
     """Score, validate and tabulate AdaptOR 2021 suture point detections."""
+    safe_streams()
 
 
 @main.command("score")
@@ -86,7 +103,7 @@ def main() -> None:
 @click.option(
     "--radius",
     "radii",
-    type=click.FloatRange(min=0),
+    type=FiniteFloat(min=0),
     multiple=True,
     help="Match radius in px (distance <= r); repeatable. Default 6.",
 )
@@ -124,7 +141,7 @@ def score_cmd(gt_dir, pred_dir, radii, fold_file, json_out, csv_out, strict, max
     try:
         report = score(gt_dir, pred_dir, radii or (6.0,), fold_file=fold_file, max_bytes=max_bytes)
     except (GroundTruthError, FoldFileError) as e:
-        _fatal(e)
+        fatal(e)
     overall = report.overall()
     console.print(
         _summary_table(
@@ -159,7 +176,7 @@ def score_cmd(gt_dir, pred_dir, radii, fold_file, json_out, csv_out, strict, max
             f" ({_pct(s.close_tp_share)} %), other points {s.other_tp}/{s.other_labels}"
             f" ({_pct(s.other_tp_share)} %)"
         )
-    _print_problems(report.problems)
+    print_problems(report.problems)
     if json_out:
         report.write_json(json_out)
         console.print(f"wrote {json_out}")
@@ -194,16 +211,18 @@ def validate_cmd(pred_dir, images_dir, json_out, max_bytes):
 
     problems, n_images = validate_submission(pred_dir, images_dir, max_bytes)
     if json_out:
-        Path(json_out).write_text(
-            json.dumps({"images": n_images, "problems": [p.to_dict() for p in problems]}, indent=2)
-            + "\n"
-        )
+        write_json(json_out, {"images": n_images, "problems": [p.to_dict() for p in problems]})
     if problems:
-        console.print(f"[red]{len(problems)} problem(s)[/] with {pred_dir} ({n_images} images):")
+        console.print(
+            styled(
+                (f"{len(problems)} problem(s)", "red"), f" with {pred_dir} ({n_images} images):"
+            ),
+            soft_wrap=True,
+        )
         for p in problems:
             console.print(f"  {p.file}: {p.problem}", soft_wrap=True)
         sys.exit(1)
-    console.print(f"[green]OK[/]: {n_images} images, one valid prediction file each.")
+    console.print(styled(("OK", "green"), f": {n_images} images, one valid prediction file each."))
 
 
 @main.command("tables")
@@ -216,10 +235,10 @@ def tables_cmd(manifest, out_dir):
     try:
         results = run_manifest(load_manifest(manifest))
     except (ManifestError, GroundTruthError, FoldFileError) as e:
-        _fatal(e)
+        fatal(e)
     paths = write_tables(results, out_dir)
     console.print((Path(out_dir) / "tables.md").read_text())
-    _print_problems(results.problems, shown=10)
+    print_problems(results.problems, shown=10)
     console.print(f"wrote {len(paths)} files to {out_dir}")
 
 
@@ -228,7 +247,7 @@ def tables_cmd(manifest, out_dir):
 @click.argument("pred_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--frame", "frames", multiple=True, help="folder/video/frame; repeatable.")
-@click.option("--radius", type=click.FloatRange(min=0), default=6.0, show_default=True)
+@click.option("--radius", type=FiniteFloat(min=0), default=6.0, show_default=True)
 @click.option(
     "--images",
     "images_dir",
@@ -253,254 +272,5 @@ def overlay_cmd(gt_dir, pred_dir, out_dir, frames, radius, images_dir, worst, li
             gt_dir, pred_dir, out_dir, keys or None, radius, images_dir, worst, limit
         )
     except (GroundTruthError, ValueError, KeyError) as e:
-        _fatal(e)
+        fatal(e)
     console.print(f"wrote {len(paths)} overlays to {out_dir}")
-
-
-# ----------------------------------------------------------------------------- organisers
-# The ledger, the leaderboard and container runs live in adaptor_leaderboard (installed with the
-# toolkit); they are imported only when these commands run.
-
-LEDGER_OPTION = click.option(
-    "--ledger",
-    "ledger_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=lambda: os.environ.get("ADAPTOR_LEDGER", "leaderboard.sqlite"),
-    show_default="leaderboard.sqlite",
-    help="SQLite ledger (also ADAPTOR_LEDGER).",
-)
-RULES_OPTION = click.option(
-    "--rules",
-    "rules_path",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="TOML with [phase.NAME] rules (limits, metric, radius, rounding).",
-)
-
-
-@main.group("ledger")
-def ledger_group() -> None:
-    """The submission ledger: record, list, export."""
-
-
-@ledger_group.command("add-output")
-@click.argument("output_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
-@click.option(
-    "--ground-truth",
-    "gt_dir",
-    required=True,
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-)
-@click.option("--team", required=True)
-@click.option("--institute", default="")
-@click.option("--phase", default="test", show_default=True)
-@click.option("--image", default="", help="Image reference, for the record.")
-@LEDGER_OPTION
-@RULES_OPTION
-def ledger_add_output(output_dir, gt_dir, team, institute, phase, image, ledger_path, rules_path):
-    """Record and score a submission's output folder (run elsewhere) in the ledger."""
-    from adaptor_leaderboard.ledger import Ledger
-    from adaptor_leaderboard.ranking import check_limit, load_rules
-    from adaptor_leaderboard.runner import score_into_ledger
-
-    rules = load_rules(rules_path, phase)
-    with Ledger(ledger_path) as ledger:
-        refused = check_limit(ledger, rules, team)
-        if refused:
-            err_console.print(f"[red]refused:[/] {refused}")
-            sys.exit(1)
-        sid = ledger.add_submission(team, phase, institute, image)
-        try:
-            report = score_into_ledger(ledger, sid, output_dir, gt_dir)
-        except GroundTruthError as e:
-            ledger.set_status(sid, "failed", f"infrastructure: {e}")
-            _fatal(e)
-    s = next(x for x in report.overall() if x.radius == rules.radius)
-    console.print(
-        f"submission {sid} of {team}: F1@{rules.radius:g} {s.f1:.4f} ({len(report.problems)} problems)"
-    )
-
-
-@ledger_group.command("list")
-@click.option("--phase")
-@LEDGER_OPTION
-def ledger_list(phase, ledger_path):
-    """Every submission with its current status."""
-    from adaptor_leaderboard.ledger import Ledger
-
-    with Ledger(ledger_path) as ledger:
-        t = Table(title=f"Submissions in {ledger_path}", title_justify="left")
-        for col in ("id", "team", "phase", "status", "reason", "run s", "image"):
-            t.add_column(col)
-        for s in ledger.submissions(phase):
-            t.add_row(
-                s.submission_id,
-                s.team,
-                s.phase,
-                s.status,
-                s.reason[:60],
-                "" if s.run_seconds is None else f"{s.run_seconds:.1f}",
-                s.image,
-            )
-        console.print(t)
-
-
-@ledger_group.command("fail")
-@click.argument("submission_id")
-@click.option("--reason", required=True)
-@click.option(
-    "--ours", is_flag=True, help="Our side failed (crash, engine): it does not use up a submission."
-)
-@LEDGER_OPTION
-def ledger_fail(submission_id, reason, ours, ledger_path):
-    """Record a submission as failed (e.g. one left 'running' by an interrupted run)."""
-    from adaptor_leaderboard.ledger import Ledger, LedgerError
-
-    with Ledger(ledger_path) as ledger:
-        try:
-            ledger.set_status(
-                submission_id, "failed", f"infrastructure: {reason}" if ours else reason
-            )
-        except LedgerError as e:
-            _fatal(e)
-    console.print(
-        f"submission {submission_id}: failed ({'infrastructure: ' if ours else ''}{reason})"
-    )
-
-
-@ledger_group.command("export")
-@LEDGER_OPTION
-@click.option("--csv", "csv_out", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path))
-def ledger_export(ledger_path, csv_out, json_out):
-    """Export every submission and its latest scores as CSV and/or JSON."""
-    from adaptor_leaderboard.ledger import Ledger
-
-    with Ledger(ledger_path) as ledger:
-        if csv_out:
-            ledger.export_csv(csv_out)
-        if json_out:
-            ledger.export_json(json_out)
-    console.print(
-        "exported" + (f" {csv_out}" if csv_out else "") + (f" {json_out}" if json_out else "")
-    )
-
-
-@main.command("run")
-@click.argument("image")
-@click.option("--team", required=True)
-@click.option("--institute", default="")
-@click.option("--phase", default="test", show_default=True)
-@click.option(
-    "--input",
-    "input_dir",
-    required=True,
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-    help="The (hidden) test images, mounted read-only at /input.",
-)
-@click.option(
-    "--ground-truth",
-    "gt_dir",
-    required=True,
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-)
-@click.option(
-    "--work",
-    "work_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("runs"),
-    show_default=True,
-    help="Outputs and logs, one folder per submission.",
-)
-@click.option(
-    "--time-limit", type=click.FloatRange(min=1), default=3600, show_default=True, help="Seconds."
-)
-@click.option("--memory", default="16g", show_default=True)
-@click.option("--pids", type=click.IntRange(min=16), default=1024, show_default=True)
-@click.option("--gpu/--no-gpu", default=None, help="Default: all GPUs when the engine has any.")
-@click.option(
-    "--docker-host",
-    help="Engine socket, e.g. unix:///run/podman/podman.sock (default: DOCKER_HOST).",
-)
-@LEDGER_OPTION
-@RULES_OPTION
-def run_cmd(
-    image,
-    team,
-    institute,
-    phase,
-    input_dir,
-    gt_dir,
-    work_dir,
-    time_limit,
-    memory,
-    pids,
-    gpu,
-    docker_host,
-    ledger_path,
-    rules_path,
-):
-    """Run a submitted IMAGE on the test set, score it and record it in the ledger."""
-    import docker
-    from adaptor_leaderboard.ledger import Ledger
-    from adaptor_leaderboard.ranking import load_rules
-    from adaptor_leaderboard.runner import RunLimits, run_submission
-
-    try:
-        rules = load_rules(rules_path, phase)
-        client = docker.DockerClient(base_url=docker_host) if docker_host else docker.from_env()
-    except (ValueError, docker.errors.DockerException) as e:
-        _fatal(e)
-    limits = RunLimits(wall_seconds=time_limit, memory=memory, pids=pids, gpu=gpu)
-    with Ledger(ledger_path) as ledger:
-        try:
-            r = run_submission(
-                client, ledger, image, team, input_dir, gt_dir, work_dir, rules, institute, limits
-            )
-        except (PermissionError, ValueError) as e:
-            err_console.print(f"[red]refused:[/] {e}")
-            sys.exit(1)
-    if r.status == "scored":
-        console.print(
-            f"submission {r.submission_id} ({team}): scored, F1@{rules.radius:g} {r.f1:.4f},"
-            f" {r.run_seconds:.1f} s"
-        )
-    else:
-        console.print(f"submission {r.submission_id} ({team}): failed: {r.reason}")
-        sys.exit(1)
-
-
-@main.command("leaderboard")
-@LEDGER_OPTION
-@RULES_OPTION
-@click.option("--phase", default="test", show_default=True)
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
-@click.option(
-    "--bootstrap", "replicates", type=click.IntRange(min=0), default=1000, show_default=True
-)
-@click.option(
-    "--unit",
-    type=click.Choice(["frame", "surgery"]),
-    default="frame",
-    show_default=True,
-    help="What the bootstrap resamples.",
-)
-@click.option("--seed", type=int, default=0, show_default=True)
-def leaderboard_cmd(ledger_path, rules_path, phase, out_dir, replicates, unit, seed):
-    """Publish a phase's leaderboard: Markdown, CSV, JSON and a static HTML page with plots."""
-    from adaptor_leaderboard.ledger import Ledger
-    from adaptor_leaderboard.publish import build_board, publish, to_markdown
-    from adaptor_leaderboard.ranking import load_rules
-
-    try:
-        rules = load_rules(rules_path, phase)
-    except ValueError as e:
-        _fatal(e)
-    with Ledger(ledger_path) as ledger:
-        board = build_board(ledger, rules, replicates, seed, unit)
-    paths = publish(board, out_dir)
-    console.print(to_markdown(board))
-    console.print(f"wrote {', '.join(str(p) for p in paths)}")
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

@@ -9,10 +9,12 @@ and ``frame``, and ``fold``. The most specific row wins (frame over video over f
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Sequence
 from pathlib import Path
 
 from adaptor_score.frames import FrameKey
+from adaptor_score.safefiles import BadFile, read_text
 
 _FOLDER_COLUMNS = ("folder", "surgery_folder", "surgery", "simulation")
 
@@ -33,12 +35,15 @@ def read_fold_file(path: str | Path) -> dict[tuple[str, ...], str]:
     """Rules ``(folder[, video[, frame]]) -> fold`` from a fold CSV."""
     path = Path(path)
     try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            rows = [r for r in csv.reader(f) if r and any(c.strip() for c in r)]
-    except OSError as e:
-        raise FoldFileError(path, f"cannot read: {e.strerror or e}") from None
-    except UnicodeDecodeError:
-        raise FoldFileError(path, "not UTF-8 text") from None
+        text = read_text(path, 64 << 20)
+    except BadFile as e:
+        raise FoldFileError(path, str(e)) from None
+    try:
+        rows = [
+            r for r in csv.reader(io.StringIO(text, newline="")) if r and any(c.strip() for c in r)
+        ]
+    except csv.Error as e:
+        raise FoldFileError(path, f"not a readable CSV: {e}") from None
     if not rows:
         raise FoldFileError(path, "empty fold file")
     header = [c.strip().lower() for c in rows[0]]

@@ -6,9 +6,7 @@ from dataclasses import dataclass
 from pathlib import PurePath
 from typing import NamedTuple
 
-# Folders that the AdaptOR layout puts between a video and its frames; a file placed by its path
-# skips them (`<folder>/<video>/[images|point_labels/]<frame>.json`).
-LAYOUT_SUBFOLDERS = frozenset({"images", "point_labels"})
+from adaptor_score.contract import LAYOUT_SUBFOLDERS
 
 
 class FrameKey(NamedTuple):

@@ -1,17 +1,25 @@
-"""Reading a ground-truth tree: ``<root>/<folder>/<video>/point_labels/<frame>.json``."""
+"""Reading a ground-truth tree: ``<root>/<folder>/<video>/point_labels/<frame>.json``.
+
+The ground truth is the denominator of every score, so nothing in it is skipped quietly: a folder
+that cannot be listed, a dangling symlink, a label file that is not a regular file or cannot be
+read or decoded stops the run with :class:`GroundTruthError`, naming the path. Only names that are
+not part of the layout (a README next to the surgery folders, files other than ``*.json`` in
+``point_labels``) are ignored.
+"""
 
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from adaptor_score.contract import LABEL_FOLDER
 from adaptor_score.frames import FrameKey
 from adaptor_score.jsonfiles import BadFile, decode_points_file, read_bytes
-
-LABEL_FOLDER = "point_labels"
+from adaptor_score.safefiles import kind_of
 
 
 class GroundTruthError(Exception):
@@ -56,9 +64,25 @@ class GroundTruth:
         )
 
 
+def _entries(path: str) -> list[os.DirEntry]:
+    try:
+        with os.scandir(path) as it:
+            return sorted(it, key=lambda e: e.name)
+    except OSError as e:
+        raise GroundTruthError(path, f"cannot list the folder: {e.strerror or e}") from None
+
+
+def _mode(entry: os.DirEntry) -> int:
+    """The mode of what ``entry`` leads to (symlinks followed); dangling links stop the run."""
+    try:
+        return entry.stat().st_mode
+    except OSError as e:
+        what = "dangling symlink" if entry.is_symlink() else "cannot examine"
+        raise GroundTruthError(entry.path, f"{what}: {e.strerror or e}") from None
+
+
 def _subdirs(path: str) -> list[os.DirEntry]:
-    with os.scandir(path) as it:
-        return sorted((e for e in it if e.is_dir()), key=lambda e: e.name)
+    return [e for e in _entries(path) if stat.S_ISDIR(_mode(e))]
 
 
 def label_files(root: Path) -> list[tuple[FrameKey, str]]:
@@ -67,14 +91,16 @@ def label_files(root: Path) -> list[tuple[FrameKey, str]]:
     for folder in _subdirs(str(root)):
         for video in _subdirs(folder.path):
             labels = os.path.join(video.path, LABEL_FOLDER)
-            if not os.path.isdir(labels):
+            if not os.path.lexists(labels):
                 continue
-            with os.scandir(labels) as it:
-                files = sorted(
-                    (e for e in it if e.name.lower().endswith(".json") and e.is_file()),
-                    key=lambda e: e.name,
-                )
-            for f in files:
+            if not os.path.isdir(labels):
+                raise GroundTruthError(labels, "is not a folder (or a dangling symlink)")
+            for f in _entries(labels):
+                if not f.name.lower().endswith(".json"):
+                    continue
+                mode = _mode(f)
+                if not stat.S_ISREG(mode):
+                    raise GroundTruthError(f.path, f"not a regular file: it is {kind_of(mode)}")
                 out.append((FrameKey(folder.name, video.name, f.name[: -len(".json")]), f.path))
     return out
 

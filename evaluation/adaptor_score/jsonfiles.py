@@ -2,21 +2,50 @@
 
 Every failure becomes a :class:`BadFile` with a sentence a participant can act on; nothing here
 guesses a value for a broken field. A file is accepted entirely or not at all.
+
+The policy, the same for every reader (scorer, validator, ground truth, baseline):
+
+* **Text**: UTF-8, with or without a byte-order mark. Any other encoding, any invalid byte (in
+  any field, known or not), and any string holding a lone UTF-16 surrogate (``"\\ud800"``, valid
+  JSON syntax but not Unicode) make the file a problem.
+* **JSON**: strict (no NaN/Infinity, no trailing commas); numbers must fit a float64.
+* **Points**: finite numbers within ``MAX_COORDINATE`` px of the origin, at most
+  ``MAX_POINTS_PER_FRAME`` of them (both in :mod:`adaptor_score.contract`).
+* **Anything else that goes wrong while decoding** (nesting too deep for the decoder, a number
+  with thousands of digits, memory) is that file's problem too, never a crash of the run.
 """
 
 from __future__ import annotations
 
+import codecs
 import json
 import math
-import os
-from collections.abc import Iterator
-from pathlib import Path
+import re
 from typing import Any
 
 import msgspec
 import numpy as np
 
-DEFAULT_MAX_BYTES = 16 * 1024 * 1024
+from adaptor_score.contract import (
+    DEFAULT_MAX_BYTES,
+    MAX_COORDINATE,
+    MAX_POINTS_PER_FRAME,
+)
+from adaptor_score.safefiles import BadFile, inside, read_bytes, walk_files
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "BadFile",
+    "decode_points_file",
+    "frame_fields",
+    "inside",
+    "parse_json",
+    "parse_points",
+    "read_bytes",
+    "read_json",
+    "walk_files",
+]
+
 _FIELD_NAMES = ("folderName", "subfolderName", "imageFileName")
 
 
@@ -34,56 +63,63 @@ class _PointsFile(msgspec.Struct, gc=False):
     imageHeight: Any = None
 
 
+class _Shape(msgspec.Struct, gc=False):
+    """Only the length of ``points``: each element stays undecoded bytes."""
+
+    points: list[msgspec.Raw]
+
+
 # msgspec decodes and type-checks in C (strict JSON: NaN/Infinity, strings and booleans as
 # numbers, missing fields are all rejected). Any file it refuses is read again by the standard
-# library path below, which either accepts it (a UTF-8 BOM, Grand-Challenge "Multiple points")
-# or produces the message we show.
+# library path below, which either accepts it (Grand-Challenge "Multiple points") or produces the
+# message we show.
 _DECODER = msgspec.json.Decoder(_PointsFile)
-
-
-class BadFile(Exception):
-    """An input file that cannot be used; the message says why."""
+_SHAPE_DECODER = msgspec.json.Decoder(_Shape)
+# The standard-library parse builds a Python object per value (about 20 times the file's size);
+# above this size the point count is checked first with the compact decoder.
+_STDLIB_PARSE_BYTES = 1 << 20
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
 def _reject_constant(name: str):
     raise BadFile(f"coordinates must be finite numbers, found {name}")
 
 
-def read_bytes(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
-    """The file's bytes, refusing files above ``max_bytes`` without reading them."""
+def utf8_body(raw: bytes) -> bytes:
+    """``raw`` without a UTF-8 byte-order mark; :class:`BadFile` unless it is all valid UTF-8.
+
+    >>> utf8_body(b"\\xef\\xbb\\xbf{}")
+    b'{}'
+    """
+    bom = 3 if raw.startswith(codecs.BOM_UTF8) else 0
+    body = raw[bom:]
+    if not body.isascii():  # the common case costs one fast scan
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise BadFile(f"not UTF-8 text (byte {e.start + bom})") from None
+    return body
+
+
+def _check_unicode(body: bytes) -> None:
+    """Refuse strings with lone surrogates. msgspec's typed decoder lets them through (in unknown
+    fields it skips strings unchecked), its generic decoder refuses them; only files with a
+    surrogate escape pay for the second decode."""
+    if b"\\u" not in body or not _SURROGATE_ESCAPE.search(body):
+        return
     try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError as e:
-        raise BadFile(f"cannot read the file: {e.strerror or e}") from None
-    try:
-        size = os.fstat(fd).st_size
-        if size > max_bytes:
-            raise BadFile(f"file is {size:,} bytes, above the limit of {max_bytes:,} bytes")
-        # Sized reads: a read of max_bytes would allocate that much for every small file.
-        chunks, total = [], 0
-        while True:
-            chunk = os.read(fd, max(size - total, 0) + 1)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            total += len(chunk)
-            if total > max_bytes:
-                raise BadFile(f"file is larger than the limit of {max_bytes:,} bytes")
-            if 0 < size == total:
-                break  # a regular file read to its stated size: no extra read to see EOF
-    except OSError as e:
-        raise BadFile(f"cannot read the file: {e.strerror or e}") from None
-    finally:
-        os.close(fd)
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        msgspec.json.decode(body)
+    except msgspec.DecodeError as e:
+        if "surrogate" in str(e):
+            raise BadFile(
+                f"a string holds a lone UTF-16 surrogate, which is not Unicode ({e})"
+            ) from None
+        # other malformations: the decoders below say what is wrong
 
 
 def parse_json(raw: bytes):
     """Standard-library JSON parse with our messages; rejects NaN and Infinity."""
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise BadFile(f"not UTF-8 text (byte {e.start})") from None
+    text = utf8_body(raw).decode("utf-8")
     if not text.strip():
         raise BadFile("file is empty")
     try:
@@ -92,11 +128,32 @@ def parse_json(raw: bytes):
         raise BadFile(f"not valid JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
     except RecursionError:
         raise BadFile("not valid JSON: nested too deeply") from None
+    except ValueError as e:  # e.g. an integer with more digits than Python converts
+        raise BadFile(f"not usable JSON: {str(e)[:120]}") from None
 
 
-def read_json(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES):
+def read_json(path, max_bytes: int = DEFAULT_MAX_BYTES):
     """Parse one JSON file, refusing files above ``max_bytes`` and non-standard NaN/Infinity."""
     return parse_json(read_bytes(path, max_bytes))
+
+
+def _too_many(n: int, max_points: int) -> BadFile:
+    return BadFile(
+        f"{n:,} points, above the limit of {max_points:,} per frame (the frames hold at most"
+        " about 30 sutures)"
+    )
+
+
+def check_points(pts: np.ndarray) -> np.ndarray:
+    """``pts`` when every coordinate is finite and within ``MAX_COORDINATE``; else BadFile."""
+    bad = ~(np.abs(pts) <= MAX_COORDINATE)  # also catches NaN
+    if bad.any():
+        i, k = np.argwhere(bad)[0]
+        raise BadFile(
+            f"points[{i}].{'xy'[k]} = {pts[i, k]:g} is not a finite number within"
+            f" ±{MAX_COORDINATE:g} px"
+        )
+    return pts
 
 
 def _is_name(v) -> bool:
@@ -117,29 +174,60 @@ def _fields_of(values: tuple) -> tuple[str, str, str] | None:
     raise BadFile(f"'{n}' must be a non-empty file or folder name, found {json.dumps(v)}")
 
 
-def decode_points_file(raw: bytes) -> tuple[tuple[str, str, str] | None, np.ndarray, dict]:
+def decode_points_file(
+    raw: bytes, max_points: int = MAX_POINTS_PER_FRAME
+) -> tuple[tuple[str, str, str] | None, np.ndarray, dict]:
     """Decode a label or prediction file.
 
     Returns ``(fields, points, extra)``: the (folderName, subfolderName, imageFileName) or None,
     the points as ``(N, 2)`` float64 ``(x, y)``, and ``extra`` with imageWidth/imageHeight.
-    Raises :class:`BadFile` with the reason.
+    Raises :class:`BadFile` with the reason, whatever went wrong.
 
     >>> decode_points_file(b'{"points": [{"x": 1, "y": 2}]}')[1].tolist()
     [[1.0, 2.0]]
     """
     try:
-        doc = _DECODER.decode(raw)
+        return _decode(raw, max_points)
+    except BadFile:
+        raise
+    except Exception as e:  # RecursionError, MemoryError, ...: this file's problem, not a crash
+        raise BadFile(f"cannot be decoded ({type(e).__name__}: {str(e)[:100]})") from None
+
+
+def _decode(raw: bytes, max_points: int):
+    body = utf8_body(raw)
+    _check_unicode(body)
+    try:
+        doc = _DECODER.decode(body)
     except (msgspec.DecodeError, msgspec.ValidationError):
-        obj = parse_json(raw)
-        fields = frame_fields(obj)
-        pts = parse_points(obj)
-        extra = {k: obj.get(k) for k in ("imageWidth", "imageHeight")}
-        return fields, pts, extra
+        return _decode_slowly(body, max_points)
+    if len(doc.points) > max_points:
+        raise _too_many(len(doc.points), max_points)
     fields = _fields_of((doc.folderName, doc.subfolderName, doc.imageFileName))
     pts = np.array([(p.x, p.y) for p in doc.points], dtype=np.float64).reshape(-1, 2)
-    if not np.isfinite(pts).all():  # unreachable for strict JSON; kept as a guard
-        raise BadFile("coordinates must be finite numbers")
-    return fields, pts, {"imageWidth": doc.imageWidth, "imageHeight": doc.imageHeight}
+    return (
+        fields,
+        check_points(pts),
+        {"imageWidth": doc.imageWidth, "imageHeight": doc.imageHeight},
+    )
+
+
+def _decode_slowly(body: bytes, max_points: int):
+    """The standard-library path: other point formats and the messages for broken files."""
+    if len(body) > _STDLIB_PARSE_BYTES:
+        try:
+            shape = _SHAPE_DECODER.decode(body)
+        except msgspec.DecodeError as e:
+            raise BadFile(f"not valid JSON: {e}") from None
+        except msgspec.ValidationError:
+            shape = None  # no points array: the parse below says what is wrong
+        if shape is not None and len(shape.points) > max_points:
+            raise _too_many(len(shape.points), max_points)
+    obj = parse_json(body)
+    fields = frame_fields(obj)
+    pts = parse_points(obj, max_points)
+    extra = {k: obj.get(k) for k in ("imageWidth", "imageHeight")}
+    return fields, pts, extra
 
 
 def _number(value, what: str) -> float:
@@ -155,7 +243,7 @@ def _number(value, what: str) -> float:
     return v
 
 
-def parse_points(obj) -> np.ndarray:
+def parse_points(obj, max_points: int = MAX_POINTS_PER_FRAME) -> np.ndarray:
     """Points of a label/prediction object as ``(N, 2)`` float64 ``(x, y)``.
 
     Accepts the challenge's ``{"points": [{"x": .., "y": ..}]}`` and Grand-Challenge's
@@ -171,6 +259,8 @@ def parse_points(obj) -> np.ndarray:
     pts = obj["points"]
     if not isinstance(pts, list):
         raise BadFile(f"'points' must be an array, found {type(pts).__name__}")
+    if len(pts) > max_points:
+        raise _too_many(len(pts), max_points)
     out = np.empty((len(pts), 2), dtype=np.float64)
     for i, p in enumerate(pts):
         if isinstance(p, dict) and "x" in p and "y" in p:
@@ -181,7 +271,7 @@ def parse_points(obj) -> np.ndarray:
             out[i, 1] = _number(p["point"][1], f"points[{i}].point[1]")
         else:
             raise BadFile(f'points[{i}] must be an object {{"x": number, "y": number}}')
-    return out
+    return check_points(out)
 
 
 def frame_fields(obj) -> tuple[str, str, str] | None:
@@ -192,48 +282,3 @@ def frame_fields(obj) -> tuple[str, str, str] | None:
     if not isinstance(obj, dict):
         return None
     return _fields_of(tuple(obj.get(n) for n in _FIELD_NAMES))
-
-
-def _inside(root_real: str, path: str) -> bool:
-    target = os.path.realpath(path)
-    return os.path.commonpath([root_real, target]) == root_real
-
-
-def walk_files(root: str | Path, suffixes: tuple[str, ...]) -> Iterator[tuple[str, str | None]]:
-    """Files below ``root`` whose lower-case name ends with one of ``suffixes``, in sorted order,
-    without following symlinked folders.
-
-    Yields ``(path, problem)`` with ``path`` a string: problem is None for a usable file, else why it is not used (a
-    symlink leading outside ``root``, a dangling symlink, or a symlinked folder, never walked).
-    """
-    root_real = os.path.realpath(root)
-    stack = [str(root)]
-    while stack:
-        current = stack.pop()
-        try:
-            with os.scandir(current) as it:
-                entries = sorted(it, key=lambda e: e.name)
-        except OSError as e:
-            yield current, f"cannot list the folder: {e.strerror or e}"
-            continue
-        subdirs = []
-        for entry in entries:
-            if entry.is_symlink():
-                if entry.is_dir():
-                    where = "" if _inside(root_real, entry.path) else ": it leads outside"
-                    yield entry.path, f"symlinked folder is not followed{where}"
-                    continue
-                if not entry.name.lower().endswith(suffixes):
-                    continue
-                if not _inside(root_real, entry.path):
-                    target = os.path.realpath(entry.path)
-                    yield entry.path, f"symlink leads outside the folder read (to {target})"
-                elif not entry.is_file():
-                    yield entry.path, "symlink to nothing readable"
-                else:
-                    yield entry.path, None
-            elif entry.is_dir():
-                subdirs.append(entry.path)
-            elif entry.name.lower().endswith(suffixes):
-                yield entry.path, None
-        stack.extend(reversed(subdirs))

@@ -30,7 +30,11 @@ import numpy as np
 
 # Frames are matched in chunks of at most this many (prediction, label) pairs: it bounds memory,
 # and small temporaries are reused by the allocator instead of being mapped (and page-faulted)
-# afresh for every operation, which made large chunks twice as slow.
+# afresh for every operation, which made large chunks twice as slow. A single frame with more
+# pairs than this is matched in slices of its predictions (``_match_large_frame``), so the
+# temporaries stay this size whatever a frame holds; what is kept is the candidate pairs within
+# the radius (a point flood of 1 M predictions against 30 labels measured in
+# ``benchmarks/bench_point_flood.py``).
 _PAIRS_PER_CHUNK = 262_144
 
 
@@ -169,6 +173,34 @@ def _match_chunk(preds, labels, max_radius):
     return frame[sel], i[sel], j[sel], dist[keep], nearest
 
 
+def _match_large_frame(pred: np.ndarray, label: np.ndarray, max_radius: float, budget: int):
+    """One frame, its predictions taken ``budget // len(label)`` at a time; same arithmetic and
+    order as :func:`_match_chunk`, so the result is identical."""
+    n, m = len(pred), len(label)
+    step = max(1, budget // max(m, 1))
+    nearest = np.full(n, np.nan)
+    limit = max_radius * max_radius * (1 + 1e-9) + 1e-12
+    parts_i, parts_j, parts_d = [], [], []
+    for a in range(0, n, step):
+        dx = pred[a : a + step, 0][:, None] - label[None, :, 0]
+        dy = pred[a : a + step, 1][:, None] - label[None, :, 1]
+        sq = dx * dx + dy * dy
+        if m:
+            nearest[a : a + step] = sq.min(axis=1)
+        ii, jj = np.nonzero(sq <= limit)
+        d = np.sqrt(sq[ii, jj])
+        near = d <= max_radius
+        parts_i.append(ii[near] + a)
+        parts_j.append(jj[near])
+        parts_d.append(d[near])
+    i = np.concatenate(parts_i) if parts_i else np.zeros(0, dtype=np.int64)
+    j = np.concatenate(parts_j) if parts_j else np.zeros(0, dtype=np.int64)
+    d = np.concatenate(parts_d) if parts_d else np.zeros(0)
+    order = np.lexsort((-j, -i, d))
+    keep = order[_greedy_rounds(i[order], j[order], n, m)]
+    return np.zeros(len(keep), dtype=np.int64), i[keep], j[keep], d[keep], nearest
+
+
 def match_frames(
     preds: Sequence[np.ndarray], labels: Sequence[np.ndarray], max_radius: float = 6.0
 ) -> Matches:
@@ -199,8 +231,14 @@ def match_frames(
     )
 
     parts = []
-    for start, stop in chunk_bounds(pair_counts):
-        f, i, j, d, nearest = _match_chunk(preds[start:stop], labels[start:stop], max_radius)
+    budget = _PAIRS_PER_CHUNK
+    for start, stop in chunk_bounds(pair_counts, budget):
+        if stop - start == 1 and pair_counts[start] > budget:
+            f, i, j, d, nearest = _match_large_frame(
+                preds[start], labels[start], max_radius, budget
+            )
+        else:
+            f, i, j, d, nearest = _match_chunk(preds[start:stop], labels[start:stop], max_radius)
         parts.append((f + start, i, j, d, nearest))
 
     if not parts:

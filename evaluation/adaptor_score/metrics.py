@@ -22,10 +22,9 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from adaptor_score.contract import CLOSE_DISTANCE, RANKING_RADIUS
 from adaptor_score.frames import FrameKey
 from adaptor_score.matching import chunk_bounds, frame_pairs, match_frames
-
-CLOSE_DISTANCE = 15.0
 
 
 def ratios(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
@@ -266,7 +265,9 @@ class DetectionMetric:
         [(6.0, 0, 2, 1), (10.0, 1, 1, 0)]
     """
 
-    def __init__(self, radii: Sequence[float] = (6.0,), close_distance: float = CLOSE_DISTANCE):
+    def __init__(
+        self, radii: Sequence[float] = (RANKING_RADIUS,), close_distance: float = CLOSE_DISTANCE
+    ):
         self.radii = tuple(float(r) for r in radii)
         self.close_distance = float(close_distance)
         self.reset()

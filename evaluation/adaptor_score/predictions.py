@@ -19,14 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
+from adaptor_score.contract import DEFAULT_MAX_BYTES, MAX_TOTAL_BYTES
 from adaptor_score.frames import FrameKey, Problem, key_from_relative_path
-from adaptor_score.jsonfiles import (
-    DEFAULT_MAX_BYTES,
-    BadFile,
-    decode_points_file,
-    read_bytes,
-    walk_files,
-)
+from adaptor_score.jsonfiles import BadFile, decode_points_file
+from adaptor_score.safefiles import read_bytes, walk_files
 
 
 @dataclass
@@ -41,11 +37,26 @@ class Predictions:
         return self.points.get(key, np.zeros((0, 2)))
 
 
-def _claim(path: str, root_prefix: str, max_bytes: int):
+class _Budget:
+    """Bytes the run may still read: all files together stay under ``MAX_TOTAL_BYTES``."""
+
+    def __init__(self, total: int):
+        self.left = total
+        self.total = total
+
+    def read(self, path: str, max_bytes: int) -> bytes:
+        if self.left <= 0:
+            raise BadFile(f"not read: the prediction files together exceed {self.total:,} bytes")
+        raw = read_bytes(path, min(max_bytes, self.left))
+        self.left -= len(raw)
+        return raw
+
+
+def _claim(path: str, root_prefix: str, max_bytes: int, budget: _Budget):
     """(frame or None, points or None, problem or None) for one prediction file."""
     by_path = key_from_relative_path(path[len(root_prefix) :])
     try:
-        fields, pts, _ = decode_points_file(read_bytes(path, max_bytes))
+        fields, pts, _ = decode_points_file(budget.read(path, max_bytes))
     except BadFile as e:
         return by_path, None, str(e)
     if fields is not None:
@@ -69,6 +80,7 @@ def load_predictions(
     expected: Collection[FrameKey],
     max_bytes: int = DEFAULT_MAX_BYTES,
     ignore: Collection[FrameKey] = (),
+    max_total_bytes: int = MAX_TOTAL_BYTES,
 ) -> Predictions:
     """Read every ``*.json`` below ``root`` and check it against the ``expected`` frames.
 
@@ -76,6 +88,7 @@ def load_predictions(
         root: the prediction folder.
         expected: the frames to score; each missing one is a problem.
         max_bytes: larger files are refused.
+        max_total_bytes: once the files read add up to this, further files are refused.
         ignore: frames known to the ground truth but not scored now (another fold's frames):
             predictions for them are skipped without a problem.
     """
@@ -89,11 +102,12 @@ def load_predictions(
     else:
         claims = {}
         prefix = os.path.join(str(root), "")
+        budget = _Budget(max_total_bytes)
         for path, walk_problem in walk_files(root, (".json",)):
             if walk_problem is not None:
                 out.problems.append(Problem(path, walk_problem))
                 continue
-            key, pts, problem = _claim(path, prefix, max_bytes)
+            key, pts, problem = _claim(path, prefix, max_bytes, budget)
             if key is not None and key not in expected:
                 if key not in ignore:
                     note = f"; also: {problem}" if problem else ""

@@ -2,23 +2,36 @@
 
 from __future__ import annotations
 
-import csv
-import json
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from adaptor_score.contract import CLOSE_DISTANCE, DEFAULT_MAX_BYTES, RANKING_RADIUS
 from adaptor_score.folds import assign_folds
 from adaptor_score.frames import FrameKey, Problem
 from adaptor_score.groundtruth import GroundTruth, load_ground_truth
-from adaptor_score.jsonfiles import DEFAULT_MAX_BYTES
-from adaptor_score.metrics import CLOSE_DISTANCE, FrameScores, Summary, score_frames
+from adaptor_score.metrics import FrameScores, Summary, score_frames
+from adaptor_score.outputs import write_csv, write_json
 from adaptor_score.predictions import Predictions, load_predictions
 
-DEFAULT_RADII = (6.0,)
+DEFAULT_RADII = (RANKING_RADIUS,)
+FRAME_COLUMNS = (
+    "folder",
+    "video",
+    "frame",
+    "fold",
+    "radius",
+    "tp",
+    "fp",
+    "fn",
+    "predictions",
+    "labels",
+    "rmse",
+    "close_labels",
+    "close_tp",
+)
 METRIC_KEYS = ("radius", "tp", "fp", "fn", "ppv", "tpr", "f1", "rmse", "rmse_images", "images")
 # Spread over folds is the sample standard deviation (n - 1 in the denominator), as is usual for
 # cross-validation tables; with a single fold it is undefined and reported as None.
@@ -119,62 +132,34 @@ class ScoreReport:
         }
 
     def write_json(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(_finite(self.to_dict()), indent=2) + "\n")
+        write_json(path, self.to_dict())
 
     def write_frames_csv(self, path: str | Path) -> None:
         """Per-frame breakdown, one row per frame and radius."""
         fs = self.frames
-        with open(path, "w", newline="") as f:
-            w = csv.writer(f)
-            w.writerow(
-                [
-                    "folder",
-                    "video",
-                    "frame",
-                    "fold",
-                    "radius",
-                    "tp",
-                    "fp",
-                    "fn",
-                    "predictions",
-                    "labels",
-                    "rmse",
-                    "close_labels",
-                    "close_tp",
-                ]
-            )
-            fp, fn = fs.fp, fs.fn
+        fp, fn = fs.fp, fs.fn
+
+        def rows():
             for i, key in enumerate(fs.keys):
                 rm = "" if np.isnan(fs.rmse[i]) else repr(float(fs.rmse[i]))
                 for j, r in enumerate(fs.radii):
-                    w.writerow(
-                        [
-                            key.folder,
-                            key.video,
-                            key.frame,
-                            self.folds[i] or "",
-                            float(r),
-                            int(fs.tp[i, j]),
-                            int(fp[i, j]),
-                            int(fn[i, j]),
-                            int(fs.n_pred[i]),
-                            int(fs.n_label[i]),
-                            rm,
-                            int(fs.close_labels[i]),
-                            int(fs.close_tp[i, j]),
-                        ]
-                    )
+                    yield [
+                        key.folder,
+                        key.video,
+                        key.frame,
+                        self.folds[i] or "",
+                        float(r),
+                        int(fs.tp[i, j]),
+                        int(fp[i, j]),
+                        int(fn[i, j]),
+                        int(fs.n_pred[i]),
+                        int(fs.n_label[i]),
+                        rm,
+                        int(fs.close_labels[i]),
+                        int(fs.close_tp[i, j]),
+                    ]
 
-
-def _finite(obj):
-    """JSON has no NaN: undefined values become null."""
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_finite(v) for v in obj]
-    return obj
+        write_csv(path, FRAME_COLUMNS, rows())
 
 
 def score_predictions(

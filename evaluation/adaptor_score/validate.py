@@ -8,36 +8,62 @@ finite ``{"x", "y"}`` numbers, and every point inside the image: ``0 <= x < widt
 
 from __future__ import annotations
 
+import gzip
 import os
 import re
+import struct
 from pathlib import Path
 
+from adaptor_score.contract import IMAGE_SUFFIXES, image_stem
 from adaptor_score.frames import Problem, key_from_relative_path
-from adaptor_score.jsonfiles import (
-    DEFAULT_MAX_BYTES,
-    BadFile,
-    _inside,
-    decode_points_file,
-    read_bytes,
-    walk_files,
-)
+from adaptor_score.jsonfiles import DEFAULT_MAX_BYTES, BadFile, decode_points_file
+from adaptor_score.safefiles import inside, open_regular, read_bytes, walk_files
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".mha", ".mhd")
+# A header claiming more pixels than this is refused (Pillow's decompression-bomb limit is 2 x
+# 89 M pixels; a frame has 147 k).
+MAX_IMAGE_PIXELS = 1 << 28
+
+
+def _nifti_size(head: bytes) -> tuple[int, int]:
+    for order in "<>":
+        (sizeof_hdr,) = struct.unpack_from(order + "i", head, 0)
+        if sizeof_hdr == 348:  # NIfTI-1: dim[8] int16 at byte 40
+            dims = struct.unpack_from(order + "8h", head, 40)
+            return int(dims[1]), int(dims[2])
+        if sizeof_hdr == 540:  # NIfTI-2: dim[8] int64 at byte 16
+            dims = struct.unpack_from(order + "8q", head, 16)
+            return int(dims[1]), int(dims[2])
+    raise ValueError("not a NIfTI header (sizeof_hdr is neither 348 nor 540)")
 
 
 def image_size(path: Path) -> tuple[int, int]:
-    """``(width, height)`` of an image, reading only its header."""
-    if path.suffix.lower() in (".mha", ".mhd"):
-        with open(path, "rb") as f:
-            head = f.read(4096).decode("latin-1")
-        m = re.search(r"^DimSize\s*=\s*(\d+)\s+(\d+)", head, re.MULTILINE)
-        if not m:
-            raise ValueError("no DimSize in the MetaImage header")
-        return int(m.group(1)), int(m.group(2))
-    from PIL import Image
+    """``(width, height)`` of an image of any type the contract names, reading only its header.
 
-    with Image.open(path) as im:
-        return im.size
+    Opens regular files only (a FIFO or device named ``*.png`` is refused, never read). Raises
+    ``ValueError`` (or :class:`BadFile`) with the reason.
+    """
+    fd, _ = open_regular(path)
+    with os.fdopen(fd, "rb") as f:
+        name = path.name.lower()
+        if name.endswith((".mha", ".mhd")):
+            head = f.read(4096).decode("latin-1")
+            m = re.search(r"^DimSize\s*=\s*(\d+)\s+(\d+)", head, re.MULTILINE)
+            if not m:
+                raise ValueError("no DimSize in the MetaImage header")
+            w, h = int(m.group(1)), int(m.group(2))
+        elif name.endswith(".nii"):
+            w, h = _nifti_size(f.read(540).ljust(540, b"\0"))
+        elif name.endswith(".nii.gz"):
+            with gzip.GzipFile(fileobj=f) as g:
+                w, h = _nifti_size(g.read(540).ljust(540, b"\0"))
+        else:
+            from PIL import Image
+
+            with Image.open(f) as im:
+                w, h = im.size
+    if w <= 0 or h <= 0 or w * h > MAX_IMAGE_PIXELS:
+        raise ValueError(f"the header claims {w} x {h} pixels")
+    return w, h
 
 
 def find_images(images_dir: Path) -> tuple[list[Path], list[Problem]]:
@@ -85,6 +111,37 @@ def check_prediction_file(
     return found
 
 
+def expected_outputs(
+    images: list[Path], images_dir: Path
+) -> tuple[dict[Path, Path], list[Problem]]:
+    """``{output json relative path: image relative path}`` for the images below ``images_dir``:
+    one ``<stem>.json`` next to where the image sits. Two images with one stem in one folder
+    (``000005.png`` and ``000005.jpg``) map to one output: the second is a problem."""
+    expected: dict[Path, Path] = {}
+    problems = []
+    for img in images:
+        rel = img.relative_to(images_dir)
+        json_rel = rel.parent / (image_stem(rel.name) + ".json")
+        if json_rel in expected:
+            problems.append(
+                Problem(
+                    str(img), f"two images map to the same output {json_rel} ({expected[json_rel]})"
+                )
+            )
+            continue
+        expected[json_rel] = rel
+    return expected, problems
+
+
+def missing_outputs(pred_dir: str | Path, images_dir: str | Path) -> tuple[int, int]:
+    """``(missing, expected)``: how many images below ``images_dir`` have no output file (of any
+    kind) at their place below ``pred_dir``. What the files hold is not checked here."""
+    images, _ = find_images(Path(images_dir))
+    expected, _ = expected_outputs(images, Path(images_dir))
+    missing = sum(1 for rel in expected if not os.path.lexists(Path(pred_dir) / rel))
+    return missing, len(expected)
+
+
 def validate_submission(
     pred_dir: str | Path, images_dir: str | Path, max_bytes: int = DEFAULT_MAX_BYTES
 ) -> tuple[list[Problem], int]:
@@ -101,23 +158,19 @@ def validate_submission(
     images, problems = find_images(images_dir)
     if not images:
         problems.append(Problem(str(images_dir), f"no images ({', '.join(IMAGE_SUFFIXES)}) found"))
-    expected = {}
-    for img in images:
-        rel = img.relative_to(images_dir)
-        json_rel = rel.with_suffix(".json")
-        if json_rel in expected:
-            problems.append(Problem(str(img), f"two images map to the same output {json_rel}"))
-            continue
-        expected[json_rel] = rel
+    expected, clashes = expected_outputs(images, images_dir)
+    problems.extend(clashes)
+    for json_rel, rel in expected.items():
+        img = images_dir / rel
         try:
             size = image_size(img)
-        except (OSError, ValueError) as e:
+        except Exception as e:  # any reader error (Pillow's DecompressionBombError too)
             problems.append(Problem(str(img), f"cannot read the image size: {e}"))
             size = None
         json_path = pred_dir / json_rel
-        if json_path.is_symlink() and not _inside(os.path.realpath(pred_dir), str(json_path)):
+        if json_path.is_symlink() and not inside(os.path.realpath(pred_dir), str(json_path)):
             continue  # reported by the walk below; never read what lies outside
-        if not json_path.is_file():
+        if not os.path.lexists(json_path):
             problems.append(Problem(str(json_path), f"missing: no prediction for image {rel}"))
             continue
         for p in check_prediction_file(json_path, rel, size, max_bytes):
@@ -125,7 +178,8 @@ def validate_submission(
     for path, why in walk_files(pred_dir, (".json",)):
         rel = Path(path).relative_to(pred_dir)
         if why is not None:
-            problems.append(Problem(path, why))
+            if rel not in expected or os.path.islink(path):  # else reported above
+                problems.append(Problem(path, why))
         elif rel not in expected:
             problems.append(Problem(path, "no input image corresponds to this file"))
     return problems, len(images)

@@ -7,90 +7,22 @@ lands at each rank under the bootstrap). Everything random is seeded, so the pag
 
 from __future__ import annotations
 
-import csv
-import html
-import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from adaptor_leaderboard.bootstrap import BootstrapResult, bootstrap
-from adaptor_leaderboard.ledger import Ledger
-from adaptor_leaderboard.ranking import PhaseRules, Standing, rank_phase
+from adaptor_leaderboard.board import COLUMNS, Board, build_board, fmt_value
+from adaptor_leaderboard.page import to_html
+from adaptor_score.outputs import md_cell, write_csv, write_json
 
-COLUMNS = (
-    "rank",
-    "team",
-    "institute",
-    "f1",
-    "ppv",
-    "tpr",
-    "rmse",
-    "f1_low",
-    "f1_high",
-    "submissions",
-    "submission_id",
-)
-
-
-@dataclass
-class Board:
-    rules: PhaseRules
-    standings: list[Standing]
-    boot: BootstrapResult
-    surgeries: list[str]
-    per_surgery: np.ndarray  # (teams, surgeries) F1 at the ranking radius
-
-    def rows(self) -> list[dict]:
-        ci = (
-            self.boot.interval() if len(self.boot.f1) else np.full((len(self.standings), 2), np.nan)
-        )
-        out = []
-        for st, (lo, hi) in zip(self.standings, ci):
-            s = st.scores[self.rules.radius]
-            out.append(
-                {
-                    "rank": st.rank,
-                    "team": st.team,
-                    "institute": st.institute,
-                    "f1": s["f1"],
-                    "ppv": s["ppv"],
-                    "tpr": s["tpr"],
-                    "rmse": s["rmse"],
-                    "f1_low": None if np.isnan(lo) else float(lo),
-                    "f1_high": None if np.isnan(hi) else float(hi),
-                    "submissions": st.submissions,
-                    "submission_id": st.submission_id,
-                }
-            )
-        return out
-
-
-def build_board(
-    ledger: Ledger, rules: PhaseRules, replicates: int = 1000, seed: int = 0, unit: str = "frame"
-) -> Board:
-    standings = rank_phase(ledger, rules)
-    boot = bootstrap(ledger, standings, rules.radius, replicates, seed, unit)
-    surgeries = sorted({s for st in standings for s in ledger.surgeries(st.scoring_id)})
-    per = np.full((len(standings), len(surgeries)), np.nan)
-    for i, st in enumerate(standings):
-        for j, g in enumerate(surgeries):
-            sc = ledger.scores(st.scoring_id, g).get(rules.radius)
-            if sc:
-                per[i, j] = sc["f1"]
-    return Board(rules, standings, boot, surgeries, per)
-
-
-def _fmt(x, d):
-    return "n/a" if x is None else f"{x:.{d}f}"
+__all__ = ["Board", "build_board", "publish", "to_markdown"]
 
 
 def to_markdown(board: Board) -> str:
     d = board.rules.display_decimals
     r = board.rules
     lines = [
-        f"# Leaderboard: phase {r.phase}",
+        f"# Leaderboard: phase {md_cell(r.phase)}",
         "",
         f"Ranked by {r.metric.upper()} at {r.radius:g} px over all test landmarks; a team's best "
         "submission counts; exact ties share a rank. 95 % interval: bootstrap over test "
@@ -100,265 +32,46 @@ def to_markdown(board: Board) -> str:
         "|---:|---|---|---:|---|---:|---:|---:|",
     ]
     for row in board.rows():
-        ci = f"{_fmt(row['f1_low'], d)} – {_fmt(row['f1_high'], d)}"
+        ci = f"{fmt_value(row['f1_low'], d)} – {fmt_value(row['f1_high'], d)}"
         lines.append(
-            f"| {row['rank']} | {row['team']} | {row['institute']} | {_fmt(row['f1'], d)} | {ci} |"
-            f" {_fmt(row['ppv'], d)} | {_fmt(row['tpr'], d)} | {_fmt(row['rmse'], 2)} |"
+            f"| {row['rank']} | {md_cell(row['team'])} | {md_cell(row['institute'])} |"
+            f" {fmt_value(row['f1'], d)} | {ci} |"
+            f" {fmt_value(row['ppv'], d)} | {fmt_value(row['tpr'], d)} | {fmt_value(row['rmse'], 2)} |"
         )
     return "\n".join(lines) + "\n"
-
-
-# ----------------------------------------------------------------------------- SVG plots
-
-PALETTE = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"]
-
-
-def _colour(i: int) -> str:
-    return PALETTE[i % len(PALETTE)]
-
-
-def _svg(width: int, height: int, body: list[str], title: str) -> str:
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" aria-label="{html.escape(title)}">'
-        f"<title>{html.escape(title)}</title>{''.join(body)}</svg>"
-    )
-
-
-def plot_f1_intervals(board: Board) -> str:
-    rows = board.rows()
-    w, row_h, right = 640, 28, 40
-    left = 30 + 7 * max((len(r["team"]) for r in rows), default=4)
-    h = 50 + row_h * len(rows)
-    body = [
-        f'<text x="{left}" y="18" class="axis">F1 at {board.rules.radius:g} px with 95 % bootstrap interval</text>'
-    ]
-    x = lambda v: left + (w - left - right) * v  # noqa: E731
-    for t in np.linspace(0, 1, 6):
-        body.append(f'<line x1="{x(t):.1f}" y1="28" x2="{x(t):.1f}" y2="{h - 16}" class="grid"/>')
-        body.append(
-            f'<text x="{x(t):.1f}" y="{h - 2}" class="tick" text-anchor="middle">{t:.1f}</text>'
-        )
-    for i, r in enumerate(rows):
-        y = 40 + i * row_h
-        body.append(
-            f'<text x="{left - 8}" y="{y + 4}" text-anchor="end" class="label">'
-            f"{r['rank']}. {html.escape(r['team'])}</text>"
-        )
-        if r["f1_low"] is not None:
-            body.append(
-                f'<line x1="{x(r["f1_low"]):.1f}" y1="{y}" x2="{x(r["f1_high"]):.1f}" y2="{y}" '
-                f'stroke="{_colour(i)}" stroke-width="3"/>'
-            )
-        body.append(f'<circle cx="{x(r["f1"]):.1f}" cy="{y}" r="5" fill="{_colour(i)}"/>')
-    return _svg(w, h, body, "F1 with bootstrap intervals")
-
-
-def plot_precision_recall(board: Board) -> str:
-    rows = board.rows()
-    s, pad, top = 380, 50, 30
-    body = [
-        '<text x="50" y="16" class="axis">PPV (precision) against TPR (recall); dashed: equal F1</text>'
-    ]
-    px = lambda v: pad + (s - pad - 20) * v  # noqa: E731
-    py = lambda v: s - pad + top - (s - pad - 20) * v  # noqa: E731
-    for f in (0.2, 0.4, 0.6, 0.8):
-        pts = []
-        for t in np.linspace(f / (2 - f) + 1e-3, 1, 40):  # TPR range where PPV <= 1
-            p = f * t / (2 * t - f)
-            if 0 <= p <= 1:
-                pts.append(f"{px(t):.1f},{py(p):.1f}")
-        body.append(f'<polyline points="{" ".join(pts)}" class="iso"/>')
-        body.append(
-            f'<text x="{px(1) + 4:.1f}" y="{py(f / (2 - f)) + 4:.1f}" class="tick">F1 {f}</text>'
-        )
-    body.append(f'<line x1="{px(0)}" y1="{py(0)}" x2="{px(1)}" y2="{py(0)}" class="axisline"/>')
-    body.append(f'<line x1="{px(0)}" y1="{py(0)}" x2="{px(0)}" y2="{py(1)}" class="axisline"/>')
-    for t in (0.0, 0.25, 0.5, 0.75, 1.0):
-        body.append(
-            f'<text x="{px(t):.1f}" y="{py(0) + 14:.1f}" text-anchor="middle" class="tick">{t:g}</text>'
-        )
-        body.append(
-            f'<text x="{px(0) - 6:.1f}" y="{py(t) + 4:.1f}" text-anchor="end" class="tick">{t:g}</text>'
-        )
-    body.append(
-        f'<text x="{px(0.5)}" y="{py(0) + 32}" text-anchor="middle" class="tick">TPR</text>'
-    )
-    body.append(
-        f'<text x="14" y="{py(0.5)}" class="tick" transform="rotate(-90 14 {py(0.5)})">PPV</text>'
-    )
-    for i, r in enumerate(rows):
-        body.append(
-            f'<circle cx="{px(r["tpr"]):.1f}" cy="{py(r["ppv"]):.1f}" r="6" fill="{_colour(i)}">'
-            f"<title>{html.escape(r['team'])}: PPV {r['ppv']:.3f}, TPR {r['tpr']:.3f}</title></circle>"
-        )
-        body.append(
-            f'<text x="{px(r["tpr"]) + 9:.1f}" y="{py(r["ppv"]) + 4:.1f}" class="label">'
-            f"{html.escape(r['team'])}</text>"
-        )
-    return _svg(s + 150, s + top + 10, body, "Precision against recall")
-
-
-def _heat(value: float) -> str:
-    """White (0) to dark green (1)."""
-    if np.isnan(value):
-        return "#eeeeee"
-    v = float(np.clip(value, 0, 1))
-    r, g, b = (int(255 + (c - 255) * v) for c in (0, 109, 44))
-    return f"rgb({r},{g},{b})"
-
-
-def _matrix(rows: list[str], cols: list[str], values: np.ndarray, title: str, fmt) -> str:
-    label_len = max((len(c) for c in cols), default=0)
-    left = 12 + 7 * max((len(r) for r in rows), default=4)
-    top, cw, ch = 40 + int(5 * label_len), 64, 28
-    # rotated column labels reach right by about cos(40 deg) of their length
-    w = max(left + cw * len(cols) + 10 + int(6 * label_len), 30 + int(7.5 * len(title)))
-    h = top + ch * len(rows) + 10
-    body = [f'<text x="10" y="16" class="axis">{html.escape(title)}</text>']
-    for j, c in enumerate(cols):
-        x, y = left + cw * j + cw / 2, top - 8
-        body.append(
-            f'<text x="{x}" y="{y}" class="tick" transform="rotate(-40 {x} {y})">{html.escape(c)}</text>'
-        )
-    for i, r in enumerate(rows):
-        body.append(
-            f'<text x="{left - 8}" y="{top + ch * i + ch / 2 + 4}" text-anchor="end" class="label">'
-            f"{html.escape(r)}</text>"
-        )
-        for j in range(len(cols)):
-            v = values[i, j]
-            body.append(
-                f'<rect x="{left + cw * j}" y="{top + ch * i}" width="{cw - 2}" height="{ch - 2}" '
-                f'fill="{_heat(v)}"/>'
-            )
-            colour = "#fff" if not np.isnan(v) and v > 0.6 else "#222"
-            body.append(
-                f'<text x="{left + cw * j + cw / 2 - 1}" y="{top + ch * i + ch / 2 + 4}" '
-                f'text-anchor="middle" class="cell" fill="{colour}">{fmt(v)}</text>'
-            )
-    return _svg(w, h, body, title)
-
-
-def plot_per_surgery(board: Board) -> str:
-    return _matrix(
-        [s.team for s in board.standings],
-        board.surgeries,
-        board.per_surgery,
-        f"F1 at {board.rules.radius:g} px per test surgery",
-        lambda v: "–" if np.isnan(v) else f"{v:.2f}",
-    )
-
-
-def plot_rank_stability(board: Board) -> str:
-    freq = (
-        board.boot.rank_frequencies()
-        if len(board.boot.f1)
-        else np.zeros((len(board.standings),) * 2)
-    )
-    cols = [f"rank {k + 1}" for k in range(len(board.standings))]
-    return _matrix(
-        [s.team for s in board.standings],
-        cols,
-        freq,
-        f"Share of {len(board.boot.f1)} bootstrap replicates at each rank",
-        lambda v: f"{100 * v:.0f} %",
-    )
-
-
-CSS = """
-body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; color: #222; }
-table { border-collapse: collapse; margin: 1rem 0; }
-th, td { padding: .35rem .7rem; border-bottom: 1px solid #ddd; text-align: right; white-space: nowrap; }
-th:nth-child(2), td:nth-child(2), th:nth-child(3), td:nth-child(3) { text-align: left; }
-.plots { display: flex; flex-wrap: wrap; gap: 1.5rem; }
-figure { margin: 0; }
-svg text { font-size: 12px; } svg .axis { font-weight: 600; font-size: 13px; }
-svg .grid { stroke: #e5e5e5; } svg .iso { fill: none; stroke: #ccc; stroke-dasharray: 3 3; }
-svg .axisline { stroke: #888; } svg .tick { fill: #555; font-size: 11px; }
-"""
-
-
-def to_html(board: Board) -> str:
-    r = board.rules
-    d = r.display_decimals
-    head = "".join(
-        f"<th>{c}</th>"
-        for c in (
-            "Rank",
-            "Team",
-            "Institute",
-            "F1",
-            "95 % interval",
-            "PPV",
-            "TPR",
-            "RMSE (px)",
-            "Submissions",
-        )
-    )
-    body = []
-    for row in board.rows():
-        body.append(
-            f"<tr><td>{row['rank']}</td><td>{html.escape(row['team'])}</td><td>{html.escape(row['institute'])}</td>"
-            f"<td><b>{_fmt(row['f1'], d)}</b></td><td>{_fmt(row['f1_low'], d)} – {_fmt(row['f1_high'], d)}</td>"
-            f"<td>{_fmt(row['ppv'], d)}</td><td>{_fmt(row['tpr'], d)}</td><td>{_fmt(row['rmse'], 2)}</td>"
-            f"<td>{row['submissions']}</td></tr>"
-        )
-    note = (
-        f"Ranked by {r.metric.upper()} at {r.radius:g} px over all test landmarks (counts summed over "
-        "frames); a team's best submission counts; exact ties share a rank. Intervals and rank "
-        f"shares: {len(board.boot.f1)} bootstrap replicates over test {board.boot.unit}s, seed "
-        f"{board.boot.seed}."
-    )
-    plots = [
-        plot_f1_intervals(board),
-        plot_precision_recall(board),
-        plot_per_surgery(board),
-        plot_rank_stability(board),
-    ]
-    figures = "".join(f"<figure>{p}</figure>" for p in plots)
-    return (
-        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-        f"<title>AdaptOR 2021 leaderboard: {html.escape(r.phase)}</title><style>{CSS}</style></head>"
-        f"<body><h1>AdaptOR 2021 leaderboard — phase {html.escape(r.phase)}</h1><p>{html.escape(note)}</p>"
-        f'<table id="leaderboard"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
-        f'<div class="plots">{figures}</div></body></html>\n'
-    )
 
 
 def publish(board: Board, out_dir: str | Path) -> list[Path]:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     rows = board.rows()
-    (out / "leaderboard.md").write_text(to_markdown(board))
-    with open(out / "leaderboard.csv", "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(COLUMNS))
-        w.writeheader()
-        w.writerows(rows)
-    (out / "leaderboard.json").write_text(
-        json.dumps(
-            {
-                "phase": board.rules.phase,
-                "metric": board.rules.metric,
-                "radius": board.rules.radius,
-                "bootstrap": {
-                    "replicates": len(board.boot.f1),
-                    "seed": board.boot.seed,
-                    "unit": board.boot.unit,
-                },
-                "standings": rows,
-                "per_surgery_f1": {
-                    st.team: dict(
-                        zip(board.surgeries, [None if np.isnan(v) else float(v) for v in vals])
-                    )
-                    for st, vals in zip(board.standings, board.per_surgery)
-                },
-            },
-            indent=2,
-        )
-        + "\n"
+    (out / "leaderboard.md").write_text(to_markdown(board), encoding="utf-8")
+    write_csv(
+        out / "leaderboard.csv",
+        COLUMNS,
+        ([("" if r[k] is None else r[k]) for k in COLUMNS] for r in rows),
     )
-    (out / "index.html").write_text(to_html(board))
+    write_json(
+        out / "leaderboard.json",
+        {
+            "phase": board.rules.phase,
+            "metric": board.rules.metric,
+            "radius": board.rules.radius,
+            "bootstrap": {
+                "replicates": len(board.boot.f1),
+                "seed": board.boot.seed,
+                "unit": board.boot.unit,
+            },
+            "standings": rows,
+            "per_surgery_f1": {
+                st.team: dict(
+                    zip(board.surgeries, [None if np.isnan(v) else float(v) for v in vals])
+                )
+                for st, vals in zip(board.standings, board.per_surgery)
+            },
+        },
+    )
+    (out / "index.html").write_text(to_html(board), encoding="utf-8")
     return [
         out / n for n in ("leaderboard.md", "leaderboard.csv", "leaderboard.json", "index.html")
     ]

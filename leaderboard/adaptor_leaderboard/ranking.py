@@ -9,11 +9,13 @@ declares it. Tied teams share the better rank and the next rank is skipped ("1, 
 
 from __future__ import annotations
 
+import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from adaptor_leaderboard.ledger import Ledger
+from adaptor_score.safefiles import BadFile, read_text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -33,20 +35,57 @@ class PhaseRules:
     tie_decimals: int | None = None  # None: ties only when exactly equal
 
 
+_RULE_TYPES = {
+    "max_submissions": int,
+    "metric": str,
+    "radius": (int, float),
+    "display_decimals": int,
+    "tie_decimals": int,
+}
+METRICS = ("f1", "ppv", "tpr")
+
+
 def load_rules(path: str | Path | None, phase: str) -> PhaseRules:
-    """Rules of ``phase`` from a TOML file with ``[phase.NAME]`` tables (defaults without a file)."""
+    """Rules of ``phase`` from a TOML file with ``[phase.NAME]`` tables (defaults without a file).
+
+    Every value is checked (type, range); a wrong one raises ``ValueError`` naming the file and
+    the key. ``max_submissions = 0`` means no limit (TOML has no null).
+    """
     if path is None:
         return PhaseRules(phase=phase)
-    doc = tomllib.loads(Path(path).read_text())
-    table = doc.get("phase", {}).get(phase)
+    try:
+        doc = tomllib.loads(read_text(path, 1 << 20))
+    except (BadFile, tomllib.TOMLDecodeError) as e:
+        raise ValueError(f"{path}: {e}") from None
+    phases = doc.get("phase", {})
+    if not isinstance(phases, dict):
+        raise ValueError(f"{path}: 'phase' must be a table of [phase.NAME] tables")
+    table = phases.get(phase)
     if table is None:
         raise ValueError(f"{path}: no [phase.{phase}] table")
-    unknown = set(table) - set(PhaseRules.__dataclass_fields__) - {"phase"}
+    if not isinstance(table, dict):
+        raise ValueError(f"{path}: phase.{phase} must be a table")
+    unknown = set(table) - set(_RULE_TYPES)
     if unknown:
         raise ValueError(
             f"{path}: unknown settings in [phase.{phase}]: {', '.join(sorted(unknown))}"
         )
-    return PhaseRules(phase=phase, **table)
+    for key, value in table.items():
+        kinds = _RULE_TYPES[key]
+        if isinstance(value, bool) or not isinstance(value, kinds):
+            raise ValueError(f"{path}: phase.{phase}.{key} has the wrong type ({value!r})")
+    values = dict(table)
+    if values.get("metric", "f1") not in METRICS:
+        raise ValueError(f"{path}: phase.{phase}.metric must be one of {', '.join(METRICS)}")
+    radius = float(values.get("radius", 6.0))
+    if not (math.isfinite(radius) and radius >= 0):
+        raise ValueError(f"{path}: phase.{phase}.radius must be a finite number >= 0")
+    for key in ("max_submissions", "display_decimals", "tie_decimals"):
+        if key in values and not 0 <= values[key] <= 1_000_000:
+            raise ValueError(f"{path}: phase.{phase}.{key} must be between 0 and 1,000,000")
+    if values.get("max_submissions") == 0:
+        values["max_submissions"] = None
+    return PhaseRules(phase=phase, **{**values, "radius": radius})
 
 
 @dataclass(frozen=True)
@@ -103,16 +142,13 @@ def rank_phase(ledger: Ledger, rules: PhaseRules) -> list[Standing]:
 
 
 def check_limit(ledger: Ledger, rules: PhaseRules, team: str) -> str | None:
-    """Why ``team`` may not submit now (None when it may). Failures the organisers caused (status
-    failed with a reason starting 'infrastructure:') do not count."""
+    """Why ``team`` may not submit now (None when it may): a friendly early answer. The binding
+    check is the one inside :meth:`Ledger.add_submission` (``limit=``), in the same transaction
+    as the claim. A submission counts unless its failure was recorded as ours (``charged``)."""
     if rules.max_submissions is None:
         return None
-    used = [
-        s
-        for s in ledger.submissions(rules.phase, team)
-        if not (s.status == "failed" and s.reason.startswith("infrastructure:"))
-    ]
-    if len(used) >= rules.max_submissions:
+    used = sum(1 for s in ledger.submissions(rules.phase, team) if s.charged)
+    if used >= rules.max_submissions:
         return (
             f"team {team} has used its {rules.max_submissions} submissions in phase {rules.phase}"
         )

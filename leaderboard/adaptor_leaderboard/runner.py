@@ -3,30 +3,40 @@
 Through the ``docker`` Python SDK (Docker, or podman's Docker-compatible socket): the GPU when
 there is one, no network (``network_mode="none"``), ``/input`` read-only, a fresh ``/output``, a
 read-only root file system with a small ``/tmp``, no capabilities, an unprivileged user, memory
-and pid limits, a wall-clock limit. Whatever the container does — hang, crash, run out of memory,
-flood its output, write symlinks or files outside the layout — fails or degrades its own
-submission only: every path ends in a ledger status, and scoring treats the output as untrusted
-input (see ``adaptor_score.predictions``).
+and pid limits, a wall-clock limit, and an output limit in bytes, entries and depth that a
+watchdog enforces while the container runs. Whatever the container does — hang, crash, run out
+of memory, flood its output with bytes, files or folders nested a thousand deep, write FIFOs,
+symlinks or files outside the layout — fails or degrades its own submission only, and scoring
+treats the output as untrusted input (see ``adaptor_score.predictions``).
 
-Statuses and reasons: ``failed`` with ``time limit (N s)``, ``out of memory (exit 137)``,
-``exit N``, ``output over N bytes``, ``infrastructure: ...`` (our side: does not count against the
-team's limit); else ``scored``.
+Accounting: the limit check and the claim of a submission are one ledger transaction. Every
+path after the claim ends in a ledger status; a failure on our side (engine, disk, scorer,
+ground truth, an exception anywhere in here) is recorded with ``charged = 0`` and never uses up
+one of the team's submissions. A run killed outright (the organiser's machine rebooted) stays
+``running`` until ``ledger recover`` marks it failed on our side.
+
+Exit status: a complete output counts. When the container exits non-zero but wrote a file for
+every input image, the output is scored (the exit code is kept in the reason); a non-zero exit
+with files missing fails the submission. Statuses and reasons: ``failed`` with
+``time limit (N s)``, ``out of memory (exit 137)``, ``exit N; M of K outputs missing``,
+``output over ...`` (charged), ``infrastructure: ...`` (not charged); else ``scored``.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
+import sys
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from adaptor_leaderboard.ledger import Ledger
-from adaptor_leaderboard.ranking import PhaseRules, check_limit
+from adaptor_leaderboard.ledger import Ledger, LedgerError, LimitReached
+from adaptor_leaderboard.ranking import PhaseRules
+from adaptor_score.contract import REPORT_RADII
+from adaptor_score.safefiles import remove_tree, tree_usage
 from adaptor_score.scoring import score
-
-RADII = (6.0, 8.0, 10.0)
+from adaptor_score.validate import missing_outputs
 
 
 @dataclass(frozen=True)
@@ -37,8 +47,14 @@ class RunLimits:
     user: str = "10001:10001"
     gpu: bool | None = None  # None: request all GPUs when the engine host has any
     output_max_bytes: int = 1 << 30
+    # Entries (files, folders, links) and depth of the output tree: the test set needs one file
+    # per image (500) in folders 3 deep; empty files cost almost no bytes but each one costs the
+    # scorer a read.
+    output_max_entries: int = 50_000
+    output_max_depth: int = 16
     log_max_bytes: int = 4 << 20
     tmp_size: str = "1g"
+    watch_seconds: float = 1.0
 
 
 def score_into_ledger(
@@ -47,22 +63,30 @@ def score_into_ledger(
     output_dir: str | Path,
     gt_dir: str | Path,
     run_seconds: float | None = None,
+    radii=REPORT_RADII,
+    note: str = "",
 ):
-    """Score an output folder at 6/8/10 px and store it (overall, per surgery, per frame)."""
-    report = score(gt_dir, output_dir, RADII)
-    ledger.record_scoring(submission_id, report, str(gt_dir), run_seconds)
+    """Score an output folder (at 6/8/10 px by default) and store it (overall, per surgery, per
+    frame)."""
+    report = score(gt_dir, output_dir, sorted(set(radii)))
+    ledger.record_scoring(submission_id, report, str(gt_dir), run_seconds, note)
     return report
 
 
-def _tree_bytes(root: Path) -> int:
-    total = 0
-    for dirpath, _, files in os.walk(root):
-        for f in files:
-            try:
-                total += os.lstat(os.path.join(dirpath, f)).st_size
-            except OSError:
-                pass
-    return total
+def output_violation(out: Path, limits: RunLimits) -> str | None:
+    """Why the output tree breaks the limits (None when it does not). Never raises: a tree that
+    cannot be measured is a violation, so the limit holds whatever the container writes."""
+    try:
+        u = tree_usage(out, limits.output_max_depth, limits.output_max_entries)
+    except Exception as e:  # noqa: BLE001 - fail closed
+        return f"output could not be measured ({type(e).__name__}: {e})"
+    if u.bytes > limits.output_max_bytes:
+        return f"output over {limits.output_max_bytes:,} bytes"
+    if u.entries > limits.output_max_entries:
+        return f"output over {limits.output_max_entries:,} files and folders"
+    if u.truncated:
+        return f"output nested deeper than {limits.output_max_depth} folders"
+    return None
 
 
 def _has_gpu(client) -> bool:
@@ -83,37 +107,32 @@ class RunResult:
     f1: float | None = None
 
 
-def run_submission(
-    client,
-    ledger: Ledger,
-    image: str,
-    team: str,
-    input_dir: str | Path,
-    gt_dir: str | Path,
-    work_dir: str | Path,
-    rules: PhaseRules,
-    institute: str = "",
-    limits: RunLimits = RunLimits(),
-    command: str = "landmark_detection",
-) -> RunResult:
-    """Run ``image`` on ``input_dir``, score its output against ``gt_dir``, record everything."""
-    import requests
+class _Watchdog(threading.Thread):
+    """Measures the output every ``watch_seconds`` and kills the container on a violation; it
+    outlives anything the tree throws at it (``output_violation`` never raises)."""
 
+    def __init__(self, container, out: Path, limits: RunLimits):
+        super().__init__(daemon=True)
+        self.container, self.out, self.limits = container, out, limits
+        self.done = threading.Event()
+        self.violation: str | None = None
+
+    def run(self) -> None:
+        while not self.done.wait(self.limits.watch_seconds):
+            why = output_violation(self.out, self.limits)
+            if why is not None:
+                self.violation = why
+                for _ in range(3):  # the kill itself can fail transiently
+                    try:
+                        self.container.kill()
+                        return
+                    except Exception:  # noqa: BLE001
+                        time.sleep(0.5)
+                return
+
+
+def _container_kwargs(client, command, input_dir, out, limits: RunLimits) -> dict:
     import docker
-
-    refused = check_limit(ledger, rules, team)
-    if refused:
-        raise PermissionError(refused)
-    try:
-        digest = client.images.get(image).id
-    except docker.errors.ImageNotFound:
-        raise ValueError(f"image {image!r} not found on the engine") from None
-    sid = ledger.add_submission(team, rules.phase, institute, image, digest)
-    run_dir = Path(work_dir) / sid
-    out = run_dir / "output"
-    out.mkdir(parents=True)
-    os.chmod(out, 0o777)  # the container's unprivileged user writes here
-    ledger.set_status(sid, "running")
 
     gpu = _has_gpu(client) if limits.gpu is None else limits.gpu
     kwargs = dict(
@@ -136,30 +155,82 @@ def run_submission(
     )
     if gpu:
         kwargs["device_requests"] = [docker.types.DeviceRequest(count=-1, capabilities=[["gpu"]])]
+    return kwargs
+
+
+def run_submission(
+    client,
+    ledger: Ledger,
+    image: str,
+    team: str,
+    input_dir: str | Path,
+    gt_dir: str | Path,
+    work_dir: str | Path,
+    rules: PhaseRules,
+    institute: str = "",
+    limits: RunLimits = RunLimits(),
+    command: str = "landmark_detection",
+) -> RunResult:
+    """Run ``image`` on ``input_dir``, score its output against ``gt_dir``, record everything.
+
+    Raises ``PermissionError`` when the team has no submission left, ``ValueError`` when the image
+    is unknown to the engine (nothing is recorded then).
+    """
+    import docker
+
+    try:
+        digest = client.images.get(image).id
+    except docker.errors.ImageNotFound:
+        raise ValueError(f"image {image!r} not found on the engine") from None
+    try:
+        sid = ledger.add_submission(
+            team, rules.phase, institute, image, digest, limit=rules.max_submissions
+        )
+    except LimitReached as e:
+        raise PermissionError(str(e)) from None
+    try:
+        return _run_claimed(
+            client, ledger, sid, image, input_dir, gt_dir, work_dir, rules, limits, command
+        )
+    except BaseException as e:
+        # Our side broke (or the organiser pressed Ctrl-C): never the team's loss.
+        reason = f"infrastructure: {type(e).__name__}: {e}"
+        try:
+            if ledger.get(sid).status in ("queued", "running"):
+                ledger.fail(sid, reason, ours=True)
+        except LedgerError as again:
+            print(
+                f"warning: could not record the failure of {sid} ({again}); it stays"
+                " 'running' until `adaptor-leaderboard ledger recover` marks it failed on our side",
+                file=sys.stderr,
+            )
+        if not isinstance(e, Exception):
+            raise
+        return RunResult(sid, "failed", reason, 0.0, None)
+
+
+def _run_claimed(client, ledger, sid, image, input_dir, gt_dir, work_dir, rules, limits, command):
+    import requests
+
+    import docker
+
+    run_dir = Path(work_dir) / sid
+    out = run_dir / "output"
+    out.mkdir(parents=True)
+    os.chmod(out, 0o777)  # the container's unprivileged user writes here
+    ledger.set_status(sid, "running")
     t0 = time.perf_counter()
     try:
-        container = client.containers.run(image, **kwargs)
-    except docker.errors.APIError as e:
-        ledger.set_status(
-            sid, "failed", f"infrastructure: could not start the container: {e.explanation or e}"
+        container = client.containers.run(
+            image, **_container_kwargs(client, command, input_dir, out, limits)
         )
-        return RunResult(sid, "failed", "infrastructure: could not start", 0.0, None)
+    except docker.errors.APIError as e:
+        reason = f"infrastructure: could not start the container: {e.explanation or e}"
+        ledger.fail(sid, reason, ours=True)
+        return RunResult(sid, "failed", reason, 0.0, None)
 
-    flooded = threading.Event()
-    done = threading.Event()
-
-    def watch_output():
-        while not done.wait(1.0):
-            if _tree_bytes(out) > limits.output_max_bytes:
-                flooded.set()
-                try:
-                    container.kill()
-                except Exception:
-                    pass
-                return
-
-    watcher = threading.Thread(target=watch_output, daemon=True)
-    watcher.start()
+    watchdog = _Watchdog(container, out, limits)
+    watchdog.start()
     exit_code, reason = None, ""
     try:
         try:
@@ -168,37 +239,41 @@ def run_submission(
             container.kill()
             reason = f"time limit ({limits.wall_seconds:g} s)"
         seconds = time.perf_counter() - t0
-        done.set()
-        watcher.join()
+        watchdog.done.set()
+        watchdog.join()
         try:
             logs = container.logs(stdout=True, stderr=True, tail=5000)[-limits.log_max_bytes :]
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001
             logs = f"(logs unavailable: {e})".encode()
         (run_dir / "container.log").write_bytes(logs)
     finally:
-        done.set()
+        watchdog.done.set()
         try:
             container.remove(force=True)
-        except Exception:
+        except Exception:  # noqa: BLE001
             pass
 
-    if flooded.is_set():
-        reason = f"output over {limits.output_max_bytes:,} bytes"
-        shutil.rmtree(out, ignore_errors=True)
+    violation = watchdog.violation or output_violation(out, limits)
+    if violation:
+        reason = violation
+        remove_tree(out)
     elif not reason and exit_code == 137:
         reason = "out of memory (exit 137)"
     elif not reason and exit_code != 0:
-        reason = f"exit {exit_code}"
+        missing, expected = missing_outputs(out, input_dir)
+        if missing:
+            reason = f"exit {exit_code}; {missing} of {expected} outputs missing"
     if reason:
-        ledger.set_status(sid, "failed", reason, seconds)
+        ledger.fail(sid, reason, ours=False, run_seconds=seconds)
         return RunResult(sid, "failed", reason, seconds, exit_code)
-    if _tree_bytes(out) > limits.output_max_bytes:
-        ledger.set_status(sid, "failed", f"output over {limits.output_max_bytes:,} bytes", seconds)
-        return RunResult(sid, "failed", "output over limit", seconds, exit_code)
+    note = f"exit {exit_code}; output complete, scored" if exit_code else ""
     try:
-        report = score_into_ledger(ledger, sid, out, gt_dir, seconds)
-    except Exception as e:  # our side (e.g. the ground truth): not the team's fault
-        ledger.set_status(sid, "failed", f"infrastructure: scoring failed: {e}", seconds)
-        return RunResult(sid, "failed", f"infrastructure: {e}", seconds, exit_code)
+        report = score_into_ledger(
+            ledger, sid, out, gt_dir, seconds, (*REPORT_RADII, rules.radius), note
+        )
+    except Exception as e:  # our side (the ground truth, the disk): not the team's fault
+        reason = f"infrastructure: scoring failed: {e}"
+        ledger.fail(sid, reason, ours=True, run_seconds=seconds)
+        return RunResult(sid, "failed", reason, seconds, exit_code)
     f1 = next(s.f1 for s in report.overall() if s.radius == rules.radius)
-    return RunResult(sid, "scored", "", seconds, exit_code, f1)
+    return RunResult(sid, "scored", note, seconds, exit_code, f1)

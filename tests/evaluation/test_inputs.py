@@ -210,5 +210,5 @@ def test_empty_frames_score(tmp_path):
 
 
 def test_read_json_on_a_folder(tmp_path):
-    with pytest.raises(BadFile, match="cannot read"):
+    with pytest.raises(BadFile, match="not a regular file: it is a folder"):
         read_json(tmp_path)

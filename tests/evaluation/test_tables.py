@@ -163,7 +163,11 @@ def test_missing_run_folder_is_a_problem_not_a_crash(tmp_path):
     "text, needle",
     [
         ("radius = [", "not valid TOML"),
-        ("[[dataset]]\nname='a'\n", "needs name and ground_truth"),
+        ("[[dataset]]\nname='a'\n", "experiment: is required"),
+        (
+            "[[dataset]]\nname='a'\n[[experiment]]\nname='e'\n",
+            "dataset\\[0\\].ground_truth: is required",
+        ),
         (
             '[[dataset]]\nname="a"\nground_truth="g"\n[[experiment]]\nname="e"\n[[experiment.results]]\ndataset="zz"\nruns=[]\n',
             "unknown dataset",

@@ -12,7 +12,8 @@ import pytest
 from PIL import Image
 
 from adaptor_leaderboard.ledger import Ledger
-from adaptor_leaderboard.publish import PALETTE, build_board, publish
+from adaptor_leaderboard.plots import PALETTE
+from adaptor_leaderboard.publish import build_board, publish
 from adaptor_leaderboard.ranking import PhaseRules
 from adaptor_leaderboard.runner import score_into_ledger
 

@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from adaptor_leaderboard.bootstrap import bootstrap
+from adaptor_leaderboard.cli import main
 from adaptor_leaderboard.ledger import Ledger, LedgerError
 from adaptor_leaderboard.publish import build_board, publish
 from adaptor_leaderboard.ranking import (
@@ -18,7 +19,6 @@ from adaptor_leaderboard.ranking import (
     rank_phase,
 )
 from adaptor_leaderboard.runner import score_into_ledger
-from adaptor_score.cli import main
 
 
 def scored(ledger, team, pred_dir, gt, phase="test", institute=""):
@@ -74,7 +74,11 @@ def test_submission_limit_and_infrastructure_failures(tmp_path, test_set):
     rules = PhaseRules("test", max_submissions=2)
     with Ledger(tmp_path / "l.sqlite") as ledger:
         ours = ledger.add_submission("A", "test")
-        ledger.set_status(ours, "failed", "infrastructure: engine down")
+        ledger.fail(ours, "engine down", ours=True)
+        # whether a failure counts is data: a team's failure whose text mimics ours still counts
+        mimic = ledger.add_submission("B", "test")
+        ledger.fail(mimic, "infrastructure: my model crashed", ours=False)
+        assert ledger.get(mimic).charged and not ledger.get(ours).charged
         scored(ledger, "A", teams["weak"], gt)
         assert check_limit(ledger, rules, "A") is None
         scored(ledger, "A", teams["mid"], gt)
@@ -241,7 +245,7 @@ def test_publish_and_cli(tmp_path, test_set):
     r = CliRunner().invoke(
         main,
         [
-            "leaderboard",
+            "publish",
             "--ledger",
             str(ledger_path),
             "--out",

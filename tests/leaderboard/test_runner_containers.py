@@ -39,7 +39,27 @@ def write_all(points):
 SUBMISSIONS = {
     "empty": "write_all([])",
     "hang": "time.sleep(600)",
-    "crash": "write_all([]); sys.exit(1)",
+    "crash": "sys.exit(1)",
+    "warn": "write_all([]); sys.exit(3)",  # complete output, non-zero exit: scored
+    "fifo": (
+        "write_all([])\n"
+        "first = os.path.join(out, os.path.relpath(images[0], inp))[:-4] + '.json'\n"
+        "os.remove(first); os.mkfifo(first)\n"  # reading it would block forever
+        "os.mkfifo(os.path.join(out, 'stray.json'))"
+    ),
+    "deep": (
+        "write_all([])\n"
+        "p = out\n"
+        "for i in range(1000):\n    p = os.path.join(p, 'd'); os.mkdir(p)\n"
+        "for i in range(300):\n"
+        "    open(os.path.join(out, f'tick{i}.txt'), 'w').write('x'); time.sleep(0.1)"
+    ),
+    "files": (
+        "write_all([])\n"
+        "os.makedirs(os.path.join(out, 'many'))\n"
+        "for i in range(5000):\n    open(os.path.join(out, 'many', str(i)), 'w').close()\n"
+        "time.sleep(30)"
+    ),
     "oom": "hog = bytearray(400 * 1024 * 1024)\nfor i in range(0, len(hog), 4096): hog[i] = 1",
     "flood": "open('/output/flood.bin', 'wb').write(os.urandom(1 << 20) * 40)\ntime.sleep(30)",
     "malicious": (
@@ -110,7 +130,14 @@ def engine(socket_url):
     client.close()
 
 
-LIMITS = RunLimits(wall_seconds=20, memory="128m", pids=64, gpu=False, output_max_bytes=8 << 20)
+LIMITS = RunLimits(
+    wall_seconds=20,
+    memory="128m",
+    pids=64,
+    gpu=False,
+    output_max_bytes=8 << 20,
+    output_max_entries=2000,
+)
 
 
 def run(engine, ledger, name, test_set, tmp_path, **kw):
@@ -141,11 +168,24 @@ def test_hostile_containers_fail_only_themselves(engine, test_set, tmp_path):
             tmp_path,
             limits=RunLimits(wall_seconds=4, memory="128m", pids=64, gpu=False),
         )
-        for name in ("crash", "oom", "flood", "malicious"):
+        for name in ("crash", "warn", "fifo", "deep", "files", "oom", "flood", "malicious"):
             results[name] = run(engine, ledger, name, test_set, tmp_path)
         assert results["empty"].status == "scored" and results["empty"].f1 == 0.0
         assert results["hang"].reason == "time limit (4 s)"
-        assert results["crash"].reason == "exit 1"
+        assert results["crash"].status == "failed"
+        assert (
+            results["crash"].reason.startswith("exit 1;")
+            and "outputs missing" in results["crash"].reason
+        )
+        assert results["warn"].status == "scored" and results["warn"].reason.startswith("exit 3;")
+        # FIFOs in the output neither hang the scorer nor get read; they are problems
+        assert results["fifo"].status == "scored"
+        # a thousand nested folders and five thousand empty files: killed by the watchdog,
+        # well before the wall-clock limit
+        assert results["deep"].reason == "output nested deeper than 16 folders"
+        assert results["deep"].run_seconds < 15
+        assert results["files"].reason == "output over 2,000 files and folders"
+        assert results["files"].run_seconds < 15
         assert results["oom"].reason == "out of memory (exit 137)"
         assert results["flood"].reason.startswith("output over")
         assert results["malicious"].status == "scored"
@@ -164,8 +204,15 @@ def test_hostile_containers_fail_only_themselves(engine, test_set, tmp_path):
             "SELECT problems FROM scorings WHERE submission_id = ?", (sid,)
         ).fetchone()[0]
         assert problems >= 2  # the symlink out of the tree and the stray broken file
+        fifo_problems = ledger._conn.execute(
+            "SELECT problems FROM scorings WHERE submission_id = ?",
+            (results["fifo"].submission_id,),
+        ).fetchone()[0]
+        assert fifo_problems >= 2  # the FIFO in place of a result and the stray FIFO
+        charged = {s.team: s.charged for s in ledger.submissions()}
+        assert all(charged.values())  # every one of these failures is the team's own
         board = rank_phase(ledger, PhaseRules("test"))
-        assert {s.team for s in board} == {"empty", "malicious"}
+        assert {s.team for s in board} == {"empty", "malicious", "warn", "fifo"}
 
 
 def test_limits_are_enforced_before_running(engine, test_set, tmp_path):
@@ -205,7 +252,7 @@ def test_limits_are_enforced_before_running(engine, test_set, tmp_path):
 def test_run_command_through_the_cli(engine, socket_url, test_set, tmp_path):
     from click.testing import CliRunner
 
-    from adaptor_score.cli import main
+    from adaptor_leaderboard.cli import main
 
     gt, _ = test_set
     common = [
@@ -228,7 +275,7 @@ def test_run_command_through_the_cli(engine, socket_url, test_set, tmp_path):
     ok = CliRunner().invoke(main, ["run", "adaptor-hostile/empty", "--team", "A", *common])
     assert ok.exit_code == 0 and "scored, F1@6 0.0000" in ok.output, ok.output
     bad = CliRunner().invoke(main, ["run", "adaptor-hostile/crash", "--team", "B", *common])
-    assert bad.exit_code == 1 and "failed: exit 1" in bad.output, bad.output
+    assert bad.exit_code == 1 and "failed: exit 1;" in bad.output, bad.output
     with Ledger(tmp_path / "l.sqlite") as ledger:
         assert [(s.team, s.status) for s in ledger.submissions()] == [
             ("A", "scored"),

@@ -17,7 +17,8 @@ import numpy as np
 from PIL import Image
 
 from adaptor_score.frames import FrameKey, key_from_relative_path
-from adaptor_score.jsonfiles import BadFile, decode_points_file, read_bytes
+from adaptor_score.jsonfiles import BadFile, decode_points_file
+from adaptor_score.safefiles import read_bytes
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".mha", ".mhd", ".nii", ".nii.gz")
 FRAME_SIZE = (512, 288)  # (width, height) of the AdaptOR frames

@@ -1,0 +1,86 @@
+"""What every command line of the toolkit shares: safe consoles, errors, option types.
+
+Text from users and data (file and folder names, team names, reasons, captions) is never read as
+rich markup or emoji codes: the consoles are created with ``markup=False`` and ``emoji=False``, and
+styles are applied to our own words only, with :func:`styled`. Output streams write characters the
+terminal cannot encode (or lone surrogates from file names in another encoding) as backslash
+escapes instead of crashing.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from typing import NoReturn
+
+import click
+from rich.console import Console
+from rich.text import Text
+
+# Piped output (logs, CI) gets a fixed, wide layout instead of rich's 80-column default.
+_WIDTH = None if sys.stdout.isatty() else 120
+console = Console(highlight=False, markup=False, emoji=False, width=_WIDTH)
+err_console = Console(stderr=True, highlight=False, markup=False, emoji=False, width=_WIDTH)
+
+
+def safe_streams() -> None:
+    """Make stdout and stderr escape what they cannot encode (call once at start-up)."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):  # a stream that cannot be reconfigured: leave it
+                pass
+
+
+def styled(*parts: str | tuple[str, str]) -> Text:
+    """A line from plain strings (printed verbatim) and ``(text, style)`` pairs.
+
+    >>> styled(("error:", "bold red"), " [not markup]").plain
+    'error: [not markup]'
+    """
+    return Text.assemble(*parts)
+
+
+def fatal(e: Exception | str, code: int = 2) -> NoReturn:
+    """Print ``error: ...`` on stderr and exit (2: bad usage or an input that stops the run)."""
+    err_console.print(styled(("error: ", "bold red"), str(e)), soft_wrap=True)
+    sys.exit(code)
+
+
+def refuse(e: Exception | str) -> NoReturn:
+    """Print ``refused: ...`` on stderr and exit 1."""
+    err_console.print(styled(("refused: ", "red"), str(e)), soft_wrap=True)
+    sys.exit(1)
+
+
+class FiniteFloat(click.ParamType):
+    """A finite float with optional bounds: ``nan`` and ``inf`` are refused with a message.
+
+    >>> FiniteFloat(min=0).convert("6", None, None)
+    6.0
+    """
+
+    name = "number"
+
+    def __init__(self, min: float | None = None, max: float | None = None, min_open: bool = False):
+        self.min, self.max, self.min_open = min, max, min_open
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, float) and math.isfinite(value):
+            v = value
+        else:
+            try:
+                v = float(value)
+            except (TypeError, ValueError):
+                self.fail(f"{value!r} is not a number", param, ctx)
+            if not math.isfinite(v):
+                self.fail(f"{value!r} is not a finite number", param, ctx)
+        if self.min is not None and (v < self.min or (self.min_open and v == self.min)):
+            self.fail(
+                f"{v:g} is {'not above' if self.min_open else 'below'} {self.min:g}", param, ctx
+            )
+        if self.max is not None and v > self.max:
+            self.fail(f"{v:g} is above {self.max:g}", param, ctx)
+        return v

@@ -1,0 +1,134 @@
+"""Writing what we publish, so that text from users and data can neither break nor inject.
+
+* **JSON** is strict: NaN and ±Infinity (undefined or overflowing values) become ``null``, and
+  ``allow_nan=False`` makes any that slipped through an error instead of invalid JSON.
+* **CSV** cells that are text and begin with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+  return get a leading apostrophe (the OWASP rule against formula injection); numbers are written
+  as numbers. Files are UTF-8; characters that cannot be encoded (lone surrogates from file names
+  in another encoding) are written as backslash escapes.
+* **Markdown** cells escape ``|`` and line breaks; **LaTeX** escapes its ten special characters.
+* Times are ISO 8601 in UTC.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def finite(obj):
+    """``obj`` with every non-finite float replaced by None (recursively; numpy scalars become
+    Python numbers).
+
+    >>> finite({"a": [1.0, float("nan")], "b": float("inf")})
+    {'a': [1.0, None], 'b': None}
+    """
+    if isinstance(obj, (float, np.floating)):
+        return float(obj) if math.isfinite(obj) else None
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, dict):
+        return {k: finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [finite(v) for v in obj]
+    return obj
+
+
+def dumps(obj, indent: int | None = 2) -> str:
+    """Strict JSON text (see :func:`finite`).
+
+    >>> dumps({"rmse": float("inf")}, indent=None)
+    '{"rmse": null}'
+    """
+    return json.dumps(finite(obj), indent=indent, allow_nan=False)
+
+
+def write_json(path: str | Path, obj, indent: int | None = 2) -> None:
+    Path(path).write_text(dumps(obj, indent) + "\n", encoding="utf-8")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def csv_cell(value):
+    """A CSV cell that no spreadsheet evaluates; numbers, numeric text, the bare ``-`` placeholder
+    and None pass unchanged.
+
+    >>> csv_cell("=HYPERLINK(1)"), csv_cell("-2+3"), csv_cell("-0.5"), csv_cell("-"), csv_cell("A.1")
+    ("'=HYPERLINK(1)", "'-2+3", '-0.5', '-', 'A.1')
+    """
+    if (
+        isinstance(value, str)
+        and value.startswith(_FORMULA_START)
+        and value != "-"
+        and not _is_number(value)
+    ):
+        return "'" + value
+    return value
+
+
+def write_csv(
+    path: str | Path, header: Sequence[str], rows: Iterable[Sequence], encoding: str = "utf-8"
+) -> None:
+    """Write rows with every text cell neutralised (:func:`csv_cell`)."""
+    with open(path, "w", newline="", encoding=encoding, errors="backslashreplace") as f:
+        w = csv.writer(f)
+        w.writerow([csv_cell(h) for h in header])
+        for row in rows:
+            w.writerow([csv_cell(v) for v in row])
+
+
+def md_cell(text) -> str:
+    """Text for one Markdown table cell: ``|`` escaped, line breaks as spaces.
+
+    >>> md_cell("a|b\\nc")
+    'a\\\\|b c'
+    """
+    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+
+
+_TEX = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
+
+
+def tex_escape(text) -> str:
+    """Text safe inside LaTeX: its ten special characters escaped.
+
+    >>> tex_escape("v1_g3 & 50% $x$")
+    'v1\\\\_g3 \\\\& 50\\\\% \\\\$x\\\\$'
+    """
+    return "".join(_TEX.get(ch, ch) for ch in str(text))
+
+
+def iso_time(epoch: float | None) -> str:
+    """ISO 8601 (UTC, seconds) of a Unix time; '' for None.
+
+    >>> iso_time(0)
+    '1970-01-01T00:00:00Z'
+    """
+    if epoch is None:
+        return ""
+    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,82 @@
+"""A phase's leaderboard as data: standings, bootstrap intervals, per-surgery F1.
+
+Built from the ledger by :func:`build_board`; rendered by :mod:`adaptor_leaderboard.publish`
+(Markdown, CSV, JSON) and :mod:`adaptor_leaderboard.page` (the HTML page with its plots).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from adaptor_leaderboard.bootstrap import BootstrapResult, bootstrap
+from adaptor_leaderboard.ledger import Ledger
+from adaptor_leaderboard.ranking import PhaseRules, Standing, rank_phase
+
+COLUMNS = (
+    "rank",
+    "team",
+    "institute",
+    "f1",
+    "ppv",
+    "tpr",
+    "rmse",
+    "f1_low",
+    "f1_high",
+    "submissions",
+    "submission_id",
+)
+
+
+@dataclass
+class Board:
+    rules: PhaseRules
+    standings: list[Standing]
+    boot: BootstrapResult
+    surgeries: list[str]
+    per_surgery: np.ndarray  # (teams, surgeries) F1 at the ranking radius
+
+    def rows(self) -> list[dict]:
+        ci = (
+            self.boot.interval() if len(self.boot.f1) else np.full((len(self.standings), 2), np.nan)
+        )
+        out = []
+        for st, (lo, hi) in zip(self.standings, ci):
+            s = st.scores[self.rules.radius]
+            out.append(
+                {
+                    "rank": st.rank,
+                    "team": st.team,
+                    "institute": st.institute,
+                    "f1": s["f1"],
+                    "ppv": s["ppv"],
+                    "tpr": s["tpr"],
+                    "rmse": s["rmse"],
+                    "f1_low": None if np.isnan(lo) else float(lo),
+                    "f1_high": None if np.isnan(hi) else float(hi),
+                    "submissions": st.submissions,
+                    "submission_id": st.submission_id,
+                }
+            )
+        return out
+
+
+def build_board(
+    ledger: Ledger, rules: PhaseRules, replicates: int = 1000, seed: int = 0, unit: str = "frame"
+) -> Board:
+    standings = rank_phase(ledger, rules)
+    boot = bootstrap(ledger, standings, rules.radius, replicates, seed, unit)
+    surgeries = sorted({s for st in standings for s in ledger.surgeries(st.scoring_id)})
+    per = np.full((len(standings), len(surgeries)), np.nan)
+    for i, st in enumerate(standings):
+        for j, g in enumerate(surgeries):
+            sc = ledger.scores(st.scoring_id, g).get(rules.radius)
+            if sc:
+                per[i, j] = sc["f1"]
+    return Board(rules, standings, boot, surgeries, per)
+
+
+def fmt_value(x: float | None, digits: int) -> str:
+    """A metric for display: ``n/a`` where it is undefined."""
+    return "n/a" if x is None else f"{x:.{digits}f}"

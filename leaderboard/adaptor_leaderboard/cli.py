@@ -1,0 +1,328 @@
+"""``adaptor-leaderboard``: the organisers' commands (ledger, container runs, publishing).
+
+Exit codes: 0 done; 1 refused (no submission left, a run that failed); 2 bad usage or a ledger,
+rules file or ground truth that cannot be used (the message names it). Read commands (``ledger
+list``, ``ledger export``, ``publish``) open the ledger read-only.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import sys
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from adaptor_leaderboard.ledger import Ledger, LedgerError, LimitReached
+from adaptor_leaderboard.ranking import load_rules
+from adaptor_score.cli_common import FiniteFloat, console, fatal, refuse, safe_streams
+from adaptor_score.contract import RANKING_RADIUS
+from adaptor_score.groundtruth import GroundTruthError
+from adaptor_score.outputs import iso_time
+
+LEDGER_OPTION = click.option(
+    "--ledger",
+    "ledger_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=lambda: os.environ.get("ADAPTOR_LEDGER", "leaderboard.sqlite"),
+    show_default="leaderboard.sqlite",
+    help="SQLite ledger (also ADAPTOR_LEDGER).",
+)
+RULES_OPTION = click.option(
+    "--rules",
+    "rules_path",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="TOML with [phase.NAME] rules (limits, metric, radius, rounding).",
+)
+
+
+def _open(path: Path, readonly: bool = False) -> Ledger:
+    try:
+        return Ledger(path, readonly=readonly)
+    except LedgerError as e:
+        fatal(e)
+
+
+def _rules(path, phase):
+    try:
+        return load_rules(path, phase)
+    except ValueError as e:
+        fatal(e)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="adaptor-toolkit")
+def main() -> None:
+    """Run, record, rank and publish AdaptOR 2021 submissions (for organisers)."""
+    safe_streams()
+
+
+@main.group("ledger")
+def ledger_group() -> None:
+    """The submission ledger: record, list, fail, recover, export."""
+
+
+@ledger_group.command("add-output")
+@click.argument("output_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option(
+    "--ground-truth",
+    "gt_dir",
+    required=True,
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+)
+@click.option("--team", required=True)
+@click.option("--institute", default="")
+@click.option("--phase", default="test", show_default=True)
+@click.option("--image", default="", help="Image reference, for the record.")
+@LEDGER_OPTION
+@RULES_OPTION
+def ledger_add_output(output_dir, gt_dir, team, institute, phase, image, ledger_path, rules_path):
+    """Record and score a submission's output folder (run elsewhere) in the ledger."""
+    from adaptor_leaderboard.runner import score_into_ledger
+    from adaptor_score.contract import REPORT_RADII
+
+    rules = _rules(rules_path, phase)
+    with _open(ledger_path) as ledger:
+        try:
+            sid = ledger.add_submission(team, phase, institute, image, limit=rules.max_submissions)
+        except LimitReached as e:
+            refuse(e)
+        except LedgerError as e:
+            fatal(e)
+        try:
+            report = score_into_ledger(
+                ledger, sid, output_dir, gt_dir, radii=(*REPORT_RADII, rules.radius)
+            )
+        except (GroundTruthError, LedgerError) as e:
+            try:
+                ledger.fail(sid, f"infrastructure: {e}", ours=True)
+            except LedgerError:
+                pass  # `ledger recover` marks it later
+            fatal(e)
+    s = next(x for x in report.overall() if x.radius == rules.radius)
+    console.print(
+        f"submission {sid} of {team}: {rules.metric.upper()}@{rules.radius:g}"
+        f" {getattr(s, rules.metric):.4f} ({len(report.problems)} problems)",
+        soft_wrap=True,
+    )
+
+
+@ledger_group.command("list")
+@click.option("--phase")
+@click.option("--radius", type=FiniteFloat(min=0), default=RANKING_RADIUS, show_default=True)
+@LEDGER_OPTION
+def ledger_list(phase, radius, ledger_path):
+    """Every submission in ledger order, with its status, time and latest score."""
+    with _open(ledger_path, readonly=True) as ledger:
+        try:
+            t = Table(title=f"Submissions in {ledger_path}", title_justify="left")
+            for col in (
+                "seq",
+                "id",
+                "team",
+                "phase",
+                "status",
+                "since (UTC)",
+                "counts",
+                "F1",
+                "reason",
+                "run s",
+            ):
+                t.add_column(col)
+            for s in ledger.submissions(phase):
+                scoring = ledger.latest_scoring(s.submission_id)
+                sc = ledger.scores(scoring).get(radius) if scoring is not None else None
+                t.add_row(
+                    str(s.seq),
+                    s.submission_id,
+                    s.team,
+                    s.phase,
+                    s.status,
+                    iso_time(s.status_at),
+                    "yes" if s.charged else "no",
+                    f"{sc['f1']:.4f}" if sc else "",
+                    s.reason[:60],
+                    "" if s.run_seconds is None else f"{s.run_seconds:.1f}",
+                )
+        except LedgerError as e:
+            fatal(e)
+        console.print(t)
+
+
+@ledger_group.command("fail")
+@click.argument("submission_id")
+@click.option("--reason", required=True)
+@click.option(
+    "--ours", is_flag=True, help="Our side failed (crash, engine): it does not use up a submission."
+)
+@LEDGER_OPTION
+def ledger_fail(submission_id, reason, ours, ledger_path):
+    """Record a submission as failed (e.g. one left 'running' by an interrupted run)."""
+    with _open(ledger_path) as ledger:
+        try:
+            ledger.fail(submission_id, f"infrastructure: {reason}" if ours else reason, ours=ours)
+        except LedgerError as e:
+            fatal(e)
+    who = "ours, not counted against the team" if ours else "counted against the team"
+    console.print(f"submission {submission_id}: failed ({who}): {reason}", soft_wrap=True)
+
+
+@ledger_group.command("recover")
+@click.option(
+    "--older-than",
+    type=FiniteFloat(min=0),
+    default=2 * 3600,
+    show_default=True,
+    help="Seconds since the run's last status.",
+)
+@LEDGER_OPTION
+def ledger_recover(older_than, ledger_path):
+    """Mark runs left 'queued' or 'running' (an interrupted organiser process) as failed on our
+    side, so they no longer use up the team's submissions."""
+    with _open(ledger_path) as ledger:
+        try:
+            ids = ledger.recover_stale(older_than)
+        except LedgerError as e:
+            fatal(e)
+    console.print(
+        f"recovered {len(ids)} stale submission(s)" + (f": {', '.join(ids)}" if ids else "")
+    )
+
+
+@ledger_group.command("export")
+@LEDGER_OPTION
+@click.option("--csv", "csv_out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path))
+def ledger_export(ledger_path, csv_out, json_out):
+    """Export every submission and its latest scores as CSV and/or JSON (ISO 8601 times)."""
+    from adaptor_leaderboard.export import export_csv, export_json
+
+    with _open(ledger_path, readonly=True) as ledger:
+        try:
+            if csv_out:
+                export_csv(ledger, csv_out)
+            if json_out:
+                export_json(ledger, json_out)
+        except LedgerError as e:
+            fatal(e)
+    console.print(
+        "exported" + (f" {csv_out}" if csv_out else "") + (f" {json_out}" if json_out else "")
+    )
+
+
+@main.command("run")
+@click.argument("image")
+@click.option("--team", required=True)
+@click.option("--institute", default="")
+@click.option("--phase", default="test", show_default=True)
+@click.option(
+    "--input",
+    "input_dir",
+    required=True,
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="The (hidden) test images, mounted read-only at /input.",
+)
+@click.option(
+    "--ground-truth",
+    "gt_dir",
+    required=True,
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+)
+@click.option(
+    "--work",
+    "work_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("runs"),
+    show_default=True,
+    help="Outputs and logs, one folder per submission.",
+)
+@click.option(
+    "--time-limit", type=FiniteFloat(min=1), default=3600, show_default=True, help="Seconds."
+)
+@click.option("--memory", default="16g", show_default=True)
+@click.option("--pids", type=click.IntRange(min=16), default=1024, show_default=True)
+@click.option("--gpu/--no-gpu", default=None, help="Default: all GPUs when the engine has any.")
+@click.option(
+    "--docker-host",
+    help="Engine socket, e.g. unix:///run/podman/podman.sock (default: DOCKER_HOST).",
+)
+@LEDGER_OPTION
+@RULES_OPTION
+def run_cmd(
+    image, team, institute, phase, input_dir, gt_dir, work_dir, time_limit, memory, pids, gpu,
+    docker_host, ledger_path, rules_path,
+):  # fmt: skip
+    """Run a submitted IMAGE on the test set, score it and record it in the ledger."""
+    try:
+        import docker
+    except ImportError:
+        fatal("the docker SDK is not installed: pip install 'adaptor-toolkit[leaderboard]'")
+    from adaptor_leaderboard.runner import RunLimits, run_submission
+
+    rules = _rules(rules_path, phase)
+    try:
+        client = docker.DockerClient(base_url=docker_host) if docker_host else docker.from_env()
+    except docker.errors.DockerException as e:
+        fatal(f"cannot reach the container engine: {e}")
+    limits = RunLimits(wall_seconds=time_limit, memory=memory, pids=pids, gpu=gpu)
+    with _open(ledger_path) as ledger:
+        try:
+            r = run_submission(
+                client, ledger, image, team, input_dir, gt_dir, work_dir, rules, institute, limits
+            )
+        except (PermissionError, ValueError) as e:
+            refuse(e)
+        except LedgerError as e:
+            fatal(e)
+    if r.status == "scored":
+        console.print(
+            f"submission {r.submission_id} ({team}): scored, F1@{rules.radius:g} {r.f1:.4f},"
+            f" {r.run_seconds:.1f} s" + (f" ({r.reason})" if r.reason else ""),
+            soft_wrap=True,
+        )
+    else:
+        console.print(f"submission {r.submission_id} ({team}): failed: {r.reason}", soft_wrap=True)
+        sys.exit(1)
+
+
+@main.command("publish")
+@LEDGER_OPTION
+@RULES_OPTION
+@click.option("--phase", default="test", show_default=True)
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--bootstrap", "replicates", type=click.IntRange(min=0), default=1000, show_default=True
+)
+@click.option(
+    "--unit",
+    type=click.Choice(["frame", "surgery"]),
+    default="frame",
+    show_default=True,
+    help="What the bootstrap resamples.",
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+def publish_cmd(ledger_path, rules_path, phase, out_dir, replicates, unit, seed):
+    """Publish a phase's leaderboard: Markdown, CSV, JSON and a static HTML page with plots."""
+    from adaptor_leaderboard.publish import build_board, publish, to_markdown
+
+    rules = _rules(rules_path, phase)
+    with _open(ledger_path, readonly=True) as ledger:
+        try:
+            board = build_board(ledger, rules, replicates, seed, unit)
+        except LedgerError as e:
+            fatal(e)
+    paths = publish(board, out_dir)
+    console.print(to_markdown(board))
+    console.print(f"wrote {', '.join(str(p) for p in paths)}", soft_wrap=True)
+
+
+# The old name of `publish`, as `adaptor-score leaderboard` had it (hidden from --help).
+_alias = copy.copy(publish_cmd)
+_alias.hidden = True
+main.add_command(_alias, "leaderboard")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

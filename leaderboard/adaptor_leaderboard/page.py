@@ -1,0 +1,72 @@
+"""The published leaderboard page: one static HTML file, no server and no script."""
+
+from __future__ import annotations
+
+import html
+
+from adaptor_leaderboard.board import Board, fmt_value
+from adaptor_leaderboard.plots import (
+    plot_f1_intervals,
+    plot_per_surgery,
+    plot_precision_recall,
+    plot_rank_stability,
+)
+
+CSS = """
+body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; color: #222; }
+table { border-collapse: collapse; margin: 1rem 0; }
+th, td { padding: .35rem .7rem; border-bottom: 1px solid #ddd; text-align: right; white-space: nowrap; }
+th:nth-child(2), td:nth-child(2), th:nth-child(3), td:nth-child(3) { text-align: left; }
+.plots { display: flex; flex-wrap: wrap; gap: 1.5rem; }
+figure { margin: 0; }
+svg text { font-size: 12px; } svg .axis { font-weight: 600; font-size: 13px; }
+svg .grid { stroke: #e5e5e5; } svg .iso { fill: none; stroke: #ccc; stroke-dasharray: 3 3; }
+svg .axisline { stroke: #888; } svg .tick { fill: #555; font-size: 11px; }
+"""
+
+
+def to_html(board: Board) -> str:
+    r = board.rules
+    d = r.display_decimals
+    head = "".join(
+        f"<th>{c}</th>"
+        for c in (
+            "Rank",
+            "Team",
+            "Institute",
+            "F1",
+            "95 % interval",
+            "PPV",
+            "TPR",
+            "RMSE (px)",
+            "Submissions",
+        )
+    )
+    body = []
+    for row in board.rows():
+        body.append(
+            f"<tr><td>{row['rank']}</td><td>{html.escape(row['team'])}</td><td>{html.escape(row['institute'])}</td>"
+            f"<td><b>{fmt_value(row['f1'], d)}</b></td><td>{fmt_value(row['f1_low'], d)} – {fmt_value(row['f1_high'], d)}</td>"
+            f"<td>{fmt_value(row['ppv'], d)}</td><td>{fmt_value(row['tpr'], d)}</td><td>{fmt_value(row['rmse'], 2)}</td>"
+            f"<td>{row['submissions']}</td></tr>"
+        )
+    note = (
+        f"Ranked by {r.metric.upper()} at {r.radius:g} px over all test landmarks (counts summed over "
+        "frames); a team's best submission counts; exact ties share a rank. Intervals and rank "
+        f"shares: {len(board.boot.f1)} bootstrap replicates over test {board.boot.unit}s, seed "
+        f"{board.boot.seed}."
+    )
+    plots = [
+        plot_f1_intervals(board),
+        plot_precision_recall(board),
+        plot_per_surgery(board),
+        plot_rank_stability(board),
+    ]
+    figures = "".join(f"<figure>{p}</figure>" for p in plots)
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>AdaptOR 2021 leaderboard: {html.escape(r.phase)}</title><style>{CSS}</style></head>"
+        f"<body><h1>AdaptOR 2021 leaderboard — phase {html.escape(r.phase)}</h1><p>{html.escape(note)}</p>"
+        f'<table id="leaderboard"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+        f'<div class="plots">{figures}</div></body></html>\n'
+    )
