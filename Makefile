@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_data.py
 	$(PY) benchmarks/bench_baseline.py
 	$(PY) benchmarks/soft_argmax_temperature.py
+	$(PY) benchmarks/bench_point_flood.py
 
 clean:
 	rm -rf $(DEMO) .pytest_cache .ruff_cache

@@ -274,3 +274,7 @@ def overlay_cmd(gt_dir, pred_dir, out_dir, frames, radius, images_dir, worst, li
     except (GroundTruthError, ValueError, KeyError) as e:
         fatal(e)
     console.print(f"wrote {len(paths)} overlays to {out_dir}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

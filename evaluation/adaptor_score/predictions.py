@@ -105,7 +105,16 @@ def load_predictions(
         budget = _Budget(max_total_bytes)
         for path, walk_problem in walk_files(root, (".json",)):
             if walk_problem is not None:
-                out.problems.append(Problem(path, walk_problem))
+                # An unusable entry at a frame's place claims that frame (scored as empty), so
+                # the frame's problem names the real cause rather than "no prediction file".
+                key = key_from_relative_path(path[len(prefix) :])
+                if key is not None and key in expected:
+                    out.problems.append(
+                        Problem(path, f"{walk_problem}; frame {key} scored as no predictions", key)
+                    )
+                    claims.setdefault(key, []).append((path, None))
+                else:
+                    out.problems.append(Problem(path, walk_problem))
                 continue
             key, pts, problem = _claim(path, prefix, max_bytes, budget)
             if key is not None and key not in expected:

@@ -59,6 +59,12 @@ def open_regular(path: str | os.PathLike) -> tuple[int, int]:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as e:
+        try:  # say what it is when that is why (a socket cannot be opened at all: ENXIO)
+            mode = os.stat(path).st_mode
+        except OSError:
+            mode = stat.S_IFREG
+        if not stat.S_ISREG(mode):
+            raise BadFile(f"not a regular file: it is {kind_of(mode)}") from None
         raise BadFile(f"cannot read the file: {e.strerror or e}") from None
     try:
         st = os.fstat(fd)

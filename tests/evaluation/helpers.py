@@ -54,3 +54,13 @@ def make_tree(tmp_path: Path, frames: dict[FrameKey, tuple[list, list]]) -> tupl
 K1 = FrameKey("20190319_aa5346", "Ch1_008_V", "000000")
 K2 = FrameKey("20190319_aa5346", "Ch1_008_V", "000001")
 K3 = FrameKey("20190320_aa6528", "Ch1_002_V", "000000")
+
+
+def write_points(path: Path, points, fields: tuple[str, str, str] | None = None) -> Path:
+    """A points file at ``path`` (label or prediction), with the three name fields if given."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    obj: dict = {"points": [{"x": x, "y": y} for x, y in points]}
+    if fields is not None:
+        obj = dict(zip(("folderName", "subfolderName", "imageFileName"), fields)) | obj
+    path.write_text(json.dumps(obj))
+    return path

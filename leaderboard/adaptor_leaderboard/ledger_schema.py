@@ -1,0 +1,127 @@
+"""The ledger's SQLite schema, its version and its upgrades, and opening a ledger file."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+
+class LedgerError(Exception):
+    """The ledger cannot do what was asked; the message names the file or submission."""
+
+
+SCHEMA_VERSION = 2
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS submissions (
+    submission_id TEXT PRIMARY KEY,
+    team TEXT NOT NULL,
+    institute TEXT NOT NULL DEFAULT '',
+    phase TEXT NOT NULL,
+    image TEXT NOT NULL DEFAULT '',
+    digest TEXT NOT NULL DEFAULT '',
+    created_at REAL NOT NULL,
+    seq INTEGER
+);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    submission_id TEXT NOT NULL REFERENCES submissions(submission_id),
+    at REAL NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'failed', 'scored')),
+    reason TEXT NOT NULL DEFAULT '',
+    run_seconds REAL,
+    charged INTEGER
+);
+CREATE TABLE IF NOT EXISTS scorings (
+    scoring_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    submission_id TEXT NOT NULL REFERENCES submissions(submission_id),
+    at REAL NOT NULL,
+    ground_truth TEXT NOT NULL,
+    problems INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS scores (
+    scoring_id INTEGER NOT NULL REFERENCES scorings(scoring_id),
+    surgery TEXT NOT NULL,          -- '' for the whole test set
+    radius REAL NOT NULL,
+    tp INTEGER NOT NULL, fp INTEGER NOT NULL, fn INTEGER NOT NULL,
+    ppv REAL NOT NULL, tpr REAL NOT NULL, f1 REAL NOT NULL,
+    rmse REAL, rmse_images INTEGER NOT NULL, images INTEGER NOT NULL,
+    PRIMARY KEY (scoring_id, surgery, radius)
+);
+CREATE TABLE IF NOT EXISTS frame_counts (
+    scoring_id INTEGER NOT NULL REFERENCES scorings(scoring_id),
+    frame TEXT NOT NULL,            -- folder/video/frame
+    radius REAL NOT NULL,
+    tp INTEGER NOT NULL, fp INTEGER NOT NULL, fn INTEGER NOT NULL,
+    PRIMARY KEY (scoring_id, frame, radius)
+);
+CREATE INDEX IF NOT EXISTS events_by_submission ON events(submission_id, id);
+CREATE INDEX IF NOT EXISTS scorings_by_submission ON scorings(submission_id, scoring_id);
+"""
+# Version 1 (no user_version, no seq, no charged): the sequence follows the insertion order
+# (rowid); a failure counted unless its reason began with "infrastructure:", the only record of
+# it then, read once here and stored as data.
+_UPGRADE_FROM_1 = """
+ALTER TABLE submissions ADD COLUMN seq INTEGER;
+ALTER TABLE events ADD COLUMN charged INTEGER;
+UPDATE submissions SET seq = rowid;
+UPDATE events SET charged = CASE
+    WHEN status = 'failed' AND reason LIKE 'infrastructure:%' THEN 0 ELSE 1 END
+    WHERE status IN ('failed', 'scored');
+"""
+_INDEXES = "CREATE UNIQUE INDEX IF NOT EXISTS submissions_by_seq ON submissions(seq);"
+
+
+def connect(path: Path, readonly: bool) -> sqlite3.Connection:
+    """Open a ledger: read-only without writing anything, or for writing (created, upgraded)."""
+    if readonly:
+        if not path.is_file():
+            raise LedgerError(f"{path}: no ledger there")
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=60)
+        try:
+            version = _check_version(conn, path)
+        except sqlite3.OperationalError:
+            # A WAL ledger in a folder we may not write has no -shm to open; read the file
+            # as it stands (immutable), which needs no lock and no side file.
+            conn.close()
+            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+            version = _check_version(conn, path)
+        if version < SCHEMA_VERSION:
+            raise LedgerError(
+                f"{path}: schema version {version}; open it once for writing"
+                f" (any ledger write command) to upgrade it to {SCHEMA_VERSION}"
+            )
+        return conn
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, timeout=60, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    version = _check_version(conn, path)
+    if version < SCHEMA_VERSION:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            legacy = bool(
+                conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'submissions'").fetchone()
+            )
+            # statement by statement: executescript() would commit the open transaction
+            script = (_UPGRADE_FROM_1 if legacy else "") + SCHEMA + _INDEXES
+            for statement in script.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return conn
+
+
+def _check_version(conn: sqlite3.Connection, path: Path) -> int:
+    # The first read: a file that is not SQLite fails here ("file is not a database").
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise LedgerError(
+            f"{path}: schema version {version} is newer than this toolkit's"
+            f" ({SCHEMA_VERSION}); upgrade adaptor-toolkit"
+        )
+    return version

@@ -1,0 +1,57 @@
+"""The dependency rules of the layout, checked on the source: they run one way.
+
+adaptor_score (evaluation/) imports neither the baseline nor the leaderboard; the leaderboard
+imports the scorer, never the baseline; no module grows past ~400 lines.
+"""
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = {
+    "adaptor_score": ROOT / "evaluation" / "adaptor_score",
+    "adaptor_baseline": ROOT / "baseline" / "adaptor_baseline",
+    "adaptor_leaderboard": ROOT / "leaderboard" / "adaptor_leaderboard",
+}
+FORBIDDEN = {
+    "adaptor_score": {"adaptor_baseline", "adaptor_leaderboard", "torch", "kornia", "docker"},
+    "adaptor_leaderboard": {"adaptor_baseline", "torch", "kornia"},
+    "adaptor_baseline": {"adaptor_leaderboard"},
+}
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), str(path))
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            out.add(node.module.split(".")[0])
+    return out
+
+
+def test_dependencies_run_one_way():
+    broken = []
+    for package, folder in PACKAGES.items():
+        for f in sorted(folder.rglob("*.py")):
+            bad = imported_modules(f) & FORBIDDEN[package]
+            if bad:
+                broken.append(f"{f.relative_to(ROOT)} imports {', '.join(sorted(bad))}")
+    assert broken == []
+
+
+def test_the_checker_sees_a_forbidden_import(tmp_path):
+    f = tmp_path / "m.py"
+    f.write_text("def f():\n    from adaptor_leaderboard.ledger import Ledger\n")
+    assert "adaptor_leaderboard" in imported_modules(f)
+
+
+def test_no_module_over_400_lines():
+    long = [
+        f"{f.relative_to(ROOT)}: {n}"
+        for folder in PACKAGES.values()
+        for f in folder.rglob("*.py")
+        if (n := len(f.read_text().splitlines())) > 420
+    ]
+    assert long == []
