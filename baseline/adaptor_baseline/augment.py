@@ -13,30 +13,14 @@ contrast factor 0.3-0.5 (as published; configurable), saturation 0.5-2.0, hue ±
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
 
 import kornia.augmentation as K
 import torch
 from torch import nn
 
+from adaptor_baseline.config import AugmentConfig
 
-@dataclass
-class AugmentConfig:
-    """Probabilities and ranges of each augmentation (the paper's values by default)."""
-
-    p: float = 0.5
-    hflip: bool = True
-    vflip: bool = True
-    degrees: float = 60.0
-    translate: float = 0.1
-    shear: float = 0.1
-    brightness: float = 0.2
-    contrast: tuple[float, float] = (0.3, 0.5)
-    saturation: tuple[float, float] = (0.5, 2.0)
-    hue: float = 0.1
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+__all__ = ["AugmentConfig", "PointAugmenter", "augment_with_points", "build_pipeline"]
 
 
 def build_pipeline(cfg: AugmentConfig) -> K.AugmentationSequential:

@@ -3,19 +3,18 @@ prediction. Thin click commands over library functions."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
 
-console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+from adaptor_score.cli_common import FiniteFloat, console, fatal, safe_streams
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="adaptor-toolkit")
 def main() -> None:
     """AdaptOR data, synthetic frames and the reference baseline."""
+    safe_streams()
 
 
 @main.command("synth")
@@ -64,19 +63,18 @@ def contact_sheet_cmd(data_dir, out, count, columns, seed):
     try:
         path = contact_sheet(data_dir, out, count, columns, seed=seed)
     except (LabelError, ValueError, OSError) as e:
-        console.print(f"[red]error:[/] {e}")
-        sys.exit(2)
+        fatal(e)
     console.print(f"wrote {path}")
 
 
 @main.command("perturb")
 @click.argument("data_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--jitter", type=click.FloatRange(min=0), default=2.0, show_default=True, help="px")
-@click.option("--miss", type=click.FloatRange(0, 1), default=0.2, show_default=True)
+@click.option("--jitter", type=FiniteFloat(min=0), default=2.0, show_default=True, help="px")
+@click.option("--miss", type=FiniteFloat(0, 1), default=0.2, show_default=True)
 @click.option(
     "--false-positives",
-    type=click.FloatRange(min=0),
+    type=FiniteFloat(min=0),
     default=2.0,
     show_default=True,
     help="Mean false positives per frame.",
@@ -90,65 +88,69 @@ def perturb_cmd(data_dir, out_dir, jitter, miss, false_positives, seed):
     console.print(f"wrote {n} prediction files to {out_dir}")
 
 
+_HELP = {
+    "sigma1": "Target spread (Gaussian sigma_1).",
+    "alpha": "Tanh spread (default 3.5 sigma_1).",
+    "sigma2": "Gaussian layer sigma_2.",
+    "temperature": "Soft-argmax temperature.",
+    "width": "U-Net channels at the first level.",
+    "input_size": "WIDTH HEIGHT the network sees.",
+    "crop": "Train on random WIDTH HEIGHT crops.",
+    "workers": "DataLoader workers.",
+}
+
+
+_AT_LEAST_ONE = {"width", "depth", "epochs", "steps_per_epoch", "batch_size"}
+
+
+def _click_option(field):
+    """A click option for one :data:`FIELDS` entry, typed from the dataclass annotation."""
+    from typing import Literal, get_args, get_origin
+
+    from adaptor_baseline.config import base_type
+
+    name = "--" + field.key.replace("_", "-")
+    hint = base_type(field.type)
+    help_ = _HELP.get(field.key, f"Sets {field.path}.")
+    if hint is bool:
+        return click.option(f"{name}/--no-{name[2:]}", field.key, default=None, help=help_)
+    if get_origin(hint) is Literal:
+        return click.option(name, field.key, type=click.Choice(get_args(hint)), help=help_)
+    if get_origin(hint) is tuple:
+        kinds = tuple(FiniteFloat() if a is float else a for a in get_args(hint))
+        return click.option(name, field.key, type=kinds, help=help_)
+    if hint is int:
+        low = 1 if field.key in _AT_LEAST_ONE else 0
+        return click.option(name, field.key, type=click.IntRange(min=low), help=help_)
+    return click.option(name, field.key, type=FiniteFloat(), help=help_)
+
+
 def _config_options(f):
-    """Options shared by train and cv: a preset plus overrides of its fields."""
-    opts = [
-        click.option(
-            "--config",
-            "config_name",
-            default="variant1",
-            show_default=True,
-            help="Preset (baseline, variant1, variant2) or a config.json file.",
-        ),
-        click.option("--distribution", type=click.Choice(["gaussian", "tanh", "binary"])),
-        click.option("--sigma1", type=float, help="Target spread (Gaussian sigma_1)."),
-        click.option("--alpha", type=float, help="Tanh spread (default 3.5 sigma_1)."),
-        click.option("--sigma2", type=float, help="Gaussian layer sigma_2."),
-        click.option("--temperature", type=float, help="Soft-argmax temperature."),
-        click.option("--softargmax-mode", type=click.Choice(["value", "suppress"])),
-        click.option(
-            "--width", type=click.IntRange(min=1), help="U-Net channels at the first level."
-        ),
-        click.option("--depth", type=click.IntRange(min=1)),
-        click.option("--epochs", type=click.IntRange(min=1)),
-        click.option("--steps-per-epoch", type=click.IntRange(min=1)),
-        click.option("--batch-size", type=click.IntRange(min=1)),
-        click.option("--lr", type=float),
-        click.option("--input-size", type=(int, int), help="WIDTH HEIGHT the network sees."),
-        click.option("--crop", type=(int, int), help="Train on random WIDTH HEIGHT crops."),
-        click.option("--seed", type=int),
-        click.option("--workers", type=click.IntRange(min=0), help="DataLoader workers."),
-    ]
-    for opt in reversed(opts):
-        f = opt(f)
-    return f
+    """Options shared by train and cv: a preset plus an override of any of its fields (the same
+    keys as a sweep file, see adaptor_baseline.config.FIELDS)."""
+    from adaptor_baseline.config import FIELDS
+
+    for field in reversed(list(FIELDS.values())):
+        f = _click_option(field)(f)
+    return click.option(
+        "--config",
+        "config_name",
+        default="variant1",
+        show_default=True,
+        help="Preset (baseline, variant1, variant2) or a config.json file.",
+    )(f)
+
+
+def _given(overrides: dict) -> dict:
+    """The options the user gave (click passes None for the others)."""
+    return {k: v for k, v in overrides.items() if v is not None}
 
 
 def _build_config(config_name, **o):
-    from adaptor_baseline.config import TrainConfig, preset, with_overrides
+    from adaptor_baseline.config import TrainConfig, overrides_from, preset, with_overrides
 
     cfg = TrainConfig.load(config_name) if config_name.endswith(".json") else preset(config_name)
-    return with_overrides(
-        cfg,
-        **{
-            "target.distribution": o["distribution"],
-            "target.sigma1": o["sigma1"],
-            "target.alpha": o["alpha"],
-            "model.sigma2": o["sigma2"],
-            "model.temperature": o["temperature"],
-            "model.softargmax_mode": o["softargmax_mode"],
-            "model.width": o["width"],
-            "model.depth": o["depth"],
-            "epochs": o["epochs"],
-            "steps_per_epoch": o["steps_per_epoch"],
-            "batch_size": o["batch_size"],
-            "lr": o["lr"],
-            "input_size": o["input_size"],
-            "crop": o["crop"],
-            "seed": o["seed"],
-            "workers": o["workers"],
-        },
-    )
+    return with_overrides(cfg, **overrides_from(_given(o)))
 
 
 DATA_OPTION = click.option(
@@ -157,6 +159,12 @@ DATA_OPTION = click.option(
     required=True,
     type=click.Path(file_okay=False, exists=True, path_type=Path),
     help="A labelled dataset in the AdaptOR layout.",
+)
+FOLDS_OPTION = click.option(
+    "--folds",
+    "folds_spec",
+    help="folder (default), groups:K, preset:published, splits:DIR (the authors' split files,"
+    " one *.txt per fold) or a fold CSV.",
 )
 OUT_OPTION = click.option(
     "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path)
@@ -167,9 +175,7 @@ OUT_OPTION = click.option(
 @DATA_OPTION
 @OUT_OPTION
 @click.option("--fold", help="Validate on this fold, train on the others (default: train on all).")
-@click.option(
-    "--folds", "folds_spec", help="folder (default), groups:K, preset:published, or a fold CSV."
-)
+@FOLDS_OPTION
 @click.option("--resume", is_flag=True, help="Continue from OUT/checkpoint.pt.")
 @click.option("--device", help="cpu, cuda, cuda:1 ... (default: CUDA when available).")
 @_config_options
@@ -182,8 +188,7 @@ def train_cmd(data_dir, out_dir, fold, folds_spec, resume, device, config_name, 
         cfg = _build_config(config_name, **overrides)
         train(cfg, data_dir, out_dir, fold, folds_spec, resume, device, console)
     except (LabelError, ValueError, OSError) as e:
-        console.print(f"[red]error:[/] {e}")
-        sys.exit(2)
+        fatal(e)
 
 
 @main.command("predict")
@@ -224,8 +229,7 @@ def predict_cmd(weights, input_dir, output_dir, batch_size, device, compile_, he
     try:
         s = predict_dir(weights, input_dir, output_dir, batch_size, device, heatmap_dir, compile_)
     except (LabelError, ValueError, OSError) as e:
-        console.print(f"[red]error:[/] {e}")
-        sys.exit(2)
+        fatal(e)
     console.print(
         f"predicted {s['images']} images ({s['points']} points) in {s['seconds']:.1f} s"
         f" ({s['images_per_s']:.1f} images/s) into {output_dir}"
@@ -238,9 +242,7 @@ def predict_cmd(weights, input_dir, output_dir, batch_size, device, compile_, he
 @click.option(
     "--sweep", type=click.Path(dir_okay=False, exists=True), help="TOML list of experiments."
 )
-@click.option(
-    "--folds", "folds_spec", help="folder (default), groups:K, preset:published, or a fold CSV."
-)
+@FOLDS_OPTION
 @click.option(
     "--test",
     "test_dir",
@@ -272,18 +274,13 @@ def cv_cmd(
 
     try:
         if sweep:
-            experiments = cv.load_sweep(sweep)
+            experiments = cv.load_sweep(sweep, defaults=_given(overrides))
         else:
             experiments = [cv.Experiment(config_name, _build_config(config_name, **overrides))]
         plan = cv.make_plan(data_dir, out_dir, experiments, folds_spec, test_dir)
         jobs = plan.jobs()
         if list_jobs:
-            base = [a for a in sys.argv[2:]]
-            base = _strip_options(
-                base,
-                {"--data", "--out", "--folds", "--test", "--job", "--device"},
-                {"--list-jobs", "--collect-only"},
-            )
+            base = _option_args(config_name, _given(overrides))
             for i in range(len(jobs)):
                 click.echo(cv.job_command(plan, i, sweep, base))
             return
@@ -299,23 +296,21 @@ def cv_cmd(
             console.print((plan.out / "tables" / "tables.md").read_text())
             console.print(f"manifest: {manifest}; tables in {plan.out / 'tables'}")
     except (ValueError, OSError) as e:
-        console.print(f"[red]error:[/] {e}")
-        sys.exit(2)
+        fatal(e)
 
 
-def _strip_options(args: list[str], with_value: set[str], flags: set[str]) -> list[str]:
-    out, skip = [], False
-    for a in args:
-        if skip:
-            skip = False
-            continue
-        if a in with_value:
-            skip = True
-            continue
-        if a in flags or any(a.startswith(o + "=") for o in with_value):
-            continue
-        out.append(a)
-    return out
+def _option_args(config_name: str, given: dict) -> list[str]:
+    """The command-line options that reproduce ``--config`` and the given overrides."""
+    args = [] if config_name == "variant1" else ["--config", config_name]
+    for key, value in given.items():
+        name = "--" + key.replace("_", "-")
+        if isinstance(value, bool):
+            args.append(name if value else f"--no-{name[2:]}")
+        elif isinstance(value, (tuple, list)):
+            args += [name, *(repr(v) if isinstance(v, float) else str(v) for v in value)]
+        else:
+            args += [name, repr(value) if isinstance(value, float) else str(value)]
+    return args
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -28,11 +28,13 @@ than the image maps ``x_h = (x + 0.5) * W_h / W - 0.5``.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 from scipy import ndimage
+
+from adaptor_score.contract import FRAME_SIZE
 
 Distribution = Literal["gaussian", "tanh", "binary"]
 
@@ -167,7 +169,7 @@ class HeatmapCodec:
     sigma: float = 2.0
     alpha: float | None = None
     radius: float | None = None
-    heatmap_size: tuple[int, int] = (512, 288)
+    heatmap_size: tuple[int, int] = FRAME_SIZE
     threshold: float = 0.5
 
     def to_heatmap_grid(self, points: np.ndarray, image_size: tuple[int, int]) -> np.ndarray:
@@ -203,6 +205,3 @@ class HeatmapCodec:
         pts = decode_heatmaps(heatmaps, self.threshold)
         size = image_size or self.heatmap_size
         return [self.to_image_grid(p, size) for p in pts]
-
-    def to_dict(self) -> dict:
-        return asdict(self)

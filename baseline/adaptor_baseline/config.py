@@ -3,6 +3,11 @@
 Named presets: ``baseline`` (the older model [24]: U-Net alone, MSE + 1 - Dice), ``variant1``
 (Gaussian layer and soft-argmax, MSE + 1 - Dice at both stages) and ``variant2`` (second stage
 1 - F_beta, beta = 2, against binary masks). Any field can be overridden.
+
+Plain data: this module imports neither torch nor kornia, so reading a config, a sweep or
+listing jobs costs no framework start-up. :data:`FIELDS` is the one table of settable fields,
+shared by the command line (``--sigma1``) and sweep files (``sigma1 = 3``): every leaf field of
+:class:`TrainConfig`, by its short name where that is unique, else by its dotted path.
 """
 
 from __future__ import annotations
@@ -10,11 +15,27 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args, get_origin, get_type_hints
 
-from adaptor_baseline.augment import AugmentConfig
+from adaptor_score.contract import FRAME_SIZE
 
 Variant = Literal["baseline", "variant1", "variant2"]
+
+
+@dataclass
+class AugmentConfig:
+    """Probabilities and ranges of each augmentation (the paper's values by default)."""
+
+    p: float = 0.5
+    hflip: bool = True
+    vflip: bool = True
+    degrees: float = 60.0
+    translate: float = 0.1
+    shear: float = 0.1
+    brightness: float = 0.2
+    contrast: tuple[float, float] | None = (0.3, 0.5)
+    saturation: tuple[float, float] | None = (0.5, 2.0)
+    hue: float = 0.1
 
 
 @dataclass
@@ -45,7 +66,7 @@ class TrainConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     target: TargetConfig = field(default_factory=TargetConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
-    input_size: tuple[int, int] = (512, 288)  # (width, height) the network sees
+    input_size: tuple[int, int] = FRAME_SIZE  # (width, height) the network sees
     crop: tuple[int, int] | None = None  # train on random crops of this size (full frames if None)
     epochs: int = 100
     steps_per_epoch: int | None = None  # None: one pass over the training frames
@@ -117,3 +138,70 @@ def with_overrides(cfg: TrainConfig, **overrides) -> TrainConfig:
             raise ValueError(f"unknown configuration field {key!r}")
         node[last] = value
     return TrainConfig.from_dict(d)
+
+
+# ----------------------------------------------------------------------------- the field table
+
+
+@dataclass(frozen=True)
+class Field:
+    """One settable leaf field: its key (CLI option and sweep key), dotted path and type."""
+
+    key: str
+    path: str
+    type: object
+    doc: str = ""
+
+
+def _leaves(kind, prefix: str = "") -> list[tuple[str, object]]:
+    hints = get_type_hints(kind)
+    out = []
+    for f in fields(kind):
+        hint = hints[f.name]
+        if is_dataclass(hint):
+            out += _leaves(hint, f"{prefix}{f.name}.")
+        else:
+            out.append((prefix + f.name, hint))
+    return out
+
+
+def _field_table() -> dict[str, Field]:
+    leaves = _leaves(TrainConfig)
+    shorts = [path.rsplit(".", 1)[-1] for path, _ in leaves]
+    table = {}
+    for (path, hint), short in zip(leaves, shorts):
+        if path == "name":
+            continue  # the experiment's name, not a setting
+        if path.startswith("augment."):
+            key = "aug_" + short  # "p", "hue" alone would say nothing on a command line
+        else:
+            key = short if shorts.count(short) == 1 else path.replace(".", "_")
+        table[key] = Field(key, path, hint)
+    return table
+
+
+FIELDS: dict[str, Field] = _field_table()
+
+
+def is_optional(hint) -> bool:
+    return type(None) in get_args(hint)
+
+
+def base_type(hint):
+    """``float`` for ``float | None``, the Literal itself for a Literal, ``tuple`` for tuples."""
+    args = [a for a in get_args(hint) if a is not type(None)]
+    if get_origin(hint) is Literal:
+        return hint
+    if args and get_origin(hint) is not tuple and len(args) == 1:
+        return base_type(args[0])
+    return hint
+
+
+def overrides_from(values: dict, where: str = "") -> dict:
+    """Dotted overrides from ``{key: value}`` (CLI or sweep keys); unknown keys raise."""
+    unknown = sorted(set(values) - set(FIELDS))
+    if unknown:
+        raise ValueError(
+            f"{where}unknown setting(s) {', '.join(unknown)}; settable: {', '.join(FIELDS)}"
+        )
+    return {FIELDS[k].path: v for k, v in values.items()}

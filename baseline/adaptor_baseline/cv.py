@@ -8,6 +8,10 @@ A sweep file (TOML) lists experiments, each a preset plus overrides::
     sigma1 = 2
     sigma2 = 1
 
+Every field of the configuration can be set, by the keys of :data:`adaptor_baseline.config.FIELDS`
+(the command line's options without the dashes). Options given next to ``--sweep`` apply to every
+experiment; a value in the sweep file wins over them.
+
 Jobs are numbered experiment-major. ``run_job`` trains one job on ``<out>/<experiment>/fold-<k>``
 (the held-out fold's frames are predicted and scored there; an optional test set is predicted by
 every fold's model into ``test_predictions/``). ``collect`` writes a manifest for
@@ -16,38 +20,22 @@ every fold's model into ``test_predictions/``). ``collect`` writes a manifest fo
 
 from __future__ import annotations
 
-import json
+import csv
 import shlex
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from adaptor_baseline.config import TrainConfig, preset, with_overrides
+from adaptor_baseline.config import TrainConfig, overrides_from, preset, with_overrides
 from adaptor_baseline.data.folds import make_folds
 from adaptor_baseline.data.layout import index_dataset
+from adaptor_score.contract import RANKING_RADIUS, REPORT_RADII
+from adaptor_score.safefiles import BadFile, read_text
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
-
-OVERRIDE_KEYS = {
-    "distribution": "target.distribution",
-    "sigma1": "target.sigma1",
-    "alpha": "target.alpha",
-    "sigma2": "model.sigma2",
-    "temperature": "model.temperature",
-    "softargmax_mode": "model.softargmax_mode",
-    "width": "model.width",
-    "depth": "model.depth",
-    "epochs": "epochs",
-    "steps_per_epoch": "steps_per_epoch",
-    "batch_size": "batch_size",
-    "lr": "lr",
-    "input_size": "input_size",
-    "crop": "crop",
-    "seed": "seed",
-}
 
 
 @dataclass
@@ -72,25 +60,35 @@ class Experiment:
 
 
 def experiment_from(name: str, config: str, overrides: dict) -> Experiment:
+    """A preset (or config.json) plus ``{key: value}`` overrides by :data:`FIELDS` keys."""
     cfg = TrainConfig.load(config) if config.endswith(".json") else preset(config)
-    unknown = set(overrides) - set(OVERRIDE_KEYS)
-    if unknown:
-        raise ValueError(f"experiment {name}: unknown settings {', '.join(sorted(unknown))}")
-    cfg = with_overrides(cfg, **{OVERRIDE_KEYS[k]: v for k, v in overrides.items()})
+    cfg = with_overrides(cfg, **overrides_from(overrides, f"experiment {name}: "))
     cfg.name = name
     return Experiment(name, cfg)
 
 
-def load_sweep(path: str | Path) -> list[Experiment]:
-    doc = tomllib.loads(Path(path).read_text())
+def load_sweep(path: str | Path, defaults: dict | None = None) -> list[Experiment]:
+    """Experiments of a sweep file; ``defaults`` (keys of :data:`FIELDS`, e.g. the command line's
+    options) apply to every experiment unless the experiment sets the key itself."""
+    try:
+        doc = tomllib.loads(read_text(path, 1 << 20))
+    except (BadFile, tomllib.TOMLDecodeError) as e:
+        raise ValueError(f"{path}: {e}") from None
     out, seen = [], set()
-    for e in doc.get("experiment", []):
+    entries = doc.get("experiment", [])
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise ValueError(f"{path}: 'experiment' must be an array of [[experiment]] tables")
+    for e in entries:
         e = dict(e)
         name = e.pop("name", None)
-        if not name or name in seen:
+        if not isinstance(name, str) or not name or name in seen:
             raise ValueError(f"{path}: each [[experiment]] needs a unique name (got {name!r})")
         seen.add(name)
-        out.append(experiment_from(name, e.pop("config", "variant1"), e))
+        config = e.pop("config", "variant1")
+        try:
+            out.append(experiment_from(name, config, {**(defaults or {}), **e}))
+        except (ValueError, TypeError) as err:
+            raise ValueError(f"{path}: {err}") from None
     if not out:
         raise ValueError(f"{path}: no [[experiment]] entries")
     return out
@@ -142,7 +140,7 @@ def job_command(plan: Plan, index: int, sweep: str | None, base_args: list[str])
         args += ["--folds", plan.folds_spec]
     if plan.test:
         args += ["--test", str(plan.test)]
-    args += ["--sweep", sweep] if sweep else base_args
+    args += (["--sweep", sweep] if sweep else []) + base_args
     return shlex.join(args)
 
 
@@ -172,63 +170,54 @@ def run_job(plan: Plan, index: int, device: str | None = None, console=None) -> 
     return result
 
 
-def _q(value) -> str:
-    """A TOML basic string (JSON's escaping is valid TOML)."""
-    return json.dumps(str(value))
-
-
 def collect(plan: Plan) -> Path:
-    """Write ``<out>/manifest.toml`` for the finished runs and the tables into ``<out>/tables``."""
+    """Write ``<out>/manifest.toml`` for the finished runs (paths relative to it) and the tables
+    into ``<out>/tables``."""
+    from adaptor_score.manifest import Dataset, Manifest, write_manifest
+    from adaptor_score.manifest import Experiment as Row
     from adaptor_score.tables import load_manifest, run_manifest, write_tables
 
-    lines = [
-        "radius = 6",
-        "radii = [6, 8, 10]",
-        "",
-        "[[dataset]]",
-        'name = "cv"',
-        f"title = {_q('Cross-validation on ' + plan.data.name)}",
-        f"ground_truth = {_q(plan.data.resolve())}",
-    ]
-    if plan.folds_spec and not plan.folds_spec.startswith(("groups:", "preset:", "folder")):
-        lines.append(f"folds = {_q(Path(plan.folds_spec).resolve())}")
-    fold_csv = None
-    if plan.folds_spec and plan.folds_spec.startswith(("groups:", "preset:")):
+    folds_file = None
+    generated = ("groups:", "preset:", "splits:")
+    if plan.folds_spec and not plan.folds_spec.startswith((*generated, "folder")):
+        folds_file = Path(plan.folds_spec)
+    elif plan.folds_spec and plan.folds_spec.startswith(generated):
         # Tables need the same folds: write them out as a fold file.
         records = index_dataset(plan.data, require_labels=True)
-        fold_csv = plan.out / "folds.csv"
-        with open(fold_csv, "w") as f:
-            f.write("folder,video,frame,fold\n")
-            for r, k in zip(records, make_folds([r.key for r in records], plan.folds_spec)):
-                if k is not None:
-                    f.write(f"{r.key.folder},{r.key.video},{r.key.frame},{k}\n")
-        lines.append(f"folds = {_q(fold_csv.resolve())}")
+        folds_file = plan.out / "folds.csv"
+        folds = make_folds([r.key for r in records], plan.folds_spec)
+        # Data for our own fold reader, not a spreadsheet export: written verbatim.
+        with open(folds_file, "w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow(["folder", "video", "frame", "fold"])
+            w.writerows([*r.key, k] for r, k in zip(records, folds) if k is not None)
+    datasets = {"cv": Dataset("cv", f"Cross-validation on {plan.data.name}", plan.data, folds_file)}
     if plan.test:
-        lines += [
-            "",
-            "[[dataset]]",
-            'name = "test"',
-            f"title = {_q('Test set ' + plan.test.name)}",
-            f"ground_truth = {_q(plan.test.resolve())}",
-        ]
+        datasets["test"] = Dataset("test", f"Test set {plan.test.name}", plan.test, None, "cv")
+    rows = []
     for e in plan.experiments:
         done = [f for f in plan.folds if (plan.run_dir(e, f) / "val_predictions").exists()]
         if not done:
             continue
-        lines += ["", "[[experiment]]", f"name = {_q(e.name)}"]
-        for k, v in e.params().items():
-            lines.append(f"{k} = {_q(v)}" if isinstance(v, str) else f"{k} = {float(v)}")
-        folds = ", ".join(
-            f"{_q(f)} = {_q((plan.run_dir(e, f) / 'val_predictions').resolve())}" for f in done
-        )
-        lines += ["[[experiment.results]]", 'dataset = "cv"', f"folds = {{ {folds} }}"]
+        results = [
+            {
+                "dataset": "cv",
+                "kind": "folds",
+                "runs": {f: plan.run_dir(e, f) / "val_predictions" for f in done},
+            }
+        ]
         tested = [f for f in done if (plan.run_dir(e, f) / "test_predictions").exists()]
         if plan.test and tested:
-            runs = ", ".join(
-                _q((plan.run_dir(e, f) / "test_predictions").resolve()) for f in tested
-            )
-            lines += ["[[experiment.results]]", 'dataset = "test"', f"runs = [{runs}]"]
-    manifest = plan.out / "manifest.toml"
-    manifest.write_text("\n".join(lines) + "\n")
-    write_tables(run_manifest(load_manifest(manifest)), plan.out / "tables")
-    return manifest
+            runs = {
+                f"run{i + 1}": plan.run_dir(e, f) / "test_predictions" for i, f in enumerate(tested)
+            }
+            results.append({"dataset": "test", "kind": "runs", "runs": runs})
+        rows.append(Row(e.name, e.params(), results))
+    if not rows:
+        raise ValueError(f"{plan.out}: no finished jobs to collect")
+    manifest = Manifest(
+        plan.out / "manifest.toml", RANKING_RADIUS, list(REPORT_RADII), datasets, rows
+    )
+    write_manifest(manifest)
+    write_tables(run_manifest(load_manifest(manifest.path)), plan.out / "tables")
+    return manifest.path

@@ -10,30 +10,12 @@ import numpy as np
 import torch
 from PIL import Image
 
+from adaptor_baseline.checkpoints import codec_for, load_model, pick_device
 from adaptor_baseline.config import TrainConfig
 from adaptor_baseline.data.dataset import AdaptorFrames, frame_loader
 from adaptor_baseline.data.layout import FrameRecord, index_dataset, unscale_points
 from adaptor_baseline.model.detector import SutureDetector
-from adaptor_baseline.train import CHECKPOINT, MODEL, codec_for, pick_device
 from adaptor_score.submission import write_prediction
-
-
-def load_model(
-    weights: str | Path, device: torch.device | str = "cpu"
-) -> tuple[SutureDetector, TrainConfig]:
-    """A trained model and its config from ``model.pt``, ``checkpoint.pt`` or a run folder."""
-    path = Path(weights)
-    if path.is_dir():
-        path = path / MODEL if (path / MODEL).exists() else path / CHECKPOINT
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no weights found")
-    ck = torch.load(path, map_location=device, weights_only=False)
-    if not isinstance(ck, dict) or "model" not in ck or "config" not in ck:
-        raise ValueError(f"{path}: not an adaptor-baseline checkpoint (needs 'model' and 'config')")
-    cfg = TrainConfig.from_dict(ck["config"])
-    model = SutureDetector(cfg.model)
-    model.load_state_dict(ck["model"])
-    return model.to(device).eval(), cfg
 
 
 def _names(record: FrameRecord, root: Path) -> tuple[str, str]:

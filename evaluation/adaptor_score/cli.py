@@ -172,7 +172,8 @@ def score_cmd(gt_dir, pred_dir, radii, fold_file, json_out, csv_out, strict, max
         )
     for s in overall:
         console.print(
-            f"close points (<= 15 px apart) at {s.radius:g} px: found {s.close_tp}/{s.close_labels}"
+            f"close points (<= {report.settings['close_distance']:g} px apart) at {s.radius:g} px:"
+            f" found {s.close_tp}/{s.close_labels}"
             f" ({_pct(s.close_tp_share)} %), other points {s.other_tp}/{s.other_labels}"
             f" ({_pct(s.other_tp_share)} %)"
         )

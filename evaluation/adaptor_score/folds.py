@@ -13,17 +13,14 @@ import io
 from collections.abc import Sequence
 from pathlib import Path
 
-from adaptor_score.frames import FrameKey
+from adaptor_score.frames import FrameKey, InputFileError
 from adaptor_score.safefiles import BadFile, read_text
 
 _FOLDER_COLUMNS = ("folder", "surgery_folder", "surgery", "simulation")
 
 
-class FoldFileError(Exception):
-    def __init__(self, file: Path | str, problem: str):
-        self.file = str(file)
-        self.problem = problem
-        super().__init__(f"{file}: {problem}")
+class FoldFileError(InputFileError):
+    """A fold file that cannot be used; names the file."""
 
 
 def leave_one_folder_out(keys: Sequence[FrameKey]) -> list[str]:

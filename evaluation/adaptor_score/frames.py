@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from os import PathLike
 from pathlib import PurePath
 from typing import NamedTuple
 
@@ -58,6 +59,18 @@ def key_from_relative_path(relative: PurePath | str) -> FrameKey | None:
     if len(parts) < 2:
         return None
     return FrameKey(parts[-2], parts[-1], frame)
+
+
+class InputFileError(Exception):
+    """An input file or folder that stops the run; ``file`` and ``problem`` name it and say why.
+
+    The ground truth, fold files, manifests and the baseline's labels raise subclasses of it.
+    """
+
+    def __init__(self, file: str | PathLike, problem: str):
+        self.file = str(file)
+        self.problem = problem
+        super().__init__(f"{file}: {problem}")
 
 
 @dataclass(frozen=True)

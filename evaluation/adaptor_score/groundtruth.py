@@ -17,18 +17,13 @@ from pathlib import Path
 import numpy as np
 
 from adaptor_score.contract import LABEL_FOLDER
-from adaptor_score.frames import FrameKey
+from adaptor_score.frames import FrameKey, InputFileError
 from adaptor_score.jsonfiles import BadFile, decode_points_file, read_bytes
 from adaptor_score.safefiles import kind_of
 
 
-class GroundTruthError(Exception):
+class GroundTruthError(InputFileError):
     """A ground-truth file or folder that cannot be used; stops the run, naming the file."""
-
-    def __init__(self, file: Path | str, problem: str):
-        self.file = str(file)
-        self.problem = problem
-        super().__init__(f"{file}: {problem}")
 
 
 @dataclass

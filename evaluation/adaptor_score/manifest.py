@@ -46,6 +46,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from adaptor_score.contract import RANKING_RADIUS
+from adaptor_score.frames import InputFileError
 from adaptor_score.safefiles import BadFile, read_text
 
 if sys.version_info >= (3, 11):
@@ -58,11 +59,8 @@ _NUMERIC_PARAMS = ("sigma1", "sigma2", "alpha")
 DISTRIBUTIONS = ("gauss", "gaussian", "tanh", "binary")
 
 
-class ManifestError(Exception):
-    def __init__(self, file: Path | str, problem: str):
-        self.file = str(file)
-        self.problem = problem
-        super().__init__(f"{file}: {problem}")
+class ManifestError(InputFileError):
+    """A manifest that cannot be used; names the file and the key."""
 
 
 @dataclass

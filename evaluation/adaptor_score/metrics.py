@@ -18,7 +18,7 @@ Conventions (also in the README):
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -74,12 +74,6 @@ class Summary:
     def other_tp_share(self) -> float | None:
         return self.other_tp / self.other_labels if self.other_labels else None
 
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["close_tp_share"] = self.close_tp_share
-        d["other_tp_share"] = self.other_tp_share
-        return d
-
 
 @dataclass
 class FrameScores:
@@ -103,7 +97,6 @@ class FrameScores:
     rmse: np.ndarray
     close_labels: np.ndarray
     close_tp: np.ndarray
-    matches: object = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -247,7 +240,6 @@ def score_frames(
         rmse=rmse,
         close_labels=close_labels,
         close_tp=close_tp,
-        matches=matches,
     )
 
 

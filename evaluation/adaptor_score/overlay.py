@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
+from adaptor_score.contract import FRAME_SIZE
 from adaptor_score.frames import FrameKey
 from adaptor_score.groundtruth import GroundTruth, load_ground_truth
 from adaptor_score.matching import match_frames
@@ -16,7 +17,6 @@ from adaptor_score.predictions import load_predictions
 TP_COLOUR = (0, 200, 0)
 FN_COLOUR = (255, 150, 0)
 FP_COLOUR = (230, 0, 0)
-FRAME_SIZE = (512, 288)
 
 
 def draw_overlay(

@@ -66,7 +66,7 @@ def build_board(
     ledger: Ledger, rules: PhaseRules, replicates: int = 1000, seed: int = 0, unit: str = "frame"
 ) -> Board:
     standings = rank_phase(ledger, rules)
-    boot = bootstrap(ledger, standings, rules.radius, replicates, seed, unit)
+    boot = bootstrap(ledger, standings, rules, replicates, seed, unit)
     surgeries = sorted({s for st in standings for s in ledger.surgeries(st.scoring_id)})
     per = np.full((len(standings), len(surgeries)), np.nan)
     for i, st in enumerate(standings):

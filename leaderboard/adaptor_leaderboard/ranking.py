@@ -14,6 +14,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from adaptor_leaderboard.ledger import Ledger
 from adaptor_score.safefiles import BadFile, read_text
 
@@ -100,25 +102,73 @@ class Standing:
     submissions: int  # scored submissions of the team in this phase
 
 
+def metric_values(counts: np.ndarray, metric: str) -> np.ndarray:
+    """PPV, TPR or F1 from summed counts ``(..., 3)`` = (TP, FP, FN), with the scorer's
+    zero-denominator rule (:func:`adaptor_score.metrics.ratios`): nothing to find and nothing
+    claimed scores 1, any other zero denominator 0.
+
+    >>> metric_values(np.array([[3, 1, 2], [0, 0, 0], [0, 2, 0]]), "f1").round(4).tolist()
+    [0.6667, 1.0, 0.0]
+    """
+    counts = np.asarray(counts, dtype=np.float64)
+    tp, fp, fn = counts[..., 0], counts[..., 1], counts[..., 2]
+    num, den = {"ppv": (tp, tp + fp), "tpr": (tp, tp + fn), "f1": (2 * tp, 2 * tp + fp + fn)}[
+        metric
+    ]
+    empty = (tp + fp + fn) == 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(den > 0, num / np.where(den > 0, den, 1), 0.0)
+    return np.where(empty, 1.0, out)
+
+
+def rank(values, tie_decimals: int | None = None) -> np.ndarray:
+    """Competition ranks (1 = best, higher is better) along the last axis, in the values' own
+    order: a team's rank is 1 + the number of teams strictly better; equal values (after rounding
+    to ``tie_decimals`` when given) share the better rank. The table and every bootstrap
+    replicate are ranked by this one function.
+
+    >>> rank([0.8, 0.9, 0.8, 0.7]).tolist()
+    [2, 1, 2, 4]
+    >>> rank([[0.80004, 0.80001]], tie_decimals=4).tolist()
+    [[1, 1]]
+    """
+    keys = np.asarray(values, dtype=np.float64)
+    if tie_decimals is not None:
+        keys = np.round(keys, tie_decimals)
+    return 1 + (keys[..., None, :] > keys[..., :, None]).sum(axis=-1)
+
+
 def competition_ranks(values: list[float], tie_decimals: int | None = None) -> list[int]:
-    """Ranks for values sorted best first; equal values share the better rank.
+    """Ranks for values sorted best first (:func:`rank` on a sorted list).
 
     >>> competition_ranks([0.9, 0.8, 0.8, 0.7])
     [1, 2, 2, 4]
-    >>> competition_ranks([0.80004, 0.80001], tie_decimals=4)
-    [1, 1]
     """
-    keys = [round(v, tie_decimals) if tie_decimals is not None else v for v in values]
-    ranks = []
-    for i, k in enumerate(keys):
-        ranks.append(ranks[-1] if i and k == keys[i - 1] else i + 1)
-    return ranks
+    return rank(values, tie_decimals).tolist()
+
+
+def standings_from(rows: list[dict], rules: PhaseRules) -> list[dict]:
+    """The ranking as a pure function of per-submission rows (``team``, ``seq``, ``tp``, ``fp``,
+    ``fn`` at the ranking radius, plus anything to carry along): each team's best submission by
+    the phase's metric (between equal values, the earlier in the ledger), ranked by :func:`rank`,
+    ordered by rank then team. Returns the kept rows with ``value``, ``rank`` and ``scored``."""
+    best: dict[str, dict] = {}
+    scored: dict[str, int] = {}
+    for row in sorted(rows, key=lambda r: r["seq"]):
+        value = float(metric_values(np.array([row["tp"], row["fp"], row["fn"]]), rules.metric))
+        scored[row["team"]] = scored.get(row["team"], 0) + 1
+        if row["team"] not in best or value > best[row["team"]]["value"]:
+            best[row["team"]] = {**row, "value": value}
+    kept = list(best.values())
+    ranks = rank([k["value"] for k in kept], rules.tie_decimals) if kept else []
+    for k, r in zip(kept, ranks):
+        k["rank"], k["scored"] = int(r), scored[k["team"]]
+    return sorted(kept, key=lambda k: (k["rank"], k["team"]))
 
 
 def rank_phase(ledger: Ledger, rules: PhaseRules) -> list[Standing]:
-    """The leaderboard of a phase: each team's best scored submission by the phase's metric."""
-    best: dict[str, tuple] = {}
-    counts: dict[str, int] = {}
+    """The leaderboard of a phase, read from the ledger and ranked by :func:`standings_from`."""
+    rows = []
     for s in ledger.submissions(rules.phase):
         scoring = ledger.latest_scoring(s.submission_id)
         if s.status != "scored" or scoring is None:
@@ -126,18 +176,23 @@ def rank_phase(ledger: Ledger, rules: PhaseRules) -> list[Standing]:
         scores = ledger.scores(scoring)
         if rules.radius not in scores:
             continue
-        value = float(scores[rules.radius][rules.metric])
-        counts[s.team] = counts.get(s.team, 0) + 1
-        # Best-of: the higher value counts; between equal values, the earlier submission.
-        if s.team not in best or value > best[s.team][0]:
-            best[s.team] = (value, s, scoring, scores)
-    ordered = sorted(best.values(), key=lambda b: (-b[0], b[1].team))
-    ranks = competition_ranks([b[0] for b in ordered], rules.tie_decimals)
+        sc = scores[rules.radius]
+        rows.append(
+            {"team": s.team, "seq": s.seq, "tp": sc["tp"], "fp": sc["fp"], "fn": sc["fn"],
+             "submission": s, "scoring": scoring, "scores": scores}
+        )  # fmt: skip
     return [
         Standing(
-            r, b[1].team, b[1].institute, b[1].submission_id, b[2], b[0], b[3], counts[b[1].team]
+            k["rank"],
+            k["team"],
+            k["submission"].institute,
+            k["submission"].submission_id,
+            k["scoring"],
+            k["value"],
+            k["scores"],
+            k["scored"],
         )
-        for r, b in zip(ranks, ordered)
+        for k in standings_from(rows, rules)
     ]
 
 

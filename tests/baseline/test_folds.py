@@ -56,3 +56,18 @@ def test_split_files(tmp_path):
     a.write_text("bad line\n")
     with pytest.raises(FoldFileError, match="line 1"):
         read_split_file(a)
+
+
+def test_split_files_are_reachable_from_the_folds_option(tmp_path):
+    from adaptor_baseline.data.folds import make_folds
+
+    keys = [FrameKey("s1", "v1", f"{i:06d}") for i in range(4)]
+    splits = tmp_path / "splits"
+    splits.mkdir()
+    (splits / "a.txt").write_text("s1/v1 000000.png left\ns1/v1 1 left\n")
+    (splits / "b.txt").write_text("# comment\ns1/v1 000002.png left\n")
+    assert make_folds(keys, f"splits:{splits}") == ["a", "a", "b", None]
+    with pytest.raises(FoldFileError, match="no split files"):
+        make_folds(keys, f"splits:{tmp_path / 'nothing'}")
+    with pytest.raises(ValueError, match="whole number"):
+        make_folds(keys, "groups:x")

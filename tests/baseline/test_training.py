@@ -51,13 +51,57 @@ def test_overfits_a_handful_of_frames(few_frames, tmp_path):
     assert s.f1 >= 0.8, (s.tp, s.fp, s.fn)
 
 
+def test_the_held_out_fold_never_steers_training(few_frames, tmp_path):
+    """Labels of the held-out fold moved far away: the validation numbers change, the trained
+    weights must not (the schedule steps on the training loss; nothing else reads the fold)."""
+    import shutil
+
+    moved = tmp_path / "moved"
+    shutil.copytree(few_frames, moved)
+    for f in (moved / "20211001_sim00").rglob("point_labels/*.json"):
+        doc = json.loads(f.read_text())
+        doc["points"] = [{"x": 5.0, "y": 5.0}] * 3
+        f.write_text(json.dumps(doc))
+    cfg = tiny("variant1", epochs=3, steps_per_epoch=2, plateau_patience=0)
+    train(cfg, few_frames, tmp_path / "a", fold="20211001_sim00")
+    train(cfg, moved, tmp_path / "b", fold="20211001_sim00")
+    a = torch.load(tmp_path / "a" / "model.pt", weights_only=False)["model"]
+    b = torch.load(tmp_path / "b" / "model.pt", weights_only=False)["model"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    va = [r["val_loss"] for r in csv.DictReader(open(tmp_path / "a" / "metrics.csv"))]
+    vb = [r["val_loss"] for r in csv.DictReader(open(tmp_path / "b" / "metrics.csv"))]
+    assert va != vb  # the fold was really different
+
+
+def test_the_schedule_steps_on_the_training_loss(few_frames, tmp_path, monkeypatch):
+    seen = []
+    original = torch.optim.lr_scheduler.ReduceLROnPlateau.step
+
+    def spy(self, metrics, *a, **k):
+        seen.append(float(metrics))
+        return original(self, metrics, *a, **k)
+
+    monkeypatch.setattr(torch.optim.lr_scheduler.ReduceLROnPlateau, "step", spy)
+    train(tiny("variant1", epochs=2, steps_per_epoch=1), few_frames, tmp_path / "s", fold="20211001_sim00")
+    rows = list(csv.DictReader(open(tmp_path / "s" / "metrics.csv")))
+    assert seen == pytest.approx([float(r["train_loss"]) for r in rows])
+    assert seen != pytest.approx([float(r["val_loss"]) for r in rows])
+
+
+def test_resume_with_another_configuration_is_refused_with_a_message(few_frames, tmp_path):
+    train(tiny("variant1", epochs=1, steps_per_epoch=1), few_frames, tmp_path / "r")
+    wider = tiny("variant1", epochs=2, steps_per_epoch=1, **{"model.width": 16, "target.sigma1": 4.0})
+    with pytest.raises(ValueError, match=r"model.width, target.sigma1 differ.*new output folder"):
+        train(wider, few_frames, tmp_path / "r", resume=True)
+
+
 def test_checkpoint_round_trip_resume_and_reproducibility(few_frames, tmp_path):
     cfg = tiny("variant2", epochs=2, steps_per_epoch=2)
     train(cfg, few_frames, tmp_path / "a", fold="20211001_sim00")
     train(cfg, few_frames, tmp_path / "b", fold="20211001_sim00")
     rows = [list(csv.DictReader(open(tmp_path / r / "metrics.csv"))) for r in ("a", "b")]
     assert [r["train_loss"] for r in rows[0]] == [r["train_loss"] for r in rows[1]]  # seeded
-    assert rows[0][0]["plateau_on"] == "val_loss" and "val_f1" in rows[0][0]
+    assert rows[0][0]["plateau_on"] == "train_loss" and "val_f1" in rows[0][0]
     assert json.loads((tmp_path / "a" / "val_score.json").read_text())["overall"][0]["images"] == 2
 
     model, loaded_cfg = load_model(tmp_path / "a" / "model.pt")

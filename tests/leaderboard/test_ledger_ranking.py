@@ -205,10 +205,11 @@ def test_bootstrap_is_reproducible_and_sane(tmp_path, test_set):
         for t in ("good", "mid", "weak"):
             scored(ledger, t, teams[t], gt)
         standings = rank_phase(ledger, PhaseRules("test"))
-        a = bootstrap(ledger, standings, 6.0, replicates=300, seed=7)
-        b = bootstrap(ledger, standings, 6.0, replicates=300, seed=7)
-        c = bootstrap(ledger, standings, 6.0, replicates=300, seed=8)
-        s = bootstrap(ledger, standings, 6.0, replicates=300, seed=7, unit="surgery")
+        rules = PhaseRules("test")
+        a = bootstrap(ledger, standings, rules, replicates=300, seed=7)
+        b = bootstrap(ledger, standings, rules, replicates=300, seed=7)
+        c = bootstrap(ledger, standings, rules, replicates=300, seed=8)
+        s = bootstrap(ledger, standings, rules, replicates=300, seed=7, unit="surgery")
     np.testing.assert_array_equal(a.f1, b.f1)
     assert not np.array_equal(a.f1, c.f1)
     freq = a.rank_frequencies()
@@ -319,3 +320,36 @@ def test_interrupted_run_is_recorded_as_our_failure(tmp_path):
         assert check_limit(ledger, PhaseRules("test", max_submissions=1), "A") is None
     r = CliRunner().invoke(main, ["ledger", "fail", "nope", "--reason", "x", "--ledger", str(path)])
     assert r.exit_code == 2
+
+
+def test_the_bootstrap_ranks_by_the_tables_rule(tmp_path, test_set):
+    """With metric = "tpr" the table and every replicate rank by TPR with the phase's tie rule:
+    replicate 'all units once' must reproduce the table's ranks exactly."""
+    from adaptor_leaderboard.ranking import metric_values, rank
+
+    gt, teams = test_set
+    with Ledger(tmp_path / "l.sqlite") as ledger:
+        for t in ("good", "mid", "weak"):
+            scored(ledger, t, teams[t], gt)
+        for metric in ("f1", "ppv", "tpr"):
+            rules = PhaseRules("test", metric=metric, tie_decimals=2)
+            standings = rank_phase(ledger, rules)
+            boot = bootstrap(ledger, standings, rules, replicates=200, seed=3)
+            assert boot.metric == metric
+            # the ranks of each replicate are the ranking function applied to its values
+            np.testing.assert_array_equal(boot.ranks, rank(boot.values[metric], 2))
+            # and the ranking function applied to the full counts gives the table
+            full = np.array([[st.scores[6.0][k] for k in ("tp", "fp", "fn")] for st in standings])
+            assert rank(metric_values(full, metric), 2).tolist() == [st.rank for st in standings]
+
+
+def test_metric_values_follow_the_scorers_convention():
+    from adaptor_leaderboard.ranking import metric_values
+    from adaptor_score.metrics import ratios
+
+    rng = np.random.default_rng(0)
+    counts = np.vstack([rng.integers(0, 4, (200, 3)), [[0, 0, 0], [0, 3, 0], [0, 0, 3]]])
+    for row in counts:
+        ppv, tpr, f1 = ratios(*row.tolist())
+        got = [float(metric_values(row, m)) for m in ("ppv", "tpr", "f1")]
+        assert got == pytest.approx([ppv, tpr, f1])

@@ -3,7 +3,8 @@
 * leave-one-folder-out (the paper's A.1: one surgery per fold),
 * grouped folds: ``k`` folds of whole folders (the paper's B.1: two simulations per fold),
 * a fold CSV (``folder[,video[,frame]],fold``, or with a header), read by the scoring package,
-* the authors' split files (lines ``<folder>/<video> <frame> <side>``), one file per fold,
+* the authors' split files (lines ``<folder>/<video> <frame> <side>``), one file per fold:
+  ``splits:DIR`` takes every ``*.txt`` in DIR as one fold's validation frames (fold = file stem),
 * the preset ``published``: the authors' published composition, shipped with the package.
 """
 
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from adaptor_score.folds import FoldFileError, assign_folds, leave_one_folder_out, read_fold_file
 from adaptor_score.frames import FrameKey
+from adaptor_score.safefiles import BadFile, read_text
 
 PRESETS = {"published": "published-folds.csv"}
 
@@ -47,8 +49,12 @@ def read_split_file(path: str | Path) -> set[FrameKey]:
     release names frames that way; we keep the frame as written.
     """
     path = Path(path)
+    try:
+        text = read_text(path, 64 << 20)
+    except BadFile as e:
+        raise FoldFileError(path, str(e)) from None
     frames = set()
-    for n, line in enumerate(path.read_text().splitlines(), 1):
+    for n, line in enumerate(text.splitlines(), 1):
         parts = line.split()
         if not parts or parts[0].startswith("#"):
             continue
@@ -75,13 +81,27 @@ def folds_from_split_files(
     return [fold_of.get(k) for k in keys]
 
 
+def split_files(folder: str | Path) -> dict[str, Path]:
+    """``{fold: file}`` for every ``*.txt`` split file in ``folder`` (fold = file stem)."""
+    folder = Path(folder)
+    files = {f.stem: f for f in sorted(folder.glob("*.txt")) if f.is_file()}
+    if not files:
+        raise FoldFileError(folder, "no split files (*.txt, one per fold) in this folder")
+    return files
+
+
 def make_folds(keys: Sequence[FrameKey], spec: str | None = None) -> list[str | None]:
     """Folds from a spec: None/``folder`` (leave-one-folder-out), ``groups:K``, ``preset:NAME``,
-    or the path of a fold CSV."""
+    ``splits:DIR`` (the authors' split files, one per fold), or the path of a fold CSV."""
     if spec in (None, "", "folder"):
         return leave_one_folder_out(keys)
     if spec.startswith("groups:"):
-        return grouped_folds(keys, int(spec.split(":", 1)[1]))
+        k = spec.split(":", 1)[1]
+        if not k.isdigit():
+            raise ValueError(f"groups:K needs a whole number of folds, got {spec!r}")
+        return grouped_folds(keys, int(k))
+    if spec.startswith("splits:"):
+        return folds_from_split_files(keys, split_files(spec.split(":", 1)[1]))
     if spec.startswith("preset:"):
         return assign_folds(keys, preset_path(spec.split(":", 1)[1]))
     return assign_folds(keys, spec)
@@ -96,4 +116,5 @@ __all__ = [
     "preset_path",
     "read_fold_file",
     "read_split_file",
+    "split_files",
 ]

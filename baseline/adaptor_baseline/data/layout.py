@@ -16,21 +16,16 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from adaptor_score.frames import FrameKey, key_from_relative_path
+from adaptor_score.contract import FRAME_SIZE, IMAGE_SUFFIXES, has_image_suffix, image_stem
+from adaptor_score.frames import FrameKey, InputFileError, key_from_relative_path
 from adaptor_score.jsonfiles import BadFile, decode_points_file
 from adaptor_score.safefiles import read_bytes
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".mha", ".mhd", ".nii", ".nii.gz")
-FRAME_SIZE = (512, 288)  # (width, height) of the AdaptOR frames
+__all__ = ["FRAME_SIZE", "IMAGE_SUFFIXES", "FrameRecord", "LabelError", "index_dataset"]
 
 
-class LabelError(Exception):
+class LabelError(InputFileError):
     """A missing or malformed label file; names the file."""
-
-    def __init__(self, file: str | Path, problem: str):
-        self.file = str(file)
-        self.problem = problem
-        super().__init__(f"{file}: {problem}")
 
 
 @dataclass(frozen=True)
@@ -43,11 +38,7 @@ class FrameRecord:
 
 
 def _image_stem(name: str) -> str | None:
-    low = name.lower()
-    for suffix in IMAGE_SUFFIXES:
-        if low.endswith(suffix):
-            return name[: -len(suffix)]
-    return None
+    return image_stem(name) if has_image_suffix(name) else None
 
 
 def index_dataset(root: str | Path, require_labels: bool = False) -> list[FrameRecord]:

@@ -50,13 +50,16 @@ class SutureDetector(nn.Module):
         out: dict[str, torch.Tensor],
         heatmap: torch.Tensor,
         binary: torch.Tensor | None = None,
-    ) -> tuple[torch.Tensor, dict[str, float]]:
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Total loss and its parts: baseline ``L(stage0)``; Variant 1 ``L(stage1) + L(stage2)``
-        with ``L = MSE + 1 - Dice``; Variant 2 ``L(stage1) + 1 - F_beta(stage2, binary)``."""
+        with ``L = MSE + 1 - Dice``; Variant 2 ``L(stage1) + 1 - F_beta(stage2, binary)``.
+
+        The parts are detached tensors on the loss's device: reading them (``float()``) waits
+        for the device, so the training loop never does it per step."""
         out = {k: v.float() for k, v in out.items()}
         if self.cfg.variant == "baseline":
             total = heatmap_loss(out["stage0"], heatmap)
-            return total, {"loss": float(total.detach())}
+            return total, {"loss": total.detach()}
         l1 = heatmap_loss(out["stage1"], heatmap)
         if self.cfg.variant == "variant1":
             l2 = heatmap_loss(out["stage2"], heatmap)
@@ -65,8 +68,4 @@ class SutureDetector(nn.Module):
                 raise ValueError("variant2 needs binary mask targets")
             l2 = fbeta_loss(out["stage2"], binary)
         total = l1 + l2
-        return total, {
-            "loss": float(total.detach()),
-            "stage1": float(l1.detach()),
-            "stage2": float(l2.detach()),
-        }
+        return total, {"loss": total.detach(), "stage1": l1.detach(), "stage2": l2.detach()}

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from adaptor_baseline.data.layout import index_dataset, read_labels
+from adaptor_score.contract import FRAME_SIZE
 from adaptor_score.submission import write_prediction
 
 
@@ -18,7 +19,7 @@ def perturbed_predictions(
     miss: float = 0.2,
     false_positives: float = 2.0,
     seed: int = 0,
-    size: tuple[int, int] = (512, 288),
+    size: tuple[int, int] = FRAME_SIZE,
 ) -> int:
     """Write one submission JSON per labelled frame of ``data_dir`` under ``out_dir``.
 

@@ -22,7 +22,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-WIDTH, HEIGHT = 512, 288
+from adaptor_score.contract import FRAME_SIZE
+
+WIDTH, HEIGHT = FRAME_SIZE
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,57 @@
+"""Turning loaded frames into training batches: random crops, cached frames, targets."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from adaptor_baseline.codec import HeatmapCodec
+
+
+def random_crops(
+    images: torch.Tensor, points: list[torch.Tensor], crop: tuple[int, int], gen: torch.Generator
+) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """A random ``crop = (w, h)`` window per image, points shifted and those outside dropped."""
+    b, _, h, w = images.shape
+    cw, ch = min(crop[0], w), min(crop[1], h)
+    out = torch.empty(b, images.shape[1], ch, cw, dtype=images.dtype)
+    moved = []
+    for i in range(b):
+        x0 = int(torch.randint(0, w - cw + 1, (1,), generator=gen))
+        y0 = int(torch.randint(0, h - ch + 1, (1,), generator=gen))
+        out[i] = images[i, :, y0 : y0 + ch, x0 : x0 + cw]
+        p = points[i] - torch.tensor([x0, y0], dtype=points[i].dtype)
+        keep = (p[:, 0] >= 0) & (p[:, 0] <= cw - 1) & (p[:, 1] >= 0) & (p[:, 1] <= ch - 1)
+        moved.append(p[keep])
+    return out, moved
+
+
+def make_targets(
+    codec: HeatmapCodec,
+    points: list[torch.Tensor],
+    size: tuple[int, int],
+    binary_radius: float,
+    binary: bool,
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Heatmaps ``(B, 1, H, W)`` (and binary masks for Variant 2) rendered from the points."""
+    c = HeatmapCodec(codec.distribution, codec.sigma, codec.alpha, codec.radius, tuple(size))
+    heat = np.stack([c.encode(p.numpy()) for p in points])[:, None]
+    masks = None
+    if binary:
+        masks = torch.from_numpy(
+            np.stack([c.encode_binary(p.numpy(), radius=binary_radius) for p in points])[:, None]
+        )
+    return torch.from_numpy(heat), masks
+
+
+class CachedFrames(torch.utils.data.Dataset):
+    """Decoded frames kept in memory (small sets; avoids decoding PNGs every epoch)."""
+
+    def __init__(self, items: list[dict]):
+        self.items = items
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, i: int) -> dict:
+        return self.items[i]

@@ -1,0 +1,79 @@
+"""Configs are plain data: one table of settable fields, shared by the CLI and sweep files."""
+
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from adaptor_baseline.cli import main
+from adaptor_baseline.config import FIELDS, TrainConfig, preset
+
+
+def test_configs_sweeps_and_job_lists_import_no_framework():
+    code = (
+        "import sys\n"
+        "import adaptor_baseline.config, adaptor_baseline.cv\n"
+        "bad = [m for m in ('torch', 'kornia') if m in sys.modules]\n"
+        "print(','.join(bad) or 'none')\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert r.stdout.strip() == "none"
+
+
+def test_every_leaf_field_is_settable_and_round_trips():
+    paths = {f.path for f in FIELDS.values()}
+    d = preset("variant1").to_dict()
+
+    def leaves(node, prefix=""):
+        for k, v in node.items():
+            if isinstance(v, dict):
+                yield from leaves(v, f"{prefix}{k}.")
+            elif k != "name":
+                yield prefix + k
+
+    assert set(leaves(d)) == paths
+    assert TrainConfig.from_dict(d) == preset("variant1")
+
+
+def test_sweep_sets_any_field_and_options_beside_it_apply_to_all(tmp_path, synth_sim):
+    sweep = tmp_path / "s.toml"
+    sweep.write_text(
+        '[[experiment]]\nname = "a"\nconfig = "variant1"\ndropout = 0.4\naug_contrast = [0.3, 1.5]\n'
+        'binary_radius = 0\nthreshold = 0.4\n'
+        '[[experiment]]\nname = "b"\nconfig = "variant2"\nepochs = 7\n'
+    )
+    from adaptor_baseline.cv import load_sweep
+
+    a, b = load_sweep(sweep, defaults={"epochs": 1, "width": 4})
+    assert a.config.model.dropout == 0.4 and a.config.augment.contrast == (0.3, 1.5)
+    assert a.config.target.binary_radius == 0 and a.config.target.threshold == 0.4
+    assert (a.config.epochs, b.config.epochs) == (1, 7)  # the sweep's own value wins
+    assert a.config.model.width == b.config.model.width == 4
+    r = CliRunner().invoke(
+        main,
+        ["cv", "--data", str(synth_sim), "--out", str(tmp_path / "cv"), "--sweep", str(sweep),
+         "--epochs", "1", "--width", "4", "--list-jobs"],
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    jobs = r.output.strip().splitlines()
+    assert len(jobs) == 6 and all("--sweep" in j and "--epochs 1" in j and "--width 4" in j and "--tb" not in j for j in jobs)
+    assert all(j.count("--sweep") == 1 for j in jobs)
+
+
+@pytest.mark.parametrize(
+    "text, needle",
+    [
+        ('[[experiment]]\nname = "a"\nsigma3 = 1\n', "unknown setting"),
+        ('[[experiment]]\nname = "a"\n[[experiment]]\nname = "a"\n', "unique name"),
+        ("experiment = 3\n", "must be an array"),
+        ("[[experiment]\n", "Expected"),
+    ],
+)
+def test_bad_sweeps_name_the_file(tmp_path, text, needle):
+    from adaptor_baseline.cv import load_sweep
+
+    (tmp_path / "s.toml").write_text(text)
+    with pytest.raises(ValueError, match=needle) as e:
+        load_sweep(tmp_path / "s.toml")
+    assert "s.toml" in str(e.value)
