@@ -222,62 +222,65 @@ class TreeUsage:
     truncated: bool
 
 
-def tree_usage(
-    root: str | Path, max_depth: int = MAX_TREE_DEPTH, max_entries: int = MAX_TREE_ENTRIES
-) -> TreeUsage:
-    """Measure a tree iteratively, never following symlinks and never raising for what it finds.
-
-    Each entry counts with ``max(size, allocated blocks)``, so a hundred thousand empty files are
-    not free, and entries that vanish during the walk are skipped.
-    """
-    total = entries = deepest = 0
+def scan_tree(root: str | Path) -> Iterator[tuple[os.DirEntry, int]]:
+    """``(entry, depth)`` for every entry below ``root`` (depth 1 = directly in it), each folder
+    before its contents; iterative and lazy (a caller that stops early stops the walk), never
+    following symlinks, skipping folders that cannot be listed."""
     stack = [(str(root), 0)]
     while stack:
         current, depth = stack.pop()
-        deepest = max(deepest, depth)
         try:
             it = os.scandir(current)
         except OSError:
             continue
         with it:
             for entry in it:
-                entries += 1
-                if entries > max_entries:
-                    return TreeUsage(total, entries, deepest, True)
+                yield entry, depth + 1
                 try:
-                    st = entry.stat(follow_symlinks=False)
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append((entry.path, depth + 1))
                 except OSError:
-                    continue
-                total += max(st.st_size, getattr(st, "st_blocks", 0) * 512)
-                if stat.S_ISDIR(st.st_mode):
-                    if depth + 1 > max_depth:
-                        return TreeUsage(total, entries, depth + 1, True)
-                    stack.append((entry.path, depth + 1))
+                    pass
+
+
+def tree_usage(
+    root: str | Path, max_depth: int = MAX_TREE_DEPTH, max_entries: int = MAX_TREE_ENTRIES
+) -> TreeUsage:
+    """Measure a tree, never raising for what it finds; stops at the first folder deeper than
+    ``max_depth`` or past ``max_entries`` entries (``truncated``).
+
+    Each entry counts with ``max(size, allocated blocks)``, so a hundred thousand empty files are
+    not free, and entries that vanish during the walk are skipped.
+    """
+    total = entries = deepest = 0
+    for entry, depth in scan_tree(root):
+        entries += 1
+        if entries > max_entries:
+            return TreeUsage(total, entries, deepest, True)
+        try:
+            st = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        total += max(st.st_size, getattr(st, "st_blocks", 0) * 512)
+        if stat.S_ISDIR(st.st_mode):
+            if depth > max_depth:
+                return TreeUsage(total, entries, depth, True)
+            deepest = max(deepest, depth)
     return TreeUsage(total, entries, deepest, False)
 
 
 def remove_tree(root: str | Path) -> None:
     """Delete a tree of any depth (``shutil.rmtree`` recurses and fails on very deep trees);
     symlinks are removed, never followed; errors are ignored, as with ``ignore_errors``."""
-    root = str(root)
-    stack = [root]
-    folders = []
-    while stack:
-        current = stack.pop()
-        folders.append(current)
+    folders = [str(root)]
+    for entry, _ in scan_tree(root):
         try:
-            it = os.scandir(current)
+            if entry.is_dir(follow_symlinks=False):
+                folders.append(entry.path)  # a folder always comes after its parent
+            else:
+                os.unlink(entry.path)
         except OSError:
-            continue
-        with it:
-            for entry in it:
-                try:
-                    if entry.is_dir(follow_symlinks=False):
-                        stack.append(entry.path)
-                    else:
-                        os.unlink(entry.path)
-                except OSError:
-                    pass
+            pass
     for folder in reversed(folders):
         try:
             os.rmdir(folder)

@@ -141,3 +141,18 @@ def test_scoring_runs_without_torch(tmp_path):
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert "Overall" in r.stdout
+
+
+def test_organiser_commands_are_hidden_aliases_of_adaptor_leaderboard(tmp_path):
+    """adaptor-score shows participants only the scoring commands; the old organiser command
+    names still work, found through the entry-point group (adaptor_score never imports them)."""
+    from adaptor_score.cli import main as score_main
+
+    r = CliRunner().invoke(score_main, ["--help"])
+    assert r.exit_code == 0
+    for name in ("score", "validate", "tables", "overlay"):
+        assert name in r.output
+    for name in ("ledger", "run", "leaderboard"):
+        assert f"  {name} " not in r.output
+    r = CliRunner().invoke(score_main, ["ledger", "list", "--ledger", str(tmp_path / "none.sqlite")])
+    assert r.exit_code == 2 and "no ledger there" in r.output
