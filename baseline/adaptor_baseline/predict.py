@@ -26,6 +26,12 @@ def _names(record: FrameRecord, root: Path) -> tuple[str, str]:
     return (parents[-2] if len(parents) > 1 else root.name), (parents[-1] if parents else root.name)
 
 
+def default_channels_last(device: torch.device) -> bool:
+    """Channels-last memory on CPU only: measured 1.04-1.38x faster there, 0.83-0.91x on an H100
+    (benchmarks/results/baseline-cpu.json, baseline-cuda.json)."""
+    return device.type == "cpu"
+
+
 def default_batch_size(device: torch.device) -> int:
     """1 on CPU (larger batches were slower there: benchmarks/bench_baseline.py), 8 on GPUs."""
     return 8 if device.type == "cuda" else 1
@@ -40,16 +46,18 @@ def predict_records(
     device: torch.device | str = "cpu",
     batch_size: int | None = None,
     heatmap_dir: str | Path | None = None,
-    channels_last: bool = True,
+    channels_last: bool | None = None,
     compile: bool = False,
 ) -> dict:
     """Predict ``records`` (images below ``root``) into ``out_dir``; returns timing and counts.
 
-    ``channels_last`` (default) and ``compile`` (``torch.compile``; worth its start-up cost for
+    ``channels_last`` (default on CPU, see :func:`default_channels_last`) and ``compile`` (``torch.compile``; worth its start-up cost for
     hundreds of images) give the same points as a plain fp32 forward, measured faster on CPU.
     """
     device = torch.device(device)
     batch_size = batch_size or default_batch_size(device)
+    if channels_last is None:
+        channels_last = default_channels_last(device)
     out_dir, root = Path(out_dir), Path(root)
     codec = codec_for(cfg)
     ds = AdaptorFrames([FrameRecord(r.key, r.image, None) for r in records], cfg.input_size)
@@ -123,9 +131,13 @@ class ArrayPredictor:
     image, ``(N, 2)`` float ``(x, y)`` in that image's pixels.
     """
 
-    def __init__(self, weights: str | Path, device: str | None = None, channels_last: bool = True):
+    def __init__(
+        self, weights: str | Path, device: str | None = None, channels_last: bool | None = None
+    ):
         self.device = pick_device(device)
         self.model, self.cfg = load_model(weights, self.device)
+        if channels_last is None:
+            channels_last = default_channels_last(self.device)
         self.channels_last = channels_last
         if channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
