@@ -51,7 +51,10 @@ def points_file(path: Path, n: int, broken_tail: bool = False, fmt: str = "chall
 
 def run(gt: Path, pred: Path) -> dict:
     out = subprocess.run(
-        [sys.executable, "-c", CHILD, str(gt), str(pred)], capture_output=True, text=True, check=True
+        [sys.executable, "-c", CHILD, str(gt), str(pred)],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return json.loads(out.stdout)
 
@@ -92,7 +95,9 @@ def main() -> None:
                 "file_bytes": size,
                 "peak_rss_bytes": peak,
                 "above_reference_bytes": peak - base,
-                "above_reference_per_file_byte": round((peak - base) / size, 2) if size > 1e6 else None,
+                "above_reference_per_file_byte": round((peak - base) / size, 2)
+                if size > 1e6
+                else None,
                 "seconds": round(best["seconds"], 3),
                 "tp_fp_fn": [best["tp"], best["fp"], best["fn"]],
                 "problem": best["problems"][0] if best["problems"] else "",
@@ -100,7 +105,11 @@ def main() -> None:
         )
     print(f"{'case':58} {'file MiB':>9} {'peak MiB':>9} {'+MiB':>7} {'x file':>7} {'s':>6}")
     for r in rows:
-        ratio = "" if r["above_reference_per_file_byte"] is None else f"{r['above_reference_per_file_byte']:.2f}"
+        ratio = (
+            ""
+            if r["above_reference_per_file_byte"] is None
+            else f"{r['above_reference_per_file_byte']:.2f}"
+        )
         print(
             f"{r['case'][:58]:58} {r['file_bytes'] / 2**20:9.2f} {r['peak_rss_bytes'] / 2**20:9.1f}"
             f" {r['above_reference_bytes'] / 2**20:7.1f} {ratio:>7} {r['seconds']:6.2f}"

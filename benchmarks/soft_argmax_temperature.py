@@ -22,7 +22,7 @@ from adaptor_baseline.model.layers import conv_soft_argmax_map, gaussian_layer
 def maps() -> dict[str, torch.Tensor]:
     rng = np.random.default_rng(0)
     pts = rng.uniform(10, [502, 278], (25, 2))
-    heat = render_heatmap(pts, (512, 288), sigma=2.0)
+    heat = render_heatmap(pts, (512, 288), sigma=2.0, combine="max")
     blurred = gaussian_layer(torch.from_numpy(heat)[None, None], 1.0)
     noisy = torch.from_numpy(
         np.clip(heat + rng.normal(0, 0.05, heat.shape), 0, 1).astype(np.float32)
@@ -41,7 +41,7 @@ def valley_ratio(out: torch.Tensor) -> float:
 
 def main() -> None:
     pair = torch.from_numpy(
-        render_heatmap(np.array([[17.0, 20.0], [23.0, 20.0]]), (40, 40), sigma=1.5)
+        render_heatmap(np.array([[17.0, 20.0], [23.0, 20.0]]), (40, 40), sigma=1.5, combine="max")
     )[None, None]
     rows = []
     for name, x in maps().items():

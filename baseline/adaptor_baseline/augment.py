@@ -6,8 +6,12 @@ Padding is constant black: mirrored padding would copy sutures without copying t
 Points that leave the frame are dropped.
 
 The paper's list, each applied with probability 0.5: horizontal and vertical flips, rotation
-±60°, translation ±10 %, shear ±0.1 (a shear factor: ±atan(0.1) = ±5.7°), brightness ±0.2,
-contrast factor 0.3-0.5 (as published; configurable), saturation 0.5-2.0, hue ±0.1.
+±60°, translation ±10 %, shear ±0.1 (a shear factor: ±atan(0.1) = ±5.7°), pixel shift ±1 % (a
+per-channel offset of up to 0.01 of the value range), and colour changes. Colour is one
+``ColorJitter`` step as in the authors' code (torchvision's formulas, as their albumentations
+step uses): brightness multiplies by a factor in 0.8-1.2, contrast blends with the image's grey
+mean by a factor in 0.3-1.5 (the authors' range; the paper's text says 0.3-0.5, which would only
+ever lower contrast), saturation 0.5-2.0, hue ±0.1.
 """
 
 from __future__ import annotations
@@ -36,14 +40,17 @@ def build_pipeline(cfg: AugmentConfig) -> K.AugmentationSequential:
     if cfg.shear:
         deg = math.degrees(math.atan(cfg.shear))
         ops.append(K.RandomAffine(0.0, shear=(-deg, deg, -deg, deg), p=cfg.p))
-    if cfg.brightness:
-        ops.append(K.RandomBrightness((1 - cfg.brightness, 1 + cfg.brightness), p=cfg.p))
-    if cfg.contrast:
-        ops.append(K.RandomContrast(tuple(cfg.contrast), p=cfg.p))
-    if cfg.saturation:
-        ops.append(K.RandomSaturation(tuple(cfg.saturation), p=cfg.p))
-    if cfg.hue:
-        ops.append(K.RandomHue((-cfg.hue, cfg.hue), p=cfg.p))
+    if cfg.pixel_shift:
+        s = cfg.pixel_shift
+        ops.append(K.RandomRGBShift(s, s, s, p=cfg.p))
+    jitter = {
+        "brightness": cfg.brightness,
+        "contrast": tuple(cfg.contrast) if cfg.contrast else 0.0,
+        "saturation": tuple(cfg.saturation) if cfg.saturation else 0.0,
+        "hue": cfg.hue,
+    }
+    if any(jitter.values()):
+        ops.append(K.ColorJitter(**jitter, p=cfg.p))
     return K.AugmentationSequential(*ops, data_keys=["input", "keypoints"])
 
 

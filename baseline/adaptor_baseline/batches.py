@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import torch
 
@@ -34,7 +36,7 @@ def make_targets(
     binary: bool,
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Heatmaps ``(B, 1, H, W)`` (and binary masks for Variant 2) rendered from the points."""
-    c = HeatmapCodec(codec.distribution, codec.sigma, codec.alpha, codec.radius, tuple(size))
+    c = dataclasses.replace(codec, heatmap_size=tuple(size))
     heat = np.stack([c.encode(p.numpy()) for p in points])[:, None]
     masks = None
     if binary:

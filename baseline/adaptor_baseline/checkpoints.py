@@ -38,6 +38,7 @@ def codec_for(cfg: TrainConfig, size: tuple[int, int] | None = None) -> HeatmapC
         radius=t.binary_radius,
         heatmap_size=tuple(size or cfg.input_size),
         threshold=t.threshold,
+        combine=t.combine,
     )
 
 

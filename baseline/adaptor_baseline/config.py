@@ -32,19 +32,26 @@ class AugmentConfig:
     degrees: float = 60.0
     translate: float = 0.1
     shear: float = 0.1
-    brightness: float = 0.2
-    contrast: tuple[float, float] | None = (0.3, 0.5)
+    pixel_shift: float = 0.01  # per-channel offset, fraction of the value range (the paper's 1 %)
+    brightness: float = 0.2  # factor 1 +- this, multiplied
+    contrast: tuple[float, float] | None = (0.3, 1.5)  # factor range, blended with the grey mean
     saturation: tuple[float, float] | None = (0.5, 2.0)
     hue: float = 0.1
 
 
 @dataclass
 class ModelConfig:
+    """The network and its two layers; defaults are the authors' (see the README's table)."""
+
     variant: Variant = "variant1"
+    architecture: Literal["authors", "symmetric"] = "authors"
     width: int = 16
     depth: int = 4
-    dropout: float = 0.1
+    dropout: float | None = None  # None: the architecture's own (authors: 0.3-0.5 per level)
+    head_prior: float | None = None  # None: zero output bias; e.g. -4: foreground prior 0.018
     sigma2: float = 1.0
+    gaussian_size: int = 3  # the authors' 3 x 3 kernel; 0: 2 * ceil(3 sigma2) + 1
+    gaussian_border: Literal["reflect", "constant"] = "reflect"
     temperature: float = 1.0
     softargmax_mode: Literal["value", "suppress"] = "value"
 
@@ -54,8 +61,9 @@ class TargetConfig:
     distribution: Literal["gaussian", "tanh", "binary"] = "gaussian"
     sigma1: float = 2.0
     alpha: float | None = None  # tanh; default 3.5 * sigma1
-    binary_radius: float = 1.0  # Variant 2's stage-2 masks
+    binary_radius: float = 0.0  # Variant 2's stage-2 masks: 0 = the single nearest pixel
     threshold: float = 0.5
+    combine: Literal["sum", "max"] = "sum"  # overlapping targets: add and cut at 1 (authors')
 
 
 @dataclass
@@ -68,9 +76,9 @@ class TrainConfig:
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     input_size: tuple[int, int] = FRAME_SIZE  # (width, height) the network sees
     crop: tuple[int, int] | None = None  # train on random crops of this size (full frames if None)
-    epochs: int = 100
+    epochs: int = 30  # the authors' (the paper is silent)
     steps_per_epoch: int | None = None  # None: one pass over the training frames
-    batch_size: int = 4
+    batch_size: int = 1  # the authors' (the paper is silent)
     lr: float = 1e-3
     plateau_factor: float = 0.1
     plateau_patience: int = 10

@@ -65,3 +65,35 @@ def test_decode_batch_and_empty():
 def test_points_outside_leave_only_their_inside_spread():
     h = render_heatmap(np.array([[-1.0, 5.0]]), (10, 10), sigma=2)
     assert 0 < h.max() < 1
+
+
+def test_tanh_is_the_authors_profile():
+    from math import pi, tanh
+
+    h = render_heatmap(np.array([[20.0, 10.0]]), (41, 21), "tanh", alpha=7.0)
+    for d in (0, 1, 2, 3, 5):
+        assert float(h[10, 20 + d]) == pytest.approx(1 - tanh(pi * d / 7.0), abs=1e-6)
+    assert float(h[10, 20 + 7]) == pytest.approx(1 - tanh(pi), abs=1e-6)
+    assert float(h[10, 20 + 8]) == 0.0  # beyond the reach (alpha)
+
+
+def test_overlaps_add_and_cut_at_one_or_take_the_maximum():
+    pts = np.array([[10.0, 10.0], [13.0, 10.0]])
+    summed = render_heatmap(pts, (30, 20), sigma=2.0)
+    maxed = render_heatmap(pts, (30, 20), sigma=2.0, combine="max")
+    assert float(summed[10, 10]) == 1.0  # 1 + exp(-9/8) cut at 1
+    assert float(summed[10, 11]) == pytest.approx(
+        min(1.0, np.exp(-1 / 8) + np.exp(-4 / 8)), abs=1e-6
+    )
+    assert float(maxed[10, 11]) == pytest.approx(np.exp(-1 / 8), abs=1e-6)
+    assert float(maxed[10, 11]) < float(summed[10, 11])
+    with pytest.raises(ValueError, match="combine"):
+        render_heatmap(pts, (30, 20), combine="mean")
+
+
+def test_variant2_masks_are_single_pixels_by_default():
+    codec = HeatmapCodec("gaussian", heatmap_size=(32, 16))
+    mask = codec.encode_binary(np.array([[5.4, 7.6], [20.0, 3.0]]))
+    assert mask.sum() == 2 and mask[8, 5] == 1 and mask[3, 20] == 1
+    disc = codec.encode_binary(np.array([[20.0, 8.0]]), radius=1.0)
+    assert disc.sum() == 5

@@ -40,7 +40,7 @@ def test_sweep_sets_any_field_and_options_beside_it_apply_to_all(tmp_path, synth
     sweep = tmp_path / "s.toml"
     sweep.write_text(
         '[[experiment]]\nname = "a"\nconfig = "variant1"\ndropout = 0.4\naug_contrast = [0.3, 1.5]\n'
-        'binary_radius = 0\nthreshold = 0.4\n'
+        "binary_radius = 0\nthreshold = 0.4\n"
         '[[experiment]]\nname = "b"\nconfig = "variant2"\nepochs = 7\n'
     )
     from adaptor_baseline.cv import load_sweep
@@ -57,7 +57,9 @@ def test_sweep_sets_any_field_and_options_beside_it_apply_to_all(tmp_path, synth
     )  # fmt: skip
     assert r.exit_code == 0, r.output
     jobs = r.output.strip().splitlines()
-    assert len(jobs) == 6 and all("--sweep" in j and "--epochs 1" in j and "--width 4" in j and "--tb" not in j for j in jobs)
+    assert len(jobs) == 6 and all(
+        "--sweep" in j and "--epochs 1" in j and "--width 4" in j and "--tb" not in j for j in jobs
+    )
     assert all(j.count("--sweep") == 1 for j in jobs)
 
 

@@ -66,11 +66,19 @@ def test_fbeta_known_value_and_direction():
     assert float(soft_fbeta(torch.sigmoid(logits), t).detach()) > before
 
 
-def test_gaussian_layer_preserves_mass():
+def test_gaussian_layer_authors_3x3_reflect_and_the_growing_option():
     x = torch.zeros(1, 1, 21, 21)
     x[0, 0, 10, 10] = 1
-    y = gaussian_layer(x, 2.0)
-    assert float(y.sum()) == pytest.approx(1.0, abs=1e-5) and float(y.max()) < 0.05
+    authors = gaussian_layer(x, 2.0)  # 3 x 3: nearly a box at sigma 2
+    assert float(authors.sum()) == pytest.approx(1.0, abs=1e-5)
+    assert (authors[0, 0] > 0).sum() == 9 and float(authors.max()) == pytest.approx(
+        0.1308, abs=1e-3
+    )
+    wide = gaussian_layer(x, 2.0, size=0, border="constant")  # 13 x 13
+    assert float(wide.sum()) == pytest.approx(1.0, abs=1e-5) and float(wide.max()) < 0.05
+    flat = torch.full((1, 1, 6, 6), 0.8)  # reflected borders leave a flat map flat; zeros darken
+    assert torch.allclose(gaussian_layer(flat, 1.0), flat)
+    assert float(gaussian_layer(flat, 1.0, border="constant")[0, 0, 0, 0]) < 0.5
 
 
 def _noisy_heatmap():
@@ -103,7 +111,7 @@ def test_value_layer_fills_the_valley_between_close_peaks_and_suppress_deepens_i
     from adaptor_baseline.codec import render_heatmap
 
     pair = torch.from_numpy(
-        render_heatmap(np.array([[17.0, 20.0], [23.0, 20.0]]), (40, 40), sigma=1.5)
+        render_heatmap(np.array([[17.0, 20.0], [23.0, 20.0]]), (40, 40), sigma=1.5, combine="max")
     )[None, None]
 
     def valley(y):
@@ -122,3 +130,34 @@ def test_suppress_mode_keeps_maxima_and_damps_the_rest():
     assert float(y[0, 0, 2, 3]) < 0.7 * 0.02
     with pytest.raises(ValueError):
         conv_soft_argmax_map(x, 1.0, "other")
+
+
+@pytest.mark.parametrize("name", ["baseline", "variant1", "variant2"])
+def test_presets_build_the_authors_network_size(name):
+    """The authors' published U-Net: 1.082 M parameters, 11.34 GFLOP per 288 x 512 frame."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from adaptor_baseline.config import preset
+    from adaptor_baseline.model import SutureDetector
+
+    net = SutureDetector(preset(name).model).eval()
+    params = sum(p.numel() for p in net.parameters())
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        net(torch.zeros(1, 3, 288, 512))
+    assert params == pytest.approx(1.082e6, rel=0.05)
+    assert counter.get_total_flops() == pytest.approx(11.34e9, rel=0.05)
+
+
+def test_authors_blocks_and_dropout_schedule():
+    from adaptor_baseline.model.unet import UNet
+
+    net = UNet()
+    rates = [m.p for m in net.modules() if isinstance(m, torch.nn.Dropout)]
+    assert rates == [0.3, 0.37, 0.43, 0.5, 0.4, 0.5, 0.43, 0.37, 0.3]
+    first = list(net.inc)
+    kinds = [type(m).__name__ for m in first]
+    assert kinds == ["Conv2d", "ReLU", "BatchNorm2d", "Dropout", "Conv2d", "ReLU", "BatchNorm2d"]
+    assert float(net.head.bias.detach()) == 0.0  # no prior unless asked
+    assert float(UNet(head_prior=-4.0).head.bias.detach()) == -4.0
+    symmetric = UNet(architecture="symmetric")
+    assert sum(p.numel() for p in symmetric.parameters()) == pytest.approx(1.964e6, rel=0.01)

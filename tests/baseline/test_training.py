@@ -43,7 +43,16 @@ def few_frames(tmp_path_factory):
 
 
 def test_overfits_a_handful_of_frames(few_frames, tmp_path):
-    cfg = tiny("variant1", epochs=40, steps_per_epoch=4, lr=3e-3, **NO_AUG)
+    # A capacity check in 160 steps: no dropout (the authors' 0.3-0.5 slows a tiny fit down) and
+    # the foreground prior (from the faithful zero bias it needs far more steps; measured 0.50).
+    cfg = tiny(
+        "variant1",
+        epochs=40,
+        steps_per_epoch=4,
+        lr=3e-3,
+        **NO_AUG,
+        **{"model.dropout": 0.0, "model.head_prior": -4.0},
+    )
     train(cfg, few_frames, tmp_path / "run")
     preds = tmp_path / "pred"
     predict_dir(tmp_path / "run", few_frames, preds, device="cpu")
@@ -82,7 +91,12 @@ def test_the_schedule_steps_on_the_training_loss(few_frames, tmp_path, monkeypat
         return original(self, metrics, *a, **k)
 
     monkeypatch.setattr(torch.optim.lr_scheduler.ReduceLROnPlateau, "step", spy)
-    train(tiny("variant1", epochs=2, steps_per_epoch=1), few_frames, tmp_path / "s", fold="20211001_sim00")
+    train(
+        tiny("variant1", epochs=2, steps_per_epoch=1),
+        few_frames,
+        tmp_path / "s",
+        fold="20211001_sim00",
+    )
     rows = list(csv.DictReader(open(tmp_path / "s" / "metrics.csv")))
     assert seen == pytest.approx([float(r["train_loss"]) for r in rows])
     assert seen != pytest.approx([float(r["val_loss"]) for r in rows])
@@ -90,7 +104,9 @@ def test_the_schedule_steps_on_the_training_loss(few_frames, tmp_path, monkeypat
 
 def test_resume_with_another_configuration_is_refused_with_a_message(few_frames, tmp_path):
     train(tiny("variant1", epochs=1, steps_per_epoch=1), few_frames, tmp_path / "r")
-    wider = tiny("variant1", epochs=2, steps_per_epoch=1, **{"model.width": 16, "target.sigma1": 4.0})
+    wider = tiny(
+        "variant1", epochs=2, steps_per_epoch=1, **{"model.width": 16, "target.sigma1": 4.0}
+    )
     with pytest.raises(ValueError, match=r"model.width, target.sigma1 differ.*new output folder"):
         train(wider, few_frames, tmp_path / "r", resume=True)
 
@@ -133,8 +149,30 @@ def test_cpu_only_never_touches_cuda(few_frames, tmp_path, monkeypatch):
     predict_dir(tmp_path / "run", few_frames, tmp_path / "pred")
 
 
-def test_predict_writes_valid_submissions_in_original_pixels(few_frames, tmp_path):
+class _FixedPeaks(torch.nn.Module):
+    """A stand-in network whose output has the same peaks whatever the image: the points it
+    yields depend only on the mapping between the network grid and the image's pixels."""
+
+    def __init__(self, peaks):
+        super().__init__()
+        self.peaks = peaks
+        self.dummy = torch.nn.Parameter(torch.zeros(1))
+
+    def forward(self, images):
+        from adaptor_baseline.codec import render_heatmap
+
+        h, w = images.shape[-2:]
+        heat = torch.from_numpy(render_heatmap(np.array(self.peaks), (w, h), sigma=2.0))
+        return {"output": heat.expand(len(images), 1, h, w).clone()}
+
+
+def test_predict_writes_valid_submissions_in_original_pixels(few_frames, tmp_path, monkeypatch):
+    from adaptor_baseline import predict
+
     train(tiny("baseline", epochs=1, steps_per_epoch=1), few_frames, tmp_path / "run")
+    cfg = TrainConfig.load(tmp_path / "run" / "config.json")  # input 256 x 144
+    peaks = [[20.3, 30.6], [200.0, 100.5], [128.0, 72.0]]
+    monkeypatch.setattr(predict, "load_model", lambda *a, **k: (_FixedPeaks(peaks), cfg))
     # the same frames at twice the size: predictions must come back in the 1024 x 576 grid
     big = tmp_path / "big"
     for img in few_frames.rglob("images/*.png"):
@@ -143,33 +181,28 @@ def test_predict_writes_valid_submissions_in_original_pixels(few_frames, tmp_pat
         Image.open(img).resize((1024, 576)).save(target)
     r = CliRunner().invoke(
         main,
-        [
-            "predict",
-            "--weights",
-            str(tmp_path / "run"),
-            "--input",
-            str(big),
-            "--output",
-            str(tmp_path / "p_big"),
-            "--heatmaps",
-            str(tmp_path / "hm"),
-        ],
-    )
+        ["predict", "--weights", str(tmp_path / "run"), "--input", str(big),
+         "--output", str(tmp_path / "p_big"), "--heatmaps", str(tmp_path / "hm")],
+    )  # fmt: skip
     assert r.exit_code == 0, r.output
     r = CliRunner().invoke(score_main, ["validate", str(tmp_path / "p_big"), "--images", str(big)])
     assert r.exit_code == 0, r.output
     predict_dir(tmp_path / "run", few_frames, tmp_path / "p_small")
-    for f in (tmp_path / "p_small").rglob("*.json"):
-        small = np.array([[p["x"], p["y"]] for p in json.loads(f.read_text())["points"]]).reshape(
-            -1, 2
-        )
+    files = sorted((tmp_path / "p_small").rglob("*.json"))
+    assert len(files) == 4
+    network = np.array(peaks)
+    for f in files:
+        small = np.array([[p["x"], p["y"]] for p in json.loads(f.read_text())["points"]])
         large_doc = json.loads(
             (tmp_path / "p_big" / f.relative_to(tmp_path / "p_small")).read_text()
         )
-        large = np.array([[p["x"], p["y"]] for p in large_doc["points"]]).reshape(-1, 2)
+        large = np.array([[p["x"], p["y"]] for p in large_doc["points"]])
         assert large_doc["imageFileName"] == f.stem + ".png"
-        if len(small) and len(small) == len(large):
-            np.testing.assert_allclose(large, (small + 0.5) * 2 - 0.5, atol=1.5)
+        # network grid (256 x 144) -> 512 x 288 is x2, -> 1024 x 576 is x4 (pixel centres)
+        order = np.lexsort((network[:, 0], network[:, 1]))
+        # (decoding a cut-off peak is off by <= 0.1 network px; JSON keeps 2 decimals)
+        np.testing.assert_allclose(small, (network[order] + 0.5) * 2 - 0.5, atol=0.2)
+        np.testing.assert_allclose(large, (small + 0.5) * 2 - 0.5, atol=0.03)
     assert len(list((tmp_path / "hm").rglob("*.png"))) == 4
 
 

@@ -154,5 +154,7 @@ def test_organiser_commands_are_hidden_aliases_of_adaptor_leaderboard(tmp_path):
         assert name in r.output
     for name in ("ledger", "run", "leaderboard"):
         assert f"  {name} " not in r.output
-    r = CliRunner().invoke(score_main, ["ledger", "list", "--ledger", str(tmp_path / "none.sqlite")])
+    r = CliRunner().invoke(
+        score_main, ["ledger", "list", "--ledger", str(tmp_path / "none.sqlite")]
+    )
     assert r.exit_code == 2 and "no ledger there" in r.output

@@ -32,9 +32,9 @@ class SutureDetector(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         self.cfg = cfg
-        self.unet = UNet(3, cfg.width, cfg.depth, cfg.dropout)
+        self.unet = UNet(3, cfg.width, cfg.depth, cfg.dropout, cfg.architecture, cfg.head_prior)
         if cfg.variant != "baseline":
-            self.gaussian = GaussianLayer(cfg.sigma2)
+            self.gaussian = GaussianLayer(cfg.sigma2, cfg.gaussian_size, cfg.gaussian_border)
             self.softargmax = SoftArgmaxLayer(cfg.temperature, cfg.softargmax_mode)
 
     def forward(self, images: torch.Tensor) -> dict[str, torch.Tensor]:

@@ -1,6 +1,11 @@
 """The two differentiable layers the paper adds after the U-Net's sigmoid output.
 
-Stage 1, :class:`GaussianLayer`: a fixed Gaussian filter of ``sigma_2`` (kornia).
+Stage 1, :class:`GaussianLayer`: a fixed Gaussian filter of ``sigma_2`` (kornia). By default
+the authors' 3 x 3 kernel with reflected borders: at sigma_2 >= 1 such a kernel is nearly a 3 x 3
+box (its corner weight is 0.075 at sigma 1, 0.102 at sigma 2 against 0.111 for a box), so larger
+sigma_2 values change it little. ``size=0`` grows the kernel with sigma (``2 ceil(3 sigma) + 1``,
+this toolkit's earlier layer) so that sigma_2 means what the paper's text says; zero padding is
+the other border option.
 
 Stage 2, :class:`SoftArgmaxLayer`: kornia's convolutional spatial soft-argmax (3x3 windows,
 stride 1, padding 1), used for its value map ``val(X) = sum_p softmax(v_p / T) v_p``, the paper's
@@ -22,6 +27,8 @@ the same pair to 0.009 (T = 0.1).
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from kornia.filters import gaussian_blur2d
@@ -29,32 +36,38 @@ from kornia.geometry.subpix import conv_soft_argmax2d
 from torch import nn
 
 
-def gaussian_layer(x: torch.Tensor, sigma: float) -> torch.Tensor:
-    """Gaussian filter of ``sigma`` px with a ``2 * ceil(3 sigma) + 1`` kernel, ``(B, C, H, W)``.
+def gaussian_layer(
+    x: torch.Tensor, sigma: float, size: int = 3, border: str = "reflect"
+) -> torch.Tensor:
+    """Gaussian filter of ``sigma`` px, ``(B, C, H, W) -> (B, C, H, W)``.
+
+    Args:
+        size: odd kernel size (the authors': 3), or 0 for ``2 * ceil(3 sigma) + 1``.
+        border: ``"reflect"`` (the authors') or ``"constant"`` (zeros).
 
     Example:
         >>> x = torch.zeros(1, 1, 9, 9); x[0, 0, 4, 4] = 1
-        >>> round(float(gaussian_layer(x, 1.0).sum()), 4)
-        1.0
+        >>> round(float(gaussian_layer(x, 1.0).sum()), 4), round(float(gaussian_layer(x, 1.0)[0, 0, 4, 4]), 4)
+        (1.0, 0.2042)
     """
     if sigma <= 0:
         return x
-    k = 2 * int(torch.ceil(torch.tensor(3.0 * sigma))) + 1
-    return gaussian_blur2d(x, (k, k), (sigma, sigma), border_type="constant")
+    k = size or 2 * math.ceil(3.0 * sigma) + 1
+    return gaussian_blur2d(x, (k, k), (sigma, sigma), border_type=border)
 
 
 class GaussianLayer(nn.Module):
     """Module form of :func:`gaussian_layer`."""
 
-    def __init__(self, sigma: float):
+    def __init__(self, sigma: float, size: int = 3, border: str = "reflect"):
         super().__init__()
-        self.sigma = float(sigma)
+        self.sigma, self.size, self.border = float(sigma), int(size), border
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return gaussian_layer(x, self.sigma)
+        return gaussian_layer(x, self.sigma, self.size, self.border)
 
     def extra_repr(self) -> str:
-        return f"sigma={self.sigma}"
+        return f"sigma={self.sigma}, size={self.size or 'grows with sigma'}, border={self.border!r}"
 
 
 def conv_soft_argmax_map(
