@@ -249,6 +249,19 @@ def predict_cmd(weights, input_dir, output_dir, batch_size, device, compile_, he
     type=click.Path(file_okay=False, exists=True, path_type=Path),
     help="A separate labelled test set, predicted by every fold's model.",
 )
+@click.option(
+    "--name",
+    "cv_name",
+    default="cv",
+    show_default=True,
+    help="The cross-validation's name in the tables (e.g. A.1).",
+)
+@click.option(
+    "--test-name",
+    default="test",
+    show_default=True,
+    help="The test set's name in the tables (e.g. A.2).",
+)
 @click.option("--job", type=click.IntRange(min=0), help="Run only this job (see --list-jobs).")
 @click.option(
     "--list-jobs", is_flag=True, help="Print one self-contained command per job and exit."
@@ -266,6 +279,8 @@ def cv_cmd(
     list_jobs,
     collect_only,
     device,
+    cv_name,
+    test_name,
     config_name,
     **overrides,
 ):
@@ -277,7 +292,9 @@ def cv_cmd(
             experiments = cv.load_sweep(sweep, defaults=_given(overrides))
         else:
             experiments = [cv.Experiment(config_name, _build_config(config_name, **overrides))]
-        plan = cv.make_plan(data_dir, out_dir, experiments, folds_spec, test_dir)
+        plan = cv.make_plan(
+            data_dir, out_dir, experiments, folds_spec, test_dir, cv_name, test_name
+        )
         jobs = plan.jobs()
         if list_jobs:
             base = _option_args(config_name, _given(overrides))

@@ -132,6 +132,27 @@ def preset(name: str) -> TrainConfig:
     raise ValueError(f"unknown configuration {name!r}; presets: {', '.join(PRESETS)}")
 
 
+def config_diff(a: TrainConfig | dict, b: TrainConfig | dict, prefix: str = "") -> list[str]:
+    """Dotted paths of the fields that differ between two configurations (lists and tuples
+    compare equal when their items do, as JSON round trips turn one into the other).
+
+    >>> config_diff(preset("variant1"), with_overrides(preset("variant1"), **{"target.sigma1": 3}))
+    ['target.sigma1']
+    """
+    a = a.to_dict() if isinstance(a, TrainConfig) else a
+    b = b.to_dict() if isinstance(b, TrainConfig) else b
+    out = []
+    for k in sorted(set(a) | set(b)):
+        va, vb = a.get(k), b.get(k)
+        if isinstance(va, dict) and isinstance(vb, dict):
+            out += config_diff(va, vb, f"{prefix}{k}.")
+        elif (list(va) if isinstance(va, (list, tuple)) else va) != (
+            list(vb) if isinstance(vb, (list, tuple)) else vb
+        ):
+            out.append(prefix + k)
+    return out
+
+
 def with_overrides(cfg: TrainConfig, **overrides) -> TrainConfig:
     """Set dotted fields, e.g. ``with_overrides(cfg, **{"target.sigma1": 3, "epochs": 5})``."""
     d = cfg.to_dict()

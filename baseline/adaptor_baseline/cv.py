@@ -21,12 +21,19 @@ every fold's model into ``test_predictions/``). ``collect`` writes a manifest fo
 from __future__ import annotations
 
 import csv
+import json
 import shlex
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from adaptor_baseline.config import TrainConfig, overrides_from, preset, with_overrides
+from adaptor_baseline.config import (
+    TrainConfig,
+    config_diff,
+    overrides_from,
+    preset,
+    with_overrides,
+)
 from adaptor_baseline.data.folds import make_folds
 from adaptor_baseline.data.layout import index_dataset
 from adaptor_score.contract import RANKING_RADIUS, REPORT_RADII
@@ -45,18 +52,56 @@ class Experiment:
 
     def params(self) -> dict:
         """Columns for the paper's tables."""
-        c = self.config
-        model = {"baseline": "Baseline", "variant1": "Variant 1", "variant2": "Variant 2"}[
-            c.model.variant
-        ]
-        p = {"model": model, "variant": c.model.variant, "distribution": c.target.distribution}
-        if c.target.distribution == "tanh":
-            p["alpha"] = c.target.alpha if c.target.alpha is not None else 3.5 * c.target.sigma1
-        else:
-            p["sigma1"] = c.target.sigma1
-        if c.model.variant != "baseline":
-            p["sigma2"] = c.model.sigma2
-        return p
+        return params_of(self.config)
+
+
+def params_of(c: TrainConfig) -> dict:
+    """The tables' columns (model, distribution, sigma1 or alpha, sigma2) of a configuration."""
+    model = {"baseline": "Baseline", "variant1": "Variant 1", "variant2": "Variant 2"}[
+        c.model.variant
+    ]
+    p = {"model": model, "variant": c.model.variant, "distribution": c.target.distribution}
+    if c.target.distribution == "tanh":
+        p["alpha"] = c.target.alpha if c.target.alpha is not None else 3.5 * c.target.sigma1
+    else:
+        p["sigma1"] = c.target.sigma1
+    if c.model.variant != "baseline":
+        p["sigma2"] = c.model.sigma2
+    return p
+
+
+def saved_config(run: Path) -> TrainConfig | None:
+    """The configuration a run folder was trained with (None when it holds none yet)."""
+    path = run / "config.json"
+    if not path.exists():
+        return None
+    try:
+        return TrainConfig.load(path)
+    except (OSError, ValueError, TypeError) as e:
+        raise ValueError(f"{path}: cannot read the run's configuration ({e})") from None
+
+
+def _trained_with(run: Path) -> TrainConfig:
+    cfg = saved_config(run)
+    if cfg is None:
+        raise ValueError(f"{run}: predictions without the config.json they were made with")
+    return cfg
+
+
+def check_run_folder(run: Path, cfg: TrainConfig) -> None:
+    """Refuse to reuse a run folder that holds another configuration: a job is its whole
+    configuration, not its name (an edited sweep would otherwise skip the job, or resume it, and
+    label the old run with the new values)."""
+    before = saved_config(run)
+    if before is None:
+        return
+    changed = [k for k in config_diff(before, cfg) if k != "name"]
+    if changed:
+        raise ValueError(
+            f"{run} holds a run of another configuration ({', '.join(changed)} differ from the"
+            f" sweep's experiment {cfg.name!r}); give the changed experiment a new name, use"
+            " another --out, or delete that folder to train it again"
+        )
 
 
 def experiment_from(name: str, config: str, overrides: dict) -> Experiment:
@@ -102,6 +147,8 @@ class Plan:
     folds: list[str]
     folds_spec: str | None
     test: Path | None
+    name: str = "cv"  # the datasets' names in the manifest and the tables (e.g. A.1, A.2)
+    test_name: str = "test"
 
     def jobs(self) -> list[tuple[Experiment, str]]:
         return [(e, f) for e in self.experiments for f in self.folds]
@@ -116,12 +163,19 @@ def make_plan(
     experiments: list[Experiment],
     folds_spec: str | None = None,
     test: str | Path | None = None,
+    name: str = "cv",
+    test_name: str = "test",
 ) -> Plan:
+    if name == test_name:
+        raise ValueError(
+            f"the cross-validation and the test set need different names, not {name!r}"
+        )
     keys = [r.key for r in index_dataset(data, require_labels=True)]
     folds = sorted({f for f in make_folds(keys, folds_spec) if f is not None})
     if len(folds) < 2:
         raise ValueError(f"cross-validation needs at least 2 folds, found {len(folds)}")
-    return Plan(Path(data), Path(out), experiments, folds, folds_spec, Path(test) if test else None)
+    test_dir = Path(test) if test else None
+    return Plan(Path(data), Path(out), experiments, folds, folds_spec, test_dir, name, test_name)
 
 
 def job_command(plan: Plan, index: int, sweep: str | None, base_args: list[str]) -> str:
@@ -151,6 +205,7 @@ def run_job(plan: Plan, index: int, device: str | None = None, console=None) -> 
 
     experiment, fold = plan.jobs()[index]
     run = plan.run_dir(experiment, fold)
+    check_run_folder(run, experiment.config)
     if (run / "val_score.json").exists() and (
         plan.test is None or (run / "test_predictions").exists()
     ):
@@ -191,9 +246,24 @@ def collect(plan: Plan) -> Path:
             w = csv.writer(f)
             w.writerow(["folder", "video", "frame", "fold"])
             w.writerows([*r.key, k] for r, k in zip(records, folds) if k is not None)
-    datasets = {"cv": Dataset("cv", f"Cross-validation on {plan.data.name}", plan.data, folds_file)}
+    title = f"Cross-validation on {plan.data.name}"
+    datasets = {
+        plan.name: Dataset(
+            plan.name,
+            f"{plan.name}: {title}" if plan.name != "cv" else title,
+            plan.data,
+            folds_file,
+        )
+    }
     if plan.test:
-        datasets["test"] = Dataset("test", f"Test set {plan.test.name}", plan.test, None, "cv")
+        title = f"Test set {plan.test.name}"
+        datasets[plan.test_name] = Dataset(
+            plan.test_name,
+            f"{plan.test_name}: {title}" if plan.test_name != "test" else title,
+            plan.test,
+            None,
+            plan.name,
+        )
     rows = []
     for e in plan.experiments:
         done = [f for f in plan.folds if (plan.run_dir(e, f) / "val_predictions").exists()]
@@ -201,7 +271,7 @@ def collect(plan: Plan) -> Path:
             continue
         results = [
             {
-                "dataset": "cv",
+                "dataset": plan.name,
                 "kind": "folds",
                 "runs": {f: plan.run_dir(e, f) / "val_predictions" for f in done},
             }
@@ -211,8 +281,14 @@ def collect(plan: Plan) -> Path:
             runs = {
                 f"run{i + 1}": plan.run_dir(e, f) / "test_predictions" for i, f in enumerate(tested)
             }
-            results.append({"dataset": "test", "kind": "runs", "runs": runs})
-        rows.append(Row(e.name, e.params(), results))
+            results.append({"dataset": plan.test_name, "kind": "runs", "runs": runs})
+        # Labels come from what the runs were trained with, never from the sweep file as it is now.
+        labels = {
+            json.dumps(params_of(_trained_with(plan.run_dir(e, f))), sort_keys=True) for f in done
+        }
+        if len(labels) > 1:
+            raise ValueError(f"experiment {e.name}: its folds were trained with different settings")
+        rows.append(Row(e.name, json.loads(labels.pop()), results))
     if not rows:
         raise ValueError(f"{plan.out}: no finished jobs to collect")
     manifest = Manifest(

@@ -29,7 +29,7 @@ from adaptor_baseline.checkpoints import (
     read_checkpoint,
     save_atomic,
 )
-from adaptor_baseline.config import TrainConfig
+from adaptor_baseline.config import TrainConfig, config_diff
 from adaptor_baseline.data.dataset import AdaptorFrames, frame_loader
 from adaptor_baseline.data.folds import make_folds
 from adaptor_baseline.data.layout import FrameRecord, index_dataset
@@ -185,7 +185,7 @@ class _State:
         ck = read_checkpoint(path, self.device)
         before, now = {**ck["config"], "epochs": None}, {**cfg.to_dict(), "epochs": None}
         if before != now:
-            changed = sorted(_diff(before, now))
+            changed = config_diff(before, now)
             raise ValueError(
                 f"{path} was trained with another configuration ({', '.join(changed)} differ);"
                 " only epochs may change on --resume: use a new output folder"
@@ -203,19 +203,6 @@ class _State:
             "epoch": self.epoch,
             "config": cfg.to_dict(),
         }
-
-
-def _diff(a: dict, b: dict, prefix: str = "") -> list[str]:
-    out = []
-    for k in sorted(set(a) | set(b)):
-        va, vb = a.get(k), b.get(k)
-        if isinstance(va, dict) and isinstance(vb, dict):
-            out += _diff(va, vb, f"{prefix}{k}.")
-        elif (list(va) if isinstance(va, (list, tuple)) else va) != (
-            list(vb) if isinstance(vb, (list, tuple)) else vb
-        ):
-            out.append(prefix + k)
-    return out
 
 
 # The running loss stays on the device and is read every this many steps: reading it every step

@@ -227,18 +227,40 @@ def validate_cmd(pred_dir, images_dir, json_out, max_bytes):
 
 
 @main.command("tables")
-@click.argument("manifest", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument(
+    "manifests",
+    nargs=-1,
+    required=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+)
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
-def tables_cmd(manifest, out_dir):
-    """Score every run of a TOML manifest and write the paper's Tables 1-4 (md, tex, csv)."""
+@click.option(
+    "--write-manifest",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the merged manifest here (paths relative to it).",
+)
+def tables_cmd(manifests, out_dir, write_manifest):
+    """Score every run of one or more TOML manifests and write the paper's Tables 1-4 and the
+    close-points table (md, tex, csv; several manifests become one set of tables)."""
+    from adaptor_score.manifest import merge_manifests
+    from adaptor_score.manifest import write_manifest as write_merged
     from adaptor_score.tables import ManifestError, load_manifest, run_manifest, write_tables
 
     try:
-        results = run_manifest(load_manifest(manifest))
+        loaded = [load_manifest(m) for m in manifests]
+        manifest = (
+            loaded[0]
+            if len(loaded) == 1
+            else merge_manifests(loaded, write_manifest or Path(out_dir) / "manifest.toml")
+        )
+        if write_manifest:
+            manifest.path = Path(write_manifest)
+            write_merged(manifest)
+        results = run_manifest(manifest)
     except (ManifestError, GroundTruthError, FoldFileError) as e:
         fatal(e)
     paths = write_tables(results, out_dir)
-    console.print((Path(out_dir) / "tables.md").read_text())
+    console.print((Path(out_dir) / "tables.md").read_text(encoding="utf-8"))
     print_problems(results.problems, shown=10)
     console.print(f"wrote {len(paths)} files to {out_dir}")
 

@@ -242,6 +242,48 @@ def load_manifest(path: str | Path) -> Manifest:
     return Manifest(path, radius, radii, datasets, experiments)
 
 
+def merge_manifests(manifests: list[Manifest], path: str | Path) -> Manifest:
+    """One manifest from several (say an intraop sweep with A.1 and A.2 and a simulator sweep
+    with B.1), so that one set of tables holds every dataset. Dataset names must differ; an
+    experiment that appears in several keeps all its results when its parameters agree; the
+    ranking radius must agree; the radii are united.
+
+    Raises :class:`ManifestError` naming the manifests that disagree.
+    """
+    if not manifests:
+        raise ManifestError(path, "no manifest to merge")
+    first = manifests[0]
+    datasets: dict[str, Dataset] = {}
+    source: dict[str, Path] = {}
+    experiments: dict[str, Experiment] = {}
+    radii: set[float] = set()
+    for m in manifests:
+        if m.radius != first.radius:
+            raise ManifestError(
+                m.path, f"radius {m.radius:g} differs from {first.path}'s {first.radius:g}"
+            )
+        radii |= set(m.radii)
+        for name, d in m.datasets.items():
+            if name in datasets:
+                raise ManifestError(
+                    m.path,
+                    f"dataset {name!r} is also in {source[name]}: give each a distinct name"
+                    " (adaptor-baseline cv --name/--test-name)",
+                )
+            datasets[name], source[name] = d, m.path
+        for e in m.experiments:
+            if e.name not in experiments:
+                experiments[e.name] = Experiment(e.name, dict(e.params), list(e.results))
+            elif experiments[e.name].params != e.params:
+                raise ManifestError(
+                    m.path,
+                    f"experiment {e.name!r} has other parameters than in an earlier manifest",
+                )
+            else:
+                experiments[e.name].results.extend(e.results)
+    return Manifest(Path(path), first.radius, sorted(radii), datasets, list(experiments.values()))
+
+
 # ----------------------------------------------------------------------------- writing
 
 

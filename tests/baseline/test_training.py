@@ -244,6 +244,15 @@ def test_cv_jobs_and_tables(few_frames, tmp_path):
     table2 = (tmp_path / "cv" / "tables" / "table2.md").read_text()
     assert "σ2 = 1" in table2 and "σ2 = 2" in table2
 
+    # an edited experiment is never reused nor relabelled: sigma1 1 -> 4 under the same name
+    sweep.write_text(sweep.read_text().replace('name = "v1-s1"', 'name = "v1-s1"\nsigma1 = 4', 1))
+    r = CliRunner().invoke(main, args + ["--job", "0"])
+    assert r.exit_code == 2 and "target.sigma1 differ" in r.output and "v1-s1" in r.output
+    r = CliRunner().invoke(main, args + ["--collect-only"])
+    assert r.exit_code == 0, r.output
+    rows = list(csv.DictReader(open(tmp_path / "cv" / "tables" / "results.csv")))
+    assert {r["sigma1"] for r in rows if r["experiment"] == "v1-s1"} == {"2.0"}  # as trained
+
 
 def test_bad_inputs_exit_2(tmp_path):
     r = CliRunner().invoke(main, ["train", "--data", str(tmp_path), "--out", str(tmp_path / "o")])

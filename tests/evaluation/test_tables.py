@@ -155,8 +155,14 @@ def test_missing_run_folder_is_a_problem_not_a_crash(tmp_path):
 
     shutil.rmtree(tmp_path / "v1-tanh" / "cv" / "s1")
     results = run_manifest(load_manifest(manifest))
-    assert any("prediction folder does not exist" in p.problem for p in results.problems)
-    assert len(results.rows) == 4 * 4 * 3
+    assert any("run folder missing; not counted" in p.problem for p in results.problems)
+    assert len(results.rows) == 4 * 4 * 3 - 3  # that fold's run is missing, not a run of zeros
+    out = tmp_path / "t"
+    write_tables(results, out)
+    table1 = (out / "table1.md").read_text()
+    assert table1.count("(1/2 folds)") == 3  # PPV, TPR, F1 of the incomplete experiment say so
+    problems = (out / "problems.csv").read_text()
+    assert "run folder missing" in problems
 
 
 @pytest.mark.parametrize(
@@ -179,3 +185,51 @@ def test_bad_manifests(tmp_path, text, needle):
     f.write_text(text)
     with pytest.raises(ManifestError, match=needle):
         load_manifest(f)
+
+
+def test_a_fold_left_out_of_the_manifest_is_listed_and_counted(tmp_path):
+    manifest = load_manifest(build(tmp_path))
+    exp = manifest.experiments[0]
+    res = next(r for r in exp.results if r["kind"] == "folds")
+    dropped = sorted(res["runs"])[0]
+    del res["runs"][dropped]
+    results = run_manifest(manifest)
+    assert any(f"fold {dropped!r}: no run in the manifest" in p.problem for p in results.problems)
+    ds = res["dataset"]
+    assert results.coverage(ds, exp) == f"({len(res['runs'])}/{len(res['runs']) + 1} folds)"
+    other = manifest.experiments[1]
+    assert (
+        results.coverage(next(r for r in other.results if r["kind"] == "folds")["dataset"], other)
+        == ""
+    )
+
+
+def test_close_points_table_and_figure_and_merged_manifests(tmp_path):
+    from adaptor_score.manifest import merge_manifests
+
+    manifest = build(tmp_path)
+    results = run_manifest(load_manifest(manifest))
+    paths = write_tables(results, tmp_path / "o")
+    assert tmp_path / "o" / "close_points.svg" in paths
+    md = (tmp_path / "o" / "close_points.md").read_text()
+    assert "Close found (%)" in md and "mean ± std" in md
+    svg = (tmp_path / "o" / "close_points.svg").read_text()
+    assert svg.startswith("<svg") and svg.count("<rect") > 2
+    # two manifests with distinct dataset names become one set of tables
+    other = tmp_path / "other.toml"
+    text = manifest.read_text().replace('"CV"', '"B.1"').replace('"Test"', '"B.2"')
+    other.write_text(text.replace('title = "', 'title = "Simulator: '))
+    merged = merge_manifests([load_manifest(manifest), load_manifest(other)], tmp_path / "m.toml")
+    assert set(merged.datasets) == set(load_manifest(manifest).datasets) | {"B.1", "B.2"}
+    with pytest.raises(ManifestError, match="also in"):
+        merge_manifests([load_manifest(manifest), load_manifest(manifest)], tmp_path / "m.toml")
+    r = CliRunner().invoke(
+        main, ["tables", str(manifest), str(other), "--out", str(tmp_path / "both"),
+               "--write-manifest", str(tmp_path / "both.toml")]
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    table1 = (tmp_path / "both" / "table1.md").read_text()
+    assert (
+        "Simulator: " in table1
+        and load_manifest(tmp_path / "both.toml").datasets.keys() == merged.datasets.keys()
+    )

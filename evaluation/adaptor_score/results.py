@@ -1,0 +1,137 @@
+"""Scoring every run of a manifest: one row per (dataset, experiment, run, radius).
+
+``folds`` runs are scored on their fold's frames only; ``runs`` are each scored on the whole
+dataset (a test set predicted by each fold's model). A run folder that does not exist is a
+problem and is not counted (a missing run is not a run without predictions); a fold of the
+dataset that a cross-validation lacks is listed, and :meth:`Results.coverage` tells the tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from adaptor_score.folds import assign_folds
+from adaptor_score.frames import Problem
+from adaptor_score.groundtruth import GroundTruth, load_ground_truth
+from adaptor_score.manifest import PARAM_KEYS, Experiment, Manifest
+from adaptor_score.metrics import Summary
+from adaptor_score.scoring import score
+
+RESULT_COLUMNS = (
+    "dataset",
+    "experiment",
+    *PARAM_KEYS,
+    "run",
+    "radius",
+    "tp",
+    "fp",
+    "fn",
+    "ppv",
+    "tpr",
+    "f1",
+    "rmse",
+    "rmse_images",
+    "images",
+)
+
+
+# ----------------------------------------------------------------------------- scoring
+
+
+@dataclass
+class ResultRow:
+    dataset: str
+    experiment: Experiment
+    run: str
+    summary: Summary
+
+    def as_dict(self) -> dict:
+        s = self.summary
+        return {
+            "dataset": self.dataset,
+            "experiment": self.experiment.name,
+            **{k: self.experiment.params.get(k, "") for k in PARAM_KEYS},
+            "run": self.run,
+            **{k: getattr(s, k) for k in RESULT_COLUMNS[len(PARAM_KEYS) + 3 :]},
+        }
+
+
+@dataclass
+class Results:
+    manifest: Manifest
+    rows: list[ResultRow] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    # (dataset, experiment name) -> folds a complete cross-validation has
+    expected: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def coverage(self, dataset: str, experiment: Experiment) -> str:
+        """``"3/4 folds"`` for an incomplete cross-validation, else ``""``: every cell averaged
+        over fewer folds than the dataset has says so."""
+        want = self.expected.get((dataset, experiment.name))
+        have = len(
+            {r.run for r in self.rows if r.dataset == dataset and r.experiment is experiment}
+        )
+        return f"({have}/{want} folds)" if want and have < want else ""
+
+    def select(self, dataset: str, experiment: Experiment, radius: float) -> list[Summary]:
+        return [
+            r.summary
+            for r in self.rows
+            if r.dataset == dataset and r.experiment is experiment and r.summary.radius == radius
+        ]
+
+
+def run_manifest(manifest: Manifest) -> Results:
+    """Score every run of every experiment; problems are collected, never fatal."""
+    results = Results(manifest)
+    gts: dict[str, GroundTruth] = {}
+    fold_of: dict[str, dict] = {}
+    for ds in manifest.datasets.values():
+        gts[ds.name] = load_ground_truth(ds.ground_truth)
+        keys = gts[ds.name].keys
+        fold_of[ds.name] = dict(zip(keys, assign_folds(keys, ds.folds)))
+    for exp in manifest.experiments:
+        for res in exp.results:
+            ds = manifest.datasets[res["dataset"]]
+            if res["kind"] == "folds":
+                folds = sorted({f for f in fold_of[ds.name].values() if f is not None})
+                results.expected[(ds.name, exp.name)] = len(folds)
+                for missing in sorted(set(folds) - set(res["runs"])):
+                    results.problems.append(
+                        Problem(
+                            str(manifest.path),
+                            f"[{ds.name} / {exp.name}] fold {missing!r}: no run in the manifest;"
+                            f" its cells average the other folds and say so",
+                        )
+                    )
+            for run, pred_dir in res["runs"].items():
+                if not Path(pred_dir).is_dir():
+                    results.problems.append(
+                        Problem(
+                            str(pred_dir),
+                            f"[{ds.name} / {exp.name} / {run}] run folder missing; not counted"
+                            " (a missing run is not a run without predictions)",
+                        )
+                    )
+                    continue
+                frames = None
+                if res["kind"] == "folds":
+                    frames = [k for k, f in fold_of[ds.name].items() if f == run]
+                    if not frames:
+                        results.problems.append(
+                            Problem(
+                                str(pred_dir),
+                                f"experiment {exp.name}: fold {run!r} has no"
+                                f" frames in dataset {ds.name}; run skipped",
+                            )
+                        )
+                        continue
+                report = score(gts[ds.name], pred_dir, manifest.radii, frames=frames)
+                for p in report.problems:
+                    results.problems.append(
+                        Problem(p.file, f"[{ds.name} / {exp.name} / {run}] {p.problem}", p.frame)
+                    )
+                for s in report.overall():
+                    results.rows.append(ResultRow(ds.name, exp, run, s))
+    return results
