@@ -79,3 +79,16 @@ def test_bad_sweeps_name_the_file(tmp_path, text, needle):
     with pytest.raises(ValueError, match=needle) as e:
         load_sweep(tmp_path / "s.toml")
     assert "s.toml" in str(e.value)
+
+
+def test_the_example_paper_sweep_loads():
+    from pathlib import Path
+
+    from adaptor_baseline.cv import load_sweep
+
+    sweep = Path(__file__).resolve().parents[2] / "examples" / "paper-sweep.toml"
+    experiments = load_sweep(sweep, defaults={"epochs": 1})
+    names = {e.name: e.config for e in experiments}
+    assert names["baseline-t7"].target.distribution == "tanh" and names["baseline-t7"].target.alpha == 7
+    assert names["v2-g3-s1"].model.variant == "variant2"
+    assert all(e.config.epochs == 1 for e in experiments)
