@@ -4,6 +4,7 @@ points in the original image's pixel grid)."""
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ from adaptor_baseline.checkpoints import codec_for, load_model, pick_device
 from adaptor_baseline.config import TrainConfig
 from adaptor_baseline.data.dataset import AdaptorFrames, frame_loader
 from adaptor_baseline.data.layout import FrameRecord, index_dataset, unscale_points
+from adaptor_baseline.inference import inference_fn
 from adaptor_baseline.model.detector import SutureDetector
 from adaptor_score.submission import write_prediction
 
@@ -24,12 +26,6 @@ def _names(record: FrameRecord, root: Path) -> tuple[str, str]:
         return record.key.folder, record.key.video
     parents = record.image.relative_to(root).parent.parts
     return (parents[-2] if len(parents) > 1 else root.name), (parents[-1] if parents else root.name)
-
-
-def default_channels_last(device: torch.device) -> bool:
-    """Channels-last memory on CPU only: measured 1.04-1.38x faster there, 0.83-0.91x on an H100
-    (benchmarks/results/baseline-cpu.json, baseline-cuda.json)."""
-    return device.type == "cpu"
 
 
 def default_batch_size(device: torch.device) -> int:
@@ -48,48 +44,55 @@ def predict_records(
     heatmap_dir: str | Path | None = None,
     channels_last: bool | None = None,
     compile: bool = False,
+    freeze: bool | None = None,
 ) -> dict:
     """Predict ``records`` (images below ``root``) into ``out_dir``; returns timing and counts.
 
-    ``channels_last`` (default on CPU, see :func:`default_channels_last`) and ``compile`` (``torch.compile``; worth its start-up cost for
-    hundreds of images) give the same points as a plain fp32 forward, measured faster on CPU.
+    The network runs as :func:`adaptor_baseline.inference.inference_fn` sets it up (channels-last
+    and a frozen graph on CPU by default; ``compile`` on request): the same points as a plain
+    fp32 forward, measured faster. The time reported includes that set-up.
     """
     device = torch.device(device)
     batch_size = batch_size or default_batch_size(device)
-    if channels_last is None:
-        channels_last = default_channels_last(device)
     out_dir, root = Path(out_dir), Path(root)
     codec = codec_for(cfg)
     ds = AdaptorFrames([FrameRecord(r.key, r.image, None) for r in records], cfg.input_size)
-    model = model.to(device).eval()
-    if channels_last:
-        model = model.to(memory_format=torch.channels_last)
-    run = torch.compile(model, dynamic=False) if compile else model
-    n_points, t0 = 0, time.perf_counter()
+    t0 = time.perf_counter()
+    run = inference_fn(model, device, tuple(cfg.input_size), channels_last, freeze, compile)
     by_key = {str(r.key): r for r in records}
-    with torch.inference_mode():
+
+    def finish(out: np.ndarray, keys: list[str], scales: list) -> int:
+        """Decode one batch's maps and write its files (on the writer thread)."""
+        n = 0
+        for hm, pts, key, scale in zip(out, codec.decode(out), keys, scales):
+            rec = by_key[key]
+            pts = unscale_points(pts, *scale)
+            folder, video = _names(rec, root)
+            rel = rec.image.relative_to(root)
+            write_prediction(
+                out_dir / rel.with_name(rel.name.split(".")[0] + ".json"),
+                folder,
+                video,
+                rec.image.name,
+                pts,
+            )
+            n += len(pts)
+            if heatmap_dir is not None:
+                target = Path(heatmap_dir) / rel.with_suffix(".png")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                Image.fromarray((np.clip(hm[0], 0, 1) * 255).astype(np.uint8)).save(target)
+        return n
+
+    # Decoding and writing the last frame (a thread) overlap with the network. A loader process
+    # for reading as well was no faster on 2 cores and costs a process start
+    # (benchmarks/bench_predict.py).
+    pending = []
+    with torch.inference_mode(), ThreadPoolExecutor(max_workers=1) as writer:
         for batch in frame_loader(ds, batch_size):
             images = batch["image"].to(device).float().div_(255)
-            if channels_last:
-                images = images.contiguous(memory_format=torch.channels_last)
-            out = run(images)["output"].float().cpu().numpy()
-            for hm, pts, key, scale in zip(out, codec.decode(out), batch["key"], batch["scale"]):
-                rec = by_key[key]
-                pts = unscale_points(pts, *scale)
-                folder, video = _names(rec, root)
-                rel = rec.image.relative_to(root)
-                write_prediction(
-                    out_dir / rel.with_name(rel.name.split(".")[0] + ".json"),
-                    folder,
-                    video,
-                    rec.image.name,
-                    pts,
-                )
-                n_points += len(pts)
-                if heatmap_dir is not None:
-                    target = Path(heatmap_dir) / rel.with_suffix(".png")
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    Image.fromarray((np.clip(hm[0], 0, 1) * 255).astype(np.uint8)).save(target)
+            out = run(images).float().cpu().numpy()
+            pending.append(writer.submit(finish, out, list(batch["key"]), list(batch["scale"])))
+        n_points = sum(f.result() for f in pending)
     seconds = time.perf_counter() - t0
     return {
         "images": len(records),
@@ -116,8 +119,9 @@ def predict_dir(
     if not records:
         raise ValueError(f"{input_dir}: no images found")
     return predict_records(
-        model, cfg, records, Path(input_dir), output_dir, dev, batch_size, heatmap_dir
-    )
+        model, cfg, records, Path(input_dir), output_dir, dev, batch_size, heatmap_dir,
+        compile=compile,
+    )  # fmt: skip
 
 
 class ArrayPredictor:
@@ -132,15 +136,17 @@ class ArrayPredictor:
     """
 
     def __init__(
-        self, weights: str | Path, device: str | None = None, channels_last: bool | None = None
+        self,
+        weights: str | Path,
+        device: str | None = None,
+        channels_last: bool | None = None,
+        freeze: bool | None = None,
     ):
         self.device = pick_device(device)
         self.model, self.cfg = load_model(weights, self.device)
-        if channels_last is None:
-            channels_last = default_channels_last(self.device)
-        self.channels_last = channels_last
-        if channels_last:
-            self.model = self.model.to(memory_format=torch.channels_last)
+        self.run = inference_fn(
+            self.model, self.device, tuple(self.cfg.input_size), channels_last, freeze
+        )
         self.codec = codec_for(self.cfg)
 
     def __call__(self, images: list[np.ndarray]) -> list[np.ndarray]:
@@ -153,8 +159,6 @@ class ArrayPredictor:
             batch.append(torch.from_numpy(np.ascontiguousarray(im.transpose(2, 0, 1))))
             scales.append((size[0] / w, size[1] / h))
         x = torch.stack(batch).to(self.device).float().div_(255)
-        if self.channels_last:
-            x = x.contiguous(memory_format=torch.channels_last)
         with torch.inference_mode():
-            out = self.model(x)["output"].float().cpu().numpy()
+            out = self.run(x).float().cpu().numpy()
         return [unscale_points(p, *s) for p, s in zip(self.codec.decode(out), scales)]

@@ -89,6 +89,9 @@ def test_the_example_paper_sweep_loads():
     sweep = Path(__file__).resolve().parents[2] / "examples" / "paper-sweep.toml"
     experiments = load_sweep(sweep, defaults={"epochs": 1})
     names = {e.name: e.config for e in experiments}
-    assert names["baseline-t7"].target.distribution == "tanh" and names["baseline-t7"].target.alpha == 7
+    assert (
+        names["baseline-t7"].target.distribution == "tanh"
+        and names["baseline-t7"].target.alpha == 7
+    )
     assert names["v2-g3-s1"].model.variant == "variant2"
     assert all(e.config.epochs == 1 for e in experiments)

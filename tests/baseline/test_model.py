@@ -161,3 +161,26 @@ def test_authors_blocks_and_dropout_schedule():
     assert float(UNet(head_prior=-4.0).head.bias.detach()) == -4.0
     symmetric = UNet(architecture="symmetric")
     assert sum(p.numel() for p in symmetric.parameters()) == pytest.approx(1.964e6, rel=0.01)
+
+
+def test_inference_fn_gives_the_eager_outputs_and_survives_without_torchscript(monkeypatch):
+    from adaptor_baseline.config import ModelConfig
+    from adaptor_baseline.inference import inference_fn
+    from adaptor_baseline.model import SutureDetector
+
+    torch.manual_seed(0)
+    net = SutureDetector(ModelConfig(width=4, depth=2)).eval()
+    x = torch.rand(2, 3, 36, 64)
+    with torch.inference_mode():
+        eager = net(x)["output"]
+        frozen = inference_fn(net, torch.device("cpu"), (64, 36))(x)
+    assert float((frozen - eager).abs().max()) < 1e-5
+
+    def broken(*a, **k):
+        raise RuntimeError("no TorchScript here")
+
+    monkeypatch.setattr(torch.jit, "trace", broken)
+    with pytest.warns(UserWarning, match="without a frozen graph"):
+        run = inference_fn(net, torch.device("cpu"), (64, 36))
+    with torch.inference_mode():
+        assert float((run(x) - eager).abs().max()) < 1e-5

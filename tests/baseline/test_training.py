@@ -151,19 +151,18 @@ def test_cpu_only_never_touches_cuda(few_frames, tmp_path, monkeypatch):
 
 class _FixedPeaks(torch.nn.Module):
     """A stand-in network whose output has the same peaks whatever the image: the points it
-    yields depend only on the mapping between the network grid and the image's pixels."""
+    yields depend only on the mapping between the network grid and the image's pixels. Built
+    from tensors only, so prediction can trace and freeze it like the real one."""
 
-    def __init__(self, peaks):
+    def __init__(self, peaks, size):
         super().__init__()
-        self.peaks = peaks
-        self.dummy = torch.nn.Parameter(torch.zeros(1))
-
-    def forward(self, images):
         from adaptor_baseline.codec import render_heatmap
 
-        h, w = images.shape[-2:]
-        heat = torch.from_numpy(render_heatmap(np.array(self.peaks), (w, h), sigma=2.0))
-        return {"output": heat.expand(len(images), 1, h, w).clone()}
+        heat = torch.from_numpy(render_heatmap(np.array(peaks), size, sigma=2.0))
+        self.register_buffer("heat", heat[None, None])
+
+    def forward(self, images):
+        return {"output": self.heat.expand(images.shape[0], -1, -1, -1) + 0 * images[:, :1]}
 
 
 def test_predict_writes_valid_submissions_in_original_pixels(few_frames, tmp_path, monkeypatch):
@@ -172,7 +171,8 @@ def test_predict_writes_valid_submissions_in_original_pixels(few_frames, tmp_pat
     train(tiny("baseline", epochs=1, steps_per_epoch=1), few_frames, tmp_path / "run")
     cfg = TrainConfig.load(tmp_path / "run" / "config.json")  # input 256 x 144
     peaks = [[20.3, 30.6], [200.0, 100.5], [128.0, 72.0]]
-    monkeypatch.setattr(predict, "load_model", lambda *a, **k: (_FixedPeaks(peaks), cfg))
+    stand_in = _FixedPeaks(peaks, tuple(cfg.input_size))
+    monkeypatch.setattr(predict, "load_model", lambda *a, **k: (stand_in, cfg))
     # the same frames at twice the size: predictions must come back in the 1024 x 576 grid
     big = tmp_path / "big"
     for img in few_frames.rglob("images/*.png"):
