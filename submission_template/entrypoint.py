@@ -146,6 +146,44 @@ def document(rel: Path, input_root: Path, points: np.ndarray, fmt: str) -> dict:
     }
 
 
+def output_problem(output_root: Path) -> str | None:
+    """Why results cannot be written to ``output_root`` (None when they can), in one line with
+    the usual fix: the container runs as an unprivileged user, so a folder created by root on the
+    host is not writable for it."""
+    try:
+        output_root.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=output_root, prefix=".probe-", delete=True)
+        probe.close()
+    except OSError as e:
+        return (
+            f"cannot write to the output folder {output_root} ({e.strerror or e}); make it"
+            f" writable for user {os.getuid()}: `mkdir -p out && chmod 777 out`, or run with"
+            " `docker run --user $(id -u):$(id -g) ...`"
+        )
+    return None
+
+
+class Progress:
+    """Plain progress lines on stderr (container logs have no terminal): done/total, rate and
+    time left, at most every ``every`` seconds and at the end."""
+
+    def __init__(self, what: str, total: int, every: float = 10.0):
+        self.what, self.total, self.every = what, total, every
+        self.t0 = self.last = time.perf_counter()
+
+    def update(self, done: int) -> None:
+        now = time.perf_counter()
+        if now - self.last < self.every and done < self.total:
+            return
+        self.last = now
+        rate = done / max(now - self.t0, 1e-9)
+        left = (self.total - done) / rate if rate > 0 else float("inf")
+        print(
+            f"{self.what}: {done}/{self.total} images, {rate:.1f} images/s, about {left:.0f} s left",
+            file=sys.stderr,
+        )
+
+
 def output_names(images: list[Path], input_root: Path) -> list[tuple[Path, Path]]:
     """``(image, output json)`` pairs; an image whose output name an earlier image (in name
     order) already has is reported and left out, so no output is ever written twice."""
@@ -178,6 +216,12 @@ def landmark_detection(input_root: Path, output_root: Path, fmt: str, batch: int
     pairs = output_names(find_images(input_root), input_root)
     print(f"landmark_detection: {len(pairs)} images below {input_root}", file=sys.stderr)
     predictor = load_predictor()
+    # A predictor may describe itself (the example's says what it is); else its class name.
+    description = getattr(predictor, "description", type(predictor).__name__)
+    print(f"landmark_detection: predictor: {description}", file=sys.stderr)
+    progress = Progress(
+        "landmark_detection", len(pairs), float(os.environ.get("ADAPTOR_PROGRESS_S", 10))
+    )
     unreadable = unwritten = 0
     t0 = time.perf_counter()
 
@@ -210,6 +254,7 @@ def landmark_detection(input_root: Path, output_root: Path, fmt: str, batch: int
             )
         for (path, target), points in zip(readable, results):
             write(path, target, points)
+        progress.update(min(start + batch, len(pairs)))
     seconds = time.perf_counter() - t0
     print(
         f"landmark_detection: wrote {len(pairs) - unwritten} of {len(pairs)} files in"
@@ -275,7 +320,10 @@ def main(argv: list[str] | None = None) -> int:
     if not input_root.is_dir():
         print(f"error: input folder {input_root} does not exist", file=sys.stderr)
         return 2
-    output_root.mkdir(parents=True, exist_ok=True)
+    problem = output_problem(output_root)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     if args.command == "landmark_detection":
         return landmark_detection(
             input_root, output_root, args.format, int(os.environ.get("ADAPTOR_BATCH", "4"))

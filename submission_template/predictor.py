@@ -25,12 +25,23 @@ DEFAULT_WEIGHTS = "/app/weights/model.pt"
 
 
 class BlobDetector:
-    """Difference of Gaussians on brightness: local minima darker than their surroundings."""
+    """Difference of Gaussians on brightness: local minima darker than their surroundings.
+
+    Only inside the endoscope's round field: dark corners and the frame's border are not tissue,
+    and without this rule the detector put its points there."""
+
+    description = "example classical blob detector: replace predictor.py with your model"
 
     def __init__(
-        self, small: float = 1.5, large: float = 5.0, contrast: float = 18.0, spacing: int = 7
+        self,
+        small: float = 1.5,
+        large: float = 5.0,
+        contrast: float = 18.0,
+        spacing: int = 7,
+        field_level: float = 40.0,
     ):
         self.small, self.large, self.contrast, self.spacing = small, large, contrast, spacing
+        self.field_level = field_level
 
     def __call__(self, images: list[np.ndarray]) -> list[np.ndarray]:
         return [self._one(im) for im in images]
@@ -44,7 +55,10 @@ class BlobDetector:
         padded = np.pad(dog, k, mode="constant", constant_values=-np.inf)
         windows = np.lib.stride_tricks.sliding_window_view(padded, (2 * k + 1, 2 * k + 1))
         local_max = windows.max(axis=(-1, -2))
-        ys, xs = np.nonzero((dog >= local_max) & (dog > self.contrast))
+        inside = coarse > self.field_level  # the lit field, not the dark surround
+        border = int(np.ceil(2 * self.large))
+        inside[:border], inside[-border:], inside[:, :border], inside[:, -border:] = (False,) * 4
+        ys, xs = np.nonzero((dog >= local_max) & (dog > self.contrast) & inside)
         return np.column_stack([xs, ys]).astype(np.float64)
 
 
@@ -61,11 +75,9 @@ def load_predictor():
                 file=sys.stderr,
             )
         else:
-            print(f"predictor: reference baseline from {weights}", file=sys.stderr)
-            return ArrayPredictor(weights)
-    print(
-        "predictor: classical blob detector (replace predictor.py with your model)", file=sys.stderr
-    )
+            predictor = ArrayPredictor(weights)
+            predictor.description = f"reference baseline from {weights}"
+            return predictor
     return BlobDetector()
 
 

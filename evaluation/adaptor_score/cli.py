@@ -177,6 +177,9 @@ def score_cmd(gt_dir, pred_dir, radii, fold_file, json_out, csv_out, strict, max
             f" ({_pct(s.close_tp_share)} %), other points {s.other_tp}/{s.other_labels}"
             f" ({_pct(s.other_tp_share)} %)"
         )
+    formats = report.settings.get("formats") or {}
+    read = ", ".join(f"{n} {fmt}" for fmt, n in sorted(formats.items())) or "none"
+    console.print(f"prediction files read: {read} (format: challenge or grand-challenge)")
     print_problems(report.problems)
     if json_out:
         report.write_json(json_out)
@@ -210,7 +213,10 @@ def validate_cmd(pred_dir, images_dir, json_out, max_bytes):
     """Check a submission's output against its input images; exit 1 when anything is wrong."""
     from adaptor_score.validate import validate_submission
 
-    problems, n_images = validate_submission(pred_dir, images_dir, max_bytes)
+    formats: dict[str, int] = {}
+    problems, n_images = validate_submission(pred_dir, images_dir, max_bytes, formats)
+    read = ", ".join(f"{n} {fmt}" for fmt, n in sorted(formats.items())) or "none"
+    console.print(f"prediction files read: {read} (format: challenge or grand-challenge)")
     if json_out:
         write_json(json_out, {"images": n_images, "problems": [p.to_dict() for p in problems]})
     if problems:

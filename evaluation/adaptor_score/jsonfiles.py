@@ -180,7 +180,8 @@ def decode_points_file(
     """Decode a label or prediction file.
 
     Returns ``(fields, points, extra)``: the (folderName, subfolderName, imageFileName) or None,
-    the points as ``(N, 2)`` float64 ``(x, y)``, and ``extra`` with imageWidth/imageHeight.
+    the points as ``(N, 2)`` float64 ``(x, y)``, and ``extra`` with imageWidth/imageHeight and the
+    ``format`` read (``"challenge"`` or ``"grand-challenge"``).
     Raises :class:`BadFile` with the reason, whatever went wrong.
 
     >>> decode_points_file(b'{"points": [{"x": 1, "y": 2}]}')[1].tolist()
@@ -208,7 +209,7 @@ def _decode(raw: bytes, max_points: int):
     return (
         fields,
         check_points(pts),
-        {"imageWidth": doc.imageWidth, "imageHeight": doc.imageHeight},
+        {"imageWidth": doc.imageWidth, "imageHeight": doc.imageHeight, "format": CHALLENGE},
     )
 
 
@@ -227,7 +228,29 @@ def _decode_slowly(body: bytes, max_points: int):
     fields = frame_fields(obj)
     pts = parse_points(obj, max_points)
     extra = {k: obj.get(k) for k in ("imageWidth", "imageHeight")}
+    extra["format"] = file_format(obj)
     return fields, pts, extra
+
+
+CHALLENGE = "challenge"
+GRAND_CHALLENGE = "grand-challenge"
+
+
+def file_format(obj) -> str:
+    """``"grand-challenge"`` for Grand-Challenge's "Multiple points" JSON (``{"type": "Multiple
+    points", "points": [{"point": [x, y, z]}]}``), else ``"challenge"``.
+
+    >>> file_format({"type": "Multiple points", "points": []}), file_format({"points": []})
+    ('grand-challenge', 'challenge')
+    """
+    if not isinstance(obj, dict):
+        return CHALLENGE
+    pts = obj.get("points")
+    if obj.get("type") == "Multiple points" or (
+        isinstance(pts, list) and pts and isinstance(pts[0], dict) and "point" in pts[0]
+    ):
+        return GRAND_CHALLENGE
+    return CHALLENGE
 
 
 def _number(value, what: str) -> float:

@@ -32,6 +32,7 @@ class Predictions:
     points: dict[FrameKey, np.ndarray]
     files: dict[FrameKey, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    formats: dict[str, int] = field(default_factory=dict)  # files read per format
 
     def get(self, key: FrameKey) -> np.ndarray:
         return self.points.get(key, np.zeros((0, 2)))
@@ -52,13 +53,14 @@ class _Budget:
         return raw
 
 
-def _claim(path: str, root_prefix: str, max_bytes: int, budget: _Budget):
+def _claim(path: str, root_prefix: str, max_bytes: int, budget: _Budget, formats: dict):
     """(frame or None, points or None, problem or None) for one prediction file."""
     by_path = key_from_relative_path(path[len(root_prefix) :])
     try:
-        fields, pts, _ = decode_points_file(budget.read(path, max_bytes))
+        fields, pts, extra = decode_points_file(budget.read(path, max_bytes))
     except BadFile as e:
         return by_path, None, str(e)
+    formats[extra["format"]] = formats.get(extra["format"], 0) + 1
     if fields is not None:
         name = fields[2]
         dot = name.rfind(".")
@@ -116,7 +118,7 @@ def load_predictions(
                 else:
                     out.problems.append(Problem(path, walk_problem))
                 continue
-            key, pts, problem = _claim(path, prefix, max_bytes, budget)
+            key, pts, problem = _claim(path, prefix, max_bytes, budget, out.formats)
             if key is not None and key not in expected:
                 if key not in ignore:
                     note = f"; also: {problem}" if problem else ""

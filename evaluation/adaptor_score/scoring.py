@@ -234,5 +234,6 @@ def score(
         "std": "sample standard deviation over folds (ddof=1)",
         "close_distance": close_distance,
         "frames": len(gt),
+        "formats": preds.formats,
     }
     return report

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from adaptor_score.contract import IMAGE_SUFFIXES, image_stem
 from adaptor_score.frames import Problem, key_from_relative_path
-from adaptor_score.jsonfiles import DEFAULT_MAX_BYTES, BadFile, decode_points_file
+from adaptor_score.jsonfiles import DEFAULT_MAX_BYTES, GRAND_CHALLENGE, BadFile, decode_points_file
 from adaptor_score.safefiles import inside, open_regular, read_bytes, walk_files
 
 # A header claiming more pixels than this is refused (Pillow's decompression-bomb limit is 2 x
@@ -81,15 +81,21 @@ def check_prediction_file(
     image_rel: Path,
     size: tuple[int, int] | None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    formats: dict | None = None,
 ) -> list[str]:
-    """Problems of one prediction file for the image at ``image_rel`` (relative path)."""
+    """Problems of one prediction file for the image at ``image_rel`` (relative path); the format
+    read is added to ``formats`` when given."""
     try:
-        fields, pts, _ = decode_points_file(read_bytes(json_path, max_bytes))
+        fields, pts, extra = decode_points_file(read_bytes(json_path, max_bytes))
     except BadFile as e:
         return [str(e)]
+    if formats is not None:
+        formats[extra["format"]] = formats.get(extra["format"], 0) + 1
     found = []
     if fields is None:
-        found.append("lacks folderName, subfolderName and imageFileName")
+        # Grand-Challenge's format carries no names: such a file is placed by its path alone.
+        if extra["format"] != GRAND_CHALLENGE:
+            found.append("lacks folderName, subfolderName and imageFileName")
     else:
         key = key_from_relative_path(image_rel)
         want = {"imageFileName": image_rel.name}
@@ -143,12 +149,16 @@ def missing_outputs(pred_dir: str | Path, images_dir: str | Path) -> tuple[int, 
 
 
 def validate_submission(
-    pred_dir: str | Path, images_dir: str | Path, max_bytes: int = DEFAULT_MAX_BYTES
+    pred_dir: str | Path,
+    images_dir: str | Path,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    formats: dict | None = None,
 ) -> tuple[list[Problem], int]:
     """Check ``pred_dir`` against every image below ``images_dir``.
 
     Returns:
         ``(problems, images_checked)``; an empty problem list means the submission is clean.
+        ``formats``, when given, receives the count of files read in each format.
     """
     pred_dir, images_dir = Path(pred_dir), Path(images_dir)
     if not images_dir.is_dir():
@@ -173,7 +183,7 @@ def validate_submission(
         if not os.path.lexists(json_path):
             problems.append(Problem(str(json_path), f"missing: no prediction for image {rel}"))
             continue
-        for p in check_prediction_file(json_path, rel, size, max_bytes):
+        for p in check_prediction_file(json_path, rel, size, max_bytes, formats):
             problems.append(Problem(str(json_path), p))
     for path, why in walk_files(pred_dir, (".json",)):
         rel = Path(path).relative_to(pred_dir)

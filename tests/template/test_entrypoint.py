@@ -184,3 +184,56 @@ def test_the_templates_image_types_are_the_contracts():
     )
     assert tuple(found) == IMAGE_SUFFIXES
     assert "SimpleITK" in (TEMPLATE / "requirements.txt").read_text()  # .mha/.nii are read
+
+
+def test_an_unusable_output_folder_is_one_line_with_the_fix(frames, tmp_path):
+    not_a_folder = tmp_path / "out"
+    not_a_folder.write_text("a file where the output folder should be")
+    r = run("landmark_detection", frames, not_a_folder)
+    assert r.returncode == 2
+    lines = [line for line in r.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: cannot write to the output folder")
+    assert "chmod 777" in lines[0] and "Traceback" not in r.stderr
+
+
+def test_the_log_names_the_predictor_and_reports_progress(frames, tmp_path):
+    r = run("landmark_detection", frames, tmp_path / "out", env={"ADAPTOR_PROGRESS_S": "0"})
+    assert r.returncode == 0, r.stderr
+    assert "predictor: example classical blob detector" in r.stderr
+    assert "4/4 images" in r.stderr and "images/s" in r.stderr
+
+
+def test_the_example_detector_stays_inside_the_field(frames):
+    import sys
+
+    sys.path.insert(0, str(TEMPLATE))
+    try:
+        from predictor import BlobDetector
+    finally:
+        sys.path.remove(str(TEMPLATE))
+    images = [
+        np.asarray(Image.open(p).convert("RGB")) for p in sorted(frames.rglob("images/*.png"))
+    ]
+    found = BlobDetector()(images)
+    assert sum(len(f) for f in found) > 0
+    for image, pts in zip(images, found):
+        h, w = image.shape[:2]
+        corner = (pts[:, 0] < 0.12 * w) & (pts[:, 1] < 0.15 * h) | (pts[:, 0] > 0.88 * w) & (
+            pts[:, 1] > 0.85 * h
+        )
+        assert not corner.any(), pts[corner]
+
+
+def test_grand_challenge_output_validates_and_scores_and_says_its_format(frames, tmp_path):
+    from click.testing import CliRunner
+
+    from adaptor_score.cli import main as score_main
+
+    r = run("landmark_detection", frames, tmp_path / "out", "--format", "grand-challenge")
+    assert r.returncode == 0, r.stderr
+    v = CliRunner().invoke(score_main, ["validate", str(tmp_path / "out"), "--images", str(frames)])
+    assert v.exit_code == 0, v.output
+    assert "prediction files read: 4 grand-challenge" in v.output
+    s = CliRunner().invoke(score_main, ["score", str(frames), str(tmp_path / "out"), "--strict"])
+    assert s.exit_code == 0, s.output
+    assert "prediction files read: 4 grand-challenge" in s.output
