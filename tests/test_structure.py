@@ -55,3 +55,15 @@ def test_no_module_over_400_lines():
         if (n := len(f.read_text().splitlines())) > 420
     ]
     assert long == []
+
+
+def test_the_examples_users_copy_are_valid():
+    from adaptor_leaderboard.ranking import load_rules
+    from adaptor_score.manifest import load_manifest
+
+    rules = load_rules(ROOT / "examples" / "rules.toml", "test")
+    assert (rules.max_submissions, rules.metric, rules.radius) == (3, "f1", 6.0)
+    assert load_rules(ROOT / "examples" / "rules.toml", "preliminary").max_submissions == 10
+    m = load_manifest(ROOT / "examples" / "manifest.toml")
+    assert list(m.datasets) == ["A.1", "A.2"] and m.datasets["A.2"].selected_on == "A.1"
+    assert [r["kind"] for r in m.experiments[0].results] == ["folds", "runs"]

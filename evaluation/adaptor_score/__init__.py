@@ -14,6 +14,7 @@ Example:
 """
 
 from adaptor_score.frames import FrameKey, Problem
+from adaptor_score.jsonfiles import read_points
 from adaptor_score.matching import Matches, match_frames, match_points
 from adaptor_score.metrics import DetectionMetric, FrameScores, Summary, ratios
 from adaptor_score.scoring import ScoreReport, score
@@ -29,5 +30,6 @@ __all__ = [
     "match_frames",
     "match_points",
     "ratios",
+    "read_points",
     "score",
 ]

@@ -43,6 +43,7 @@ __all__ = [
     "parse_points",
     "read_bytes",
     "read_json",
+    "read_points",
     "walk_files",
 ]
 
@@ -130,6 +131,19 @@ def parse_json(raw: bytes):
         raise BadFile("not valid JSON: nested too deeply") from None
     except ValueError as e:  # e.g. an integer with more digits than Python converts
         raise BadFile(f"not usable JSON: {str(e)[:120]}") from None
+
+
+def read_points(path, max_bytes: int = DEFAULT_MAX_BYTES) -> np.ndarray:
+    """The points of one label or prediction file as ``(N, 2)`` float64 ``(x, y)``, read with the
+    same policy as scoring (:class:`BadFile` says what is wrong).
+
+    >>> import tempfile, os
+    >>> f = os.path.join(tempfile.mkdtemp(), "000001.json")
+    >>> _ = open(f, "w").write('{"points": [{"x": 3, "y": 4.5}]}')
+    >>> read_points(f).tolist()
+    [[3.0, 4.5]]
+    """
+    return decode_points_file(read_bytes(path, max_bytes))[1]
 
 
 def read_json(path, max_bytes: int = DEFAULT_MAX_BYTES):

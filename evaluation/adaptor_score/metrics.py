@@ -64,6 +64,10 @@ class Summary:
     close_tp: int = 0
     other_labels: int = 0
     other_tp: int = 0
+    # Localisation error of the true positives (distance of each matched pair): unlike the
+    # paper's RMSE, which false positives dominate, it says how far off the found points are.
+    tp_distance_mean: float | None = None
+    tp_distance_rms: float | None = None
 
     @property
     def close_tp_share(self) -> float | None:
@@ -87,6 +91,8 @@ class FrameScores:
         rmse: ``(F,)`` the paper's per-frame RMSE; ``nan`` where not computable.
         close_labels: ``(F,)`` labels within the close distance of another label.
         close_tp: ``(F, R)`` true positives among those labels.
+        tp_distance, tp_distance_sq: ``(F, R)`` sums of the distances (and their squares) of
+            the matched pairs within each radius.
     """
 
     keys: list
@@ -97,6 +103,8 @@ class FrameScores:
     rmse: np.ndarray
     close_labels: np.ndarray
     close_tp: np.ndarray
+    tp_distance: np.ndarray
+    tp_distance_sq: np.ndarray
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -122,6 +130,8 @@ class FrameScores:
         for j, r in enumerate(self.radii):
             tp = int(self.tp[sel, j].sum())
             ctp = int(self.close_tp[sel, j].sum())
+            dist = float(self.tp_distance[sel, j].sum())
+            dist_sq = float(self.tp_distance_sq[sel, j].sum())
             ppv, tpr, f1 = ratios(tp, n_pred - tp, n_label - tp)
             out.append(
                 Summary(
@@ -139,6 +149,8 @@ class FrameScores:
                     close_tp=ctp,
                     other_labels=n_label - close,
                     other_tp=tp - ctp,
+                    tp_distance_mean=dist / tp if tp else None,
+                    tp_distance_rms=float(np.sqrt(dist_sq / tp)) if tp else None,
                 )
             )
         return out
@@ -231,6 +243,14 @@ def score_frames(
             sel = matched_close & (matches.distance <= r)
             close_tp[:, j] = np.bincount(matches.frame[sel], minlength=n_frames)
 
+    tp_distance = np.zeros((n_frames, len(radii_arr)))
+    tp_distance_sq = np.zeros((n_frames, len(radii_arr)))
+    for j, r in enumerate(radii_arr):
+        sel = matches.distance <= r
+        d = matches.distance[sel]
+        tp_distance[:, j] = np.bincount(matches.frame[sel], d, minlength=n_frames)
+        tp_distance_sq[:, j] = np.bincount(matches.frame[sel], d * d, minlength=n_frames)
+
     return FrameScores(
         keys=list(keys) if keys is not None else list(range(n_frames)),
         radii=radii_arr,
@@ -240,6 +260,8 @@ def score_frames(
         rmse=rmse,
         close_labels=close_labels,
         close_tp=close_tp,
+        tp_distance=tp_distance,
+        tp_distance_sq=tp_distance_sq,
     )
 
 

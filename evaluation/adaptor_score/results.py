@@ -74,6 +74,13 @@ class Results:
         )
         return f"({have}/{want} folds)" if want and have < want else ""
 
+    def to_frame(self):
+        """The long results (``results.csv``) as a pandas DataFrame: one row per dataset,
+        experiment, run and radius."""
+        import pandas as pd
+
+        return pd.DataFrame([r.as_dict() for r in self.rows], columns=list(RESULT_COLUMNS))
+
     def select(self, dataset: str, experiment: Experiment, radius: float) -> list[Summary]:
         return [
             r.summary

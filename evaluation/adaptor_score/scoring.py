@@ -32,7 +32,21 @@ FRAME_COLUMNS = (
     "close_labels",
     "close_tp",
 )
-METRIC_KEYS = ("radius", "tp", "fp", "fn", "ppv", "tpr", "f1", "rmse", "rmse_images", "images")
+METRIC_KEYS = (
+    "radius",
+    "tp",
+    "fp",
+    "fn",
+    "ppv",
+    "tpr",
+    "f1",
+    "rmse",
+    "rmse_images",
+    "images",
+    "tp_distance_mean",
+    "tp_distance_rms",
+)
+FRAME_LEVELS = ("overall", "fold", "folder", "video", "frame")
 # Spread over folds is the sample standard deviation (n - 1 in the denominator), as is usual for
 # cross-validation tables; with a single fold it is undefined and reported as None.
 STD_DDOF = 1
@@ -104,6 +118,47 @@ class ScoreReport:
                 out.append(FoldSummary(r, metric, m, s, len(folds)))
         return out
 
+    def __repr__(self) -> str:
+        f1 = ", ".join(f"F1@{s.radius:g} {s.f1:.4f}" for s in self.overall())
+        return (
+            f"ScoreReport({len(self.frames)} frames, radii {self.radii}, {f1},"
+            f" {len(self.problems)} problems)"
+        )
+
+    def to_frame(self, level: str = "overall"):
+        """A pandas DataFrame: one row per unit and radius, columns ``radius, tp, fp, fn, ppv,
+        tpr, f1, rmse, rmse_images, images, tp_distance_mean, tp_distance_rms, close_labels,
+        close_tp, other_labels, other_tp``, after the unit's own columns.
+
+        Args:
+            level: ``overall`` (one row per radius), ``fold``, ``folder``, ``video`` or
+                ``frame`` (``folder, video, frame, fold`` and the per-frame counts).
+
+        pandas is imported here only, so scoring never pays for it.
+        """
+        import pandas as pd
+
+        if level not in FRAME_LEVELS:
+            raise ValueError(f"level must be one of {', '.join(FRAME_LEVELS)}, got {level!r}")
+        if level == "frame":
+            return pd.DataFrame(list(self._frame_rows()), columns=list(FRAME_COLUMNS))
+        keys = ("close_labels", "close_tp", "other_labels", "other_tp")
+        groups = {
+            "overall": {None: self.overall()},
+            "fold": self.by_fold(),
+            "folder": self.by_folder(),
+            "video": self.by_video(),
+        }[level]
+        rows = [
+            {
+                **({} if level == "overall" else {level: g}),
+                **{k: getattr(s, k) for k in METRIC_KEYS + keys},
+            }
+            for g, summaries in groups.items()
+            for s in summaries
+        ]
+        return pd.DataFrame(rows)
+
     def to_dict(self) -> dict:
         def rows(summaries: list[Summary], **extra) -> list[dict]:
             return [{**extra, **{k: getattr(s, k) for k in METRIC_KEYS}} for s in summaries]
@@ -134,32 +189,36 @@ class ScoreReport:
     def write_json(self, path: str | Path) -> None:
         write_json(path, self.to_dict())
 
-    def write_frames_csv(self, path: str | Path) -> None:
-        """Per-frame breakdown, one row per frame and radius."""
+    def _frame_rows(self):
         fs = self.frames
         fp, fn = fs.fp, fs.fn
+        for i, key in enumerate(fs.keys):
+            rm = None if np.isnan(fs.rmse[i]) else float(fs.rmse[i])
+            for j, r in enumerate(fs.radii):
+                yield [
+                    key.folder,
+                    key.video,
+                    key.frame,
+                    self.folds[i] or "",
+                    float(r),
+                    int(fs.tp[i, j]),
+                    int(fp[i, j]),
+                    int(fn[i, j]),
+                    int(fs.n_pred[i]),
+                    int(fs.n_label[i]),
+                    rm,
+                    int(fs.close_labels[i]),
+                    int(fs.close_tp[i, j]),
+                ]
 
-        def rows():
-            for i, key in enumerate(fs.keys):
-                rm = "" if np.isnan(fs.rmse[i]) else repr(float(fs.rmse[i]))
-                for j, r in enumerate(fs.radii):
-                    yield [
-                        key.folder,
-                        key.video,
-                        key.frame,
-                        self.folds[i] or "",
-                        float(r),
-                        int(fs.tp[i, j]),
-                        int(fp[i, j]),
-                        int(fn[i, j]),
-                        int(fs.n_pred[i]),
-                        int(fs.n_label[i]),
-                        rm,
-                        int(fs.close_labels[i]),
-                        int(fs.close_tp[i, j]),
-                    ]
-
-        write_csv(path, FRAME_COLUMNS, rows())
+    def write_frames_csv(self, path: str | Path) -> None:
+        """Per-frame breakdown, one row per frame and radius (the ``frame`` level of
+        :meth:`to_frame`)."""
+        rows = (
+            [("" if v is None else (repr(v) if k == 10 else v)) for k, v in enumerate(r)]
+            for r in self._frame_rows()
+        )
+        write_csv(path, FRAME_COLUMNS, rows)
 
 
 def score_predictions(

@@ -2,6 +2,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 from click.testing import CliRunner
 
 from adaptor_score.cli import main
@@ -57,6 +58,8 @@ def test_score_json_contract(tmp_path):
             "rmse",
             "rmse_images",
             "images",
+            "tp_distance_mean",
+            "tp_distance_rms",
         }
     six, eight = doc["overall"][0], doc["overall"][1]
     assert (six["tp"], six["fp"], six["fn"]) == (3, 2, 1)
@@ -158,3 +161,38 @@ def test_organiser_commands_are_hidden_aliases_of_adaptor_leaderboard(tmp_path):
         score_main, ["ledger", "list", "--ledger", str(tmp_path / "none.sqlite")]
     )
     assert r.exit_code == 2 and "no ledger there" in r.output
+
+
+def test_dataframes_repr_loader_and_localisation_error(tmp_path):
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    from adaptor_score import read_points, score
+    from tests.evaluation.helpers import write_points
+
+    gt, pred = tmp_path / "gt", tmp_path / "pred"
+    write_points(gt / "s1" / "v1" / "point_labels" / "0.json", [(10, 10), (50, 50), (90, 90)])
+    write_points(gt / "s2" / "v1" / "point_labels" / "0.json", [(20, 20)])
+    write_points(pred / "s1" / "v1" / "0.json", [(13, 14), (50, 50), (200, 200)])  # d = 5, 0
+    write_points(pred / "s2" / "v1" / "0.json", [(20, 26)])  # d = 6
+    report = score(gt, pred, (6.0, 10.0))
+    overall = report.to_frame()
+    assert list(overall["radius"]) == [6.0, 10.0] and list(overall["tp"]) == [3, 3]
+    row = overall.iloc[0]
+    assert row["tp_distance_mean"] == pytest.approx((5 + 0 + 6) / 3)
+    assert row["tp_distance_rms"] == pytest.approx(np.sqrt((25 + 0 + 36) / 3))
+    assert row["rmse"] > row["tp_distance_rms"]  # the false positive dominates the paper's RMSE
+    assert set(report.to_frame("folder")["folder"]) == {"s1", "s2"}
+    assert list(report.to_frame("fold").columns[:2]) == ["fold", "radius"]
+    frames = report.to_frame("frame")
+    assert len(frames) == 4 and {"folder", "video", "frame", "fold", "tp"} <= set(frames.columns)
+    with pytest.raises(ValueError, match="level must be one of"):
+        report.to_frame("surgeon")
+    text = repr(report)
+    assert text.startswith("ScoreReport(2 frames") and "F1@6" in text and len(text) < 200
+    assert read_points(pred / "s1" / "v1" / "0.json").tolist() == [[13, 14], [50, 50], [200, 200]]
+    code = "import sys, adaptor_score.cli; print('pandas' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"  # scoring never imports pandas
