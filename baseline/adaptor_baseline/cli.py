@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from adaptor_score.cli_common import FiniteFloat, console, fatal, safe_streams
+from adaptor_score.cli_common import FiniteFloat, Progress, console, fatal, safe_streams
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -42,7 +42,10 @@ def synth_cmd(out_dir, domain, surgeries, videos, frames, seed, workers, max_poi
     """Generate synthetic frames and labels in the AdaptOR layout under OUT_DIR."""
     from adaptor_baseline.synth import generate_dataset
 
-    s = generate_dataset(out_dir, domain, surgeries, videos, frames, seed, workers, max_points)
+    with Progress("synth (frames)", surgeries * videos * frames) as progress:
+        s = generate_dataset(
+            out_dir, domain, surgeries, videos, frames, seed, workers, max_points, progress
+        )
     console.print(
         f"wrote {s['frames']} frames ({s['points']} points) of domain {domain} to {out_dir} in"
         f" {s['seconds']:.1f} s ({s['frames_per_second']:.1f} frames/s); folders: {', '.join(s['folders'])}"
@@ -227,7 +230,10 @@ def predict_cmd(weights, input_dir, output_dir, batch_size, device, compile_, he
     from adaptor_baseline.predict import predict_dir
 
     try:
-        s = predict_dir(weights, input_dir, output_dir, batch_size, device, heatmap_dir, compile_)
+        with Progress("predict (frames)") as progress:
+            s = predict_dir(
+                weights, input_dir, output_dir, batch_size, device, heatmap_dir, compile_, progress
+            )
     except (LabelError, ValueError, OSError) as e:
         fatal(e)
     console.print(

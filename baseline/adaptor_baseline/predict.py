@@ -45,6 +45,7 @@ def predict_records(
     channels_last: bool | None = None,
     compile: bool = False,
     freeze: bool | None = None,
+    progress=None,
 ) -> dict:
     """Predict ``records`` (images below ``root``) into ``out_dir``; returns timing and counts.
 
@@ -92,6 +93,8 @@ def predict_records(
             images = batch["image"].to(device).float().div_(255)
             out = run(images).float().cpu().numpy()
             pending.append(writer.submit(finish, out, list(batch["key"]), list(batch["scale"])))
+            if progress is not None:
+                progress(len(images), len(records))
         n_points = sum(f.result() for f in pending)
     seconds = time.perf_counter() - t0
     return {
@@ -110,9 +113,11 @@ def predict_dir(
     device: str | None = None,
     heatmap_dir: str | Path | None = None,
     compile: bool = False,
+    progress=None,
 ) -> dict:
     """Predict every image below ``input_dir`` (any depth) into ``output_dir``; with
-    ``heatmap_dir``, also save each output map as an 8-bit PNG there."""
+    ``heatmap_dir``, also save each output map as an 8-bit PNG there. ``progress(n, total)`` is
+    called after every batch with the number of frames it held."""
     dev = pick_device(device)
     model, cfg = load_model(weights, dev)
     records = index_dataset(input_dir)
@@ -120,7 +125,7 @@ def predict_dir(
         raise ValueError(f"{input_dir}: no images found")
     return predict_records(
         model, cfg, records, Path(input_dir), output_dir, dev, batch_size, heatmap_dir,
-        compile=compile,
+        compile=compile, progress=progress,
     )  # fmt: skip
 
 

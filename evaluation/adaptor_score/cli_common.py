@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import sys
+import time
 from typing import NoReturn
 
 import click
@@ -84,3 +85,71 @@ class FiniteFloat(click.ParamType):
         if self.max is not None and v > self.max:
             self.fail(f"{v:g} is above {self.max:g}", param, ctx)
         return v
+
+
+class Progress:
+    """Progress of a long step: a rich bar on a terminal; elsewhere (logs, CI, containers) a plain
+    line with done/total, rate and time left at most every ``every`` seconds, and one at the end.
+    Call it with ``(n_done, total)`` after each piece of work (the total may come with the first
+    call).
+
+    >>> import io
+    >>> from rich.console import Console
+    >>> out = io.StringIO()
+    >>> with Progress("predict", console_=Console(file=out, width=80), every=0) as p:
+    ...     p(3, 3)
+    >>> "predict: 3/3" in out.getvalue()
+    True
+    """
+
+    def __init__(
+        self,
+        what: str,
+        total: int | None = None,
+        console_: Console | None = None,
+        every: float = 10.0,
+    ):
+        self.what, self.total, self.every = what, total, every
+        self.console = console_ or err_console
+        self.done = 0
+        self._bar = None
+
+    def __enter__(self) -> Progress:
+        self.t0 = self.last = time.perf_counter()
+        return self
+
+    def __call__(self, n: int = 1, total: int | None = None) -> None:
+        self.total = self.total or total
+        self.done += n
+        if self.console.is_terminal:
+            if self._bar is None:
+                from rich.progress import (
+                    BarColumn,
+                    MofNCompleteColumn,
+                    TextColumn,
+                    TimeRemainingColumn,
+                )
+                from rich.progress import Progress as Bar
+
+                self._bar = Bar(
+                    TextColumn(self.what), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                    console=self.console, transient=True,
+                )  # fmt: skip
+                self._bar.__enter__()
+                self._task = self._bar.add_task(self.what, total=self.total)
+            self._bar.update(self._task, completed=self.done)
+            return
+        now = time.perf_counter()
+        total = self.total or self.done
+        if now - self.last >= self.every or self.done >= total:
+            self.last = now
+            rate = self.done / max(now - self.t0, 1e-9)
+            left = (total - self.done) / rate if rate > 0 else float("inf")
+            self.console.print(
+                f"{self.what}: {self.done}/{total}, {rate:.1f}/s, about {left:.0f} s left",
+                soft_wrap=True,
+            )
+
+    def __exit__(self, *exc) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(*exc)

@@ -269,9 +269,13 @@ def run_cmd(
     limits = RunLimits(wall_seconds=time_limit, memory=memory, pids=pids, gpu=gpu)
     with _open(ledger_path) as ledger:
         try:
-            r = run_submission(
-                client, ledger, image, team, input_dir, gt_dir, work_dir, rules, institute, limits
+            console.print(
+                f"running {image} for {team} (time limit {time_limit:g} s)", soft_wrap=True
             )
+            r = run_submission(
+                client, ledger, image, team, input_dir, gt_dir, work_dir, rules, institute, limits,
+                report=lambda line: console.print(f"  {line}", soft_wrap=True),
+            )  # fmt: skip
         except (PermissionError, ValueError) as e:
             refuse(e)
         except LedgerError as e:

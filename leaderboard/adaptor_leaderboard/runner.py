@@ -55,6 +55,7 @@ class RunLimits:
     log_max_bytes: int = 4 << 20
     tmp_size: str = "1g"
     watch_seconds: float = 1.0
+    report_seconds: float = 30.0  # how often a running container's progress is reported
 
 
 def score_into_ledger(
@@ -111,14 +112,27 @@ class _Watchdog(threading.Thread):
     """Measures the output every ``watch_seconds`` and kills the container on a violation; it
     outlives anything the tree throws at it (``output_violation`` never raises)."""
 
-    def __init__(self, container, out: Path, limits: RunLimits):
+    def __init__(self, container, out: Path, limits: RunLimits, report=None):
         super().__init__(daemon=True)
-        self.container, self.out, self.limits = container, out, limits
+        self.container, self.out, self.limits, self.report = container, out, limits, report
         self.done = threading.Event()
         self.violation: str | None = None
 
     def run(self) -> None:
+        t0 = last = time.perf_counter()
         while not self.done.wait(self.limits.watch_seconds):
+            now = time.perf_counter()
+            if self.report is not None and now - last >= self.limits.report_seconds:
+                last = now
+                try:
+                    u = tree_usage(
+                        self.out, self.limits.output_max_depth, self.limits.output_max_entries
+                    )
+                    self.report(
+                        f"running for {now - t0:.0f} s; output so far: {u.entries} entries, {u.bytes / 1e6:.1f} MB"
+                    )
+                except Exception:  # noqa: BLE001 - reporting never stops the watch
+                    pass
             why = output_violation(self.out, self.limits)
             if why is not None:
                 self.violation = why
@@ -170,8 +184,10 @@ def run_submission(
     institute: str = "",
     limits: RunLimits = RunLimits(),
     command: str = "landmark_detection",
+    report=None,
 ) -> RunResult:
-    """Run ``image`` on ``input_dir``, score its output against ``gt_dir``, record everything.
+    """Run ``image`` on ``input_dir``, score its output against ``gt_dir``, record everything;
+    ``report(line)`` receives a progress line every ``limits.report_seconds`` while it runs.
 
     Raises ``PermissionError`` when the team has no submission left, ``ValueError`` when the image
     is unknown to the engine (nothing is recorded then).
@@ -190,7 +206,7 @@ def run_submission(
         raise PermissionError(str(e)) from None
     try:
         return _run_claimed(
-            client, ledger, sid, image, input_dir, gt_dir, work_dir, rules, limits, command
+            client, ledger, sid, image, input_dir, gt_dir, work_dir, rules, limits, command, report
         )
     except BaseException as e:
         # Our side broke (or the organiser pressed Ctrl-C): never the team's loss.
@@ -209,7 +225,9 @@ def run_submission(
         return RunResult(sid, "failed", reason, 0.0, None)
 
 
-def _run_claimed(client, ledger, sid, image, input_dir, gt_dir, work_dir, rules, limits, command):
+def _run_claimed(
+    client, ledger, sid, image, input_dir, gt_dir, work_dir, rules, limits, command, report=None
+):
     import requests
 
     import docker
@@ -229,7 +247,7 @@ def _run_claimed(client, ledger, sid, image, input_dir, gt_dir, work_dir, rules,
         ledger.fail(sid, reason, ours=True)
         return RunResult(sid, "failed", reason, 0.0, None)
 
-    watchdog = _Watchdog(container, out, limits)
+    watchdog = _Watchdog(container, out, limits, report)
     watchdog.start()
     exit_code, reason = None, ""
     try:

@@ -274,3 +274,25 @@ def test_score_json_still_written_with_every_kind_of_problem(tmp_path, gt):
     assert r.exit_code == 0, r.output
     doc = json.loads((tmp_path / "s.json").read_text())
     assert len(doc["problems"]) == 3 and doc["overall"][0]["fn"] == 6
+
+
+def test_the_watchdog_reports_progress_while_a_container_runs(tmp_path):
+    import time
+
+    from adaptor_leaderboard import runner
+
+    class Container:
+        def kill(self):
+            pass
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "a.json").write_text("{}")
+    lines = []
+    limits = runner.RunLimits(watch_seconds=0.02, report_seconds=0.05)
+    dog = runner._Watchdog(Container(), out, limits, lines.append)
+    dog.start()
+    time.sleep(0.3)
+    dog.done.set()
+    dog.join(timeout=5)
+    assert lines and "output so far: 1 entries" in lines[0]

@@ -69,8 +69,10 @@ def generate_dataset(
     seed: int = 0,
     workers: int | None = None,
     max_points: int = 30,
+    progress=None,
 ) -> dict:
-    """Generate ``surgeries`` folders x ``videos`` videos x ``frames`` frames under ``out``.
+    """Generate ``surgeries`` folders x ``videos`` videos x ``frames`` frames under ``out``;
+    ``progress(n)`` is called with the frames of each video written.
 
     Returns a summary: frames, points, seconds, frames per second, folders.
 
@@ -101,11 +103,18 @@ def generate_dataset(
             )
     workers = workers or min(len(jobs), os.cpu_count() or 1)
     t0 = time.perf_counter()
+    done = []
     if workers > 1 and len(jobs) > 1:
         with ProcessPoolExecutor(workers) as pool:
-            done = list(pool.map(write_video, jobs))
+            for d in pool.map(write_video, jobs):
+                done.append(d)
+                if progress is not None:
+                    progress(d[0])
     else:
-        done = [write_video(j) for j in jobs]
+        for j in jobs:
+            done.append(write_video(j))
+            if progress is not None:
+                progress(done[-1][0])
     seconds = time.perf_counter() - t0
     n_frames = sum(d[0] for d in done)
     return {
