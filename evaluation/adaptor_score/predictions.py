@@ -53,28 +53,73 @@ class _Budget:
         return raw
 
 
-def _claim(path: str, root_prefix: str, max_bytes: int, budget: _Budget, formats: dict):
-    """(frame or None, points or None, problem or None) for one prediction file."""
-    by_path = key_from_relative_path(path[len(root_prefix) :])
-    try:
-        fields, pts, extra = decode_points_file(budget.read(path, max_bytes))
-    except BadFile as e:
-        return by_path, None, str(e)
-    formats[extra["format"]] = formats.get(extra["format"], 0) + 1
-    if fields is not None:
-        name = fields[2]
-        dot = name.rfind(".")
-        return FrameKey(fields[0], fields[1], name[:dot] if dot > 0 else name), pts, None
-    if by_path is None:
-        return (
-            None,
-            None,
-            (
-                "cannot tell which frame this is: no folderName/subfolderName/imageFileName and the"
-                " path is not <folder>/<video>/<frame>.json"
-            ),
-        )
-    return by_path, pts, None
+@dataclass
+class Claim:
+    """One file's claim on a frame: its points (None when it cannot be used, ``problem`` says
+    why), the names it states (None when it states none) and the format read."""
+
+    path: str
+    points: np.ndarray | None
+    fields: tuple[str, str, str] | None = None
+    problem: str | None = None
+    format: str | None = None
+
+
+@dataclass
+class ClaimedTree:
+    """Every file below a prediction folder, placed on the frame it belongs to by the one rule
+    that scoring and validation share: by its ``folderName``/``subfolderName``/
+    ``imageFileName``; without them, by its path (``<folder>/<video>/[images|point_labels/]
+    <frame>.json``)."""
+
+    claims: dict[FrameKey, list[Claim]] = field(default_factory=dict)
+    unplaced: list[Problem] = field(default_factory=list)
+    formats: dict[str, int] = field(default_factory=dict)
+
+
+def claim_tree(
+    root: str | Path, max_bytes: int = DEFAULT_MAX_BYTES, max_total_bytes: int = MAX_TOTAL_BYTES
+) -> ClaimedTree:
+    """Read and place every ``*.json`` below ``root`` (see :class:`ClaimedTree`)."""
+    out = ClaimedTree()
+    prefix = os.path.join(str(root), "")
+    budget = _Budget(max_total_bytes)
+    for path, walk_problem in walk_files(root, (".json",)):
+        by_path = key_from_relative_path(path[len(prefix) :])
+        if walk_problem is not None:
+            # An unusable entry at a frame's place claims that frame, so the frame's problem
+            # names the real cause rather than "no prediction file".
+            if by_path is not None:
+                out.claims.setdefault(by_path, []).append(Claim(path, None, problem=walk_problem))
+            else:
+                out.unplaced.append(Problem(path, walk_problem))
+            continue
+        try:
+            fields, pts, extra = decode_points_file(budget.read(path, max_bytes))
+        except BadFile as e:
+            if by_path is not None:
+                out.claims.setdefault(by_path, []).append(Claim(path, None, problem=str(e)))
+            else:
+                out.unplaced.append(Problem(path, str(e)))
+            continue
+        out.formats[extra["format"]] = out.formats.get(extra["format"], 0) + 1
+        if fields is not None:
+            name = fields[2]
+            dot = name.rfind(".")
+            key = FrameKey(fields[0], fields[1], name[:dot] if dot > 0 else name)
+        elif by_path is not None:
+            key = by_path
+        else:
+            out.unplaced.append(
+                Problem(
+                    path,
+                    "cannot tell which frame this is: no folderName/subfolderName/imageFileName"
+                    " and the path is not <folder>/<video>/<frame>.json",
+                )
+            )
+            continue
+        out.claims.setdefault(key, []).append(Claim(path, pts, fields, format=extra["format"]))
+    return out
 
 
 def load_predictions(
@@ -98,40 +143,28 @@ def load_predictions(
     expected = set(expected)
     ignore = set(ignore)
     out = Predictions({})
+    claims: dict[FrameKey, list[Claim]] = {}
     if not root.is_dir():
         out.problems.append(Problem(str(root), "prediction folder does not exist"))
-        claims: dict[FrameKey, list] = {}
     else:
-        claims = {}
-        prefix = os.path.join(str(root), "")
-        budget = _Budget(max_total_bytes)
-        for path, walk_problem in walk_files(root, (".json",)):
-            if walk_problem is not None:
-                # An unusable entry at a frame's place claims that frame (scored as empty), so
-                # the frame's problem names the real cause rather than "no prediction file".
-                key = key_from_relative_path(path[len(prefix) :])
-                if key is not None and key in expected:
-                    out.problems.append(
-                        Problem(path, f"{walk_problem}; frame {key} scored as no predictions", key)
-                    )
-                    claims.setdefault(key, []).append((path, None))
-                else:
-                    out.problems.append(Problem(path, walk_problem))
-                continue
-            key, pts, problem = _claim(path, prefix, max_bytes, budget, out.formats)
-            if key is not None and key not in expected:
+        tree = claim_tree(root, max_bytes, max_total_bytes)
+        out.formats = tree.formats
+        out.problems.extend(tree.unplaced)
+        for key, found in tree.claims.items():
+            if key not in expected:
                 if key not in ignore:
-                    note = f"; also: {problem}" if problem else ""
-                    out.problems.append(
-                        Problem(str(path), f"frame {key} is not in the ground truth{note}", key)
-                    )
+                    for c in found:
+                        note = f"; also: {c.problem}" if c.problem else ""
+                        out.problems.append(
+                            Problem(c.path, f"frame {key} is not in the ground truth{note}", key)
+                        )
                 continue
-            if problem is not None:
-                if key is not None:
-                    problem += f"; frame {key} scored as no predictions"
-                out.problems.append(Problem(str(path), problem, key))
-            if key is not None:
-                claims.setdefault(key, []).append((path, pts))
+            for c in found:
+                if c.problem is not None:
+                    out.problems.append(
+                        Problem(c.path, f"{c.problem}; frame {key} scored as no predictions", key)
+                    )
+            claims[key] = found
 
     for key in sorted(expected):
         got = claims.get(key)
@@ -143,16 +176,16 @@ def load_predictions(
                 )
             )
         elif len(got) > 1:
-            names = ", ".join(str(p) for p, _ in got)
-            for path, _ in got:
+            names = ", ".join(c.path for c in got)
+            for c in got:
                 out.problems.append(
                     Problem(
-                        str(path),
+                        c.path,
                         f"{len(got)} files claim frame {key} ({names}); scored as no predictions",
                         key,
                     )
                 )
-        elif got[0][1] is not None:
-            out.points[key] = got[0][1]
-            out.files[key] = got[0][0]
+        elif got[0].points is not None:
+            out.points[key] = got[0].points
+            out.files[key] = got[0].path
     return out

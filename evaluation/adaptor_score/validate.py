@@ -14,10 +14,13 @@ import re
 import struct
 from pathlib import Path
 
+import numpy as np
+
 from adaptor_score.contract import IMAGE_SUFFIXES, image_stem
 from adaptor_score.frames import Problem, key_from_relative_path
 from adaptor_score.jsonfiles import DEFAULT_MAX_BYTES, GRAND_CHALLENGE, BadFile, decode_points_file
-from adaptor_score.safefiles import inside, open_regular, read_bytes, walk_files
+from adaptor_score.predictions import claim_tree
+from adaptor_score.safefiles import open_regular, read_bytes, walk_files
 
 # A header claiming more pixels than this is refused (Pillow's decompression-bomb limit is 2 x
 # 89 M pixels; a frame has 147 k).
@@ -76,25 +79,15 @@ def find_images(images_dir: Path) -> tuple[list[Path], list[Problem]]:
     return images, problems
 
 
-def check_prediction_file(
-    json_path: Path,
-    image_rel: Path,
-    size: tuple[int, int] | None,
-    max_bytes: int = DEFAULT_MAX_BYTES,
-    formats: dict | None = None,
+def check_contents(
+    fields, pts: np.ndarray, fmt: str, image_rel: Path, size: tuple[int, int] | None
 ) -> list[str]:
-    """Problems of one prediction file for the image at ``image_rel`` (relative path); the format
-    read is added to ``formats`` when given."""
-    try:
-        fields, pts, extra = decode_points_file(read_bytes(json_path, max_bytes))
-    except BadFile as e:
-        return [str(e)]
-    if formats is not None:
-        formats[extra["format"]] = formats.get(extra["format"], 0) + 1
+    """Problems of one decoded prediction for the image at ``image_rel``: names that disagree
+    with the image's path, a challenge-format file without names, points outside the image."""
     found = []
     if fields is None:
         # Grand-Challenge's format carries no names: such a file is placed by its path alone.
-        if extra["format"] != GRAND_CHALLENGE:
+        if fmt != GRAND_CHALLENGE:
             found.append("lacks folderName, subfolderName and imageFileName")
     else:
         key = key_from_relative_path(image_rel)
@@ -115,6 +108,24 @@ def check_prediction_file(
                 f" (first: points[{i}] = ({pts[i, 0]:g}, {pts[i, 1]:g}))"
             )
     return found
+
+
+def check_prediction_file(
+    json_path: Path,
+    image_rel: Path,
+    size: tuple[int, int] | None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    formats: dict | None = None,
+) -> list[str]:
+    """Problems of one prediction file for the image at ``image_rel`` (relative path); the format
+    read is added to ``formats`` when given."""
+    try:
+        fields, pts, extra = decode_points_file(read_bytes(json_path, max_bytes))
+    except BadFile as e:
+        return [str(e)]
+    if formats is not None:
+        formats[extra["format"]] = formats.get(extra["format"], 0) + 1
+    return check_contents(fields, pts, extra["format"], image_rel, size)
 
 
 def expected_outputs(
@@ -170,6 +181,16 @@ def validate_submission(
         problems.append(Problem(str(images_dir), f"no images ({', '.join(IMAGE_SUFFIXES)}) found"))
     expected, clashes = expected_outputs(images, images_dir)
     problems.extend(clashes)
+    # Files are placed on frames by the rule `score` uses (names first, then the path); an image
+    # whose path names no frame (a shallow input) expects the file at its own relative path.
+    tree = claim_tree(pred_dir, max_bytes)
+    if formats is not None:
+        for fmt, n in tree.formats.items():
+            formats[fmt] = formats.get(fmt, 0) + n
+    problems.extend(tree.unplaced)
+    shallow_files: set[str] = set()
+    explained: set[str] = set()
+    by_path = {c.path: (k, c) for k, found in tree.claims.items() for c in found}
     for json_rel, rel in expected.items():
         img = images_dir / rel
         try:
@@ -177,19 +198,48 @@ def validate_submission(
         except Exception as e:  # any reader error (Pillow's DecompressionBombError too)
             problems.append(Problem(str(img), f"cannot read the image size: {e}"))
             size = None
-        json_path = pred_dir / json_rel
-        if json_path.is_symlink() and not inside(os.path.realpath(pred_dir), str(json_path)):
-            continue  # reported by the walk below; never read what lies outside
-        if not os.path.lexists(json_path):
-            problems.append(Problem(str(json_path), f"missing: no prediction for image {rel}"))
+        key = key_from_relative_path(rel)
+        if key is None:
+            json_path = pred_dir / json_rel
+            shallow_files.add(str(json_path))
+            if not os.path.lexists(json_path):
+                problems.append(Problem(str(json_path), f"missing: no prediction for image {rel}"))
+            else:
+                for p in check_prediction_file(json_path, rel, size, max_bytes):
+                    problems.append(Problem(str(json_path), p))
             continue
-        for p in check_prediction_file(json_path, rel, size, max_bytes, formats):
-            problems.append(Problem(str(json_path), p))
-    for path, why in walk_files(pred_dir, (".json",)):
-        rel = Path(path).relative_to(pred_dir)
-        if why is not None:
-            if rel not in expected or os.path.islink(path):  # else reported above
-                problems.append(Problem(path, why))
-        elif rel not in expected:
-            problems.append(Problem(path, "no input image corresponds to this file"))
+        got = tree.claims.pop(key, [])
+        if not got:
+            mirror = str(pred_dir / json_rel)
+            if mirror in by_path:  # the file at the image's place names another frame
+                other, c = by_path[mirror]
+                explained.add(mirror)
+                found = check_contents(c.fields, c.points, c.format, rel, size)
+                consequence = (
+                    f": it is placed on frame {other} (as score places it), so image {rel} has"
+                    " no prediction"
+                )
+                problems.append(
+                    Problem(mirror, (found[0] if found else "it names another frame") + consequence)
+                )
+                problems.extend(Problem(mirror, p) for p in found[1:])
+            else:
+                problems.append(Problem(mirror, f"missing: no prediction for image {rel}"))
+        elif len(got) > 1:
+            names = ", ".join(c.path for c in got)
+            for c in got:
+                problems.append(Problem(c.path, f"{len(got)} files claim image {rel} ({names})"))
+        elif got[0].problem is not None:
+            problems.append(Problem(got[0].path, got[0].problem))
+        else:
+            c = got[0]
+            for p in check_contents(c.fields, c.points, c.format, rel, size):
+                problems.append(Problem(c.path, p))
+    for key, found in tree.claims.items():
+        for c in found:
+            if c.path in shallow_files or c.path in explained:
+                continue
+            problems.append(
+                Problem(c.path, c.problem or f"no input image corresponds to this file ({key})")
+            )
     return problems, len(images)

@@ -51,7 +51,7 @@ def test_each_kind_of_problem_is_reported(tmp_path):
     assert "folderName is 'wrong'" in text
     assert "2 of 2 points lie outside the 512 x 288 image (first: points[0] = (512, 10))" in text
     assert "missing: no prediction for image" in text
-    assert "no input image corresponds to this file" in text
+    assert "no 'points' array" in text  # the stray file cannot be placed, and says why
     assert len(problems) == 4
 
 
@@ -71,3 +71,36 @@ def test_missing_fields_reported(tmp_path):
     p.write_text('{"points": []}')
     problems, _ = validate_submission(out, images)
     assert [pr.problem for pr in problems] == ["lacks folderName, subfolderName and imageFileName"]
+
+
+def test_validate_places_files_by_the_rule_score_uses(tmp_path):
+    """A prediction tree in the labels' layout (<folder>/<video>/<frame>.json, no images/) or
+    flat files with names: score places them, so validate must accept them too."""
+    import shutil
+
+    from adaptor_score.scoring import score
+
+    images, out = setup(tmp_path)
+    flat = tmp_path / "flat"
+    for f in out.rglob("*.json"):
+        rel = f.relative_to(out)
+        target = flat / rel.parts[0] / rel.parts[1] / rel.name  # drop images/
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(f, target)
+    problems, n = validate_submission(flat, images)
+    assert problems == [] and n == 2
+    anywhere = tmp_path / "anywhere"
+    anywhere.mkdir()
+    for i, f in enumerate(sorted(out.rglob("*.json"))):
+        shutil.copy(f, anywhere / f"result-{i}.json")  # placed by the names inside
+    assert validate_submission(anywhere, images)[0] == []
+    labels = tmp_path / "gt"
+    for f in out.rglob("*.json"):
+        rel = f.relative_to(out)
+        target = labels / rel.parts[0] / rel.parts[1] / "point_labels" / rel.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text('{"points": []}')
+    assert score(labels, anywhere).problems == []
+    (anywhere / "result-9.json").write_text((anywhere / "result-0.json").read_text())
+    problems, _ = validate_submission(anywhere, images)
+    assert sum("2 files claim image" in p.problem for p in problems) == 2
