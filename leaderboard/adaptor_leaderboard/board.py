@@ -6,7 +6,7 @@ Built from the ledger by :func:`build_board`; rendered by :mod:`adaptor_leaderbo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -26,6 +26,7 @@ COLUMNS = (
     "f1_high",
     "submissions",
     "submission_id",
+    "method_url",
 )
 
 
@@ -36,6 +37,7 @@ class Board:
     boot: BootstrapResult
     surgeries: list[str]
     per_surgery: np.ndarray  # (teams, surgeries) F1 at the ranking radius
+    teams: dict = field(default_factory=dict)  # registered teams' details, by name
 
     def rows(self) -> list[dict]:
         ci = (
@@ -44,11 +46,12 @@ class Board:
         out = []
         for st, (lo, hi) in zip(self.standings, ci):
             s = st.scores[self.rules.radius]
+            reg = self.teams.get(st.team, {})
             out.append(
                 {
                     "rank": st.rank,
                     "team": st.team,
-                    "institute": st.institute,
+                    "institute": reg.get("institute") or st.institute,
                     "f1": s["f1"],
                     "ppv": s["ppv"],
                     "tpr": s["tpr"],
@@ -57,6 +60,7 @@ class Board:
                     "f1_high": None if np.isnan(hi) else float(hi),
                     "submissions": st.submissions,
                     "submission_id": st.submission_id,
+                    "method_url": reg.get("method_url", ""),
                 }
             )
         return out
@@ -74,7 +78,7 @@ def build_board(
             sc = ledger.scores(st.scoring_id, g).get(rules.radius)
             if sc:
                 per[i, j] = sc["f1"]
-    return Board(rules, standings, boot, surgeries, per)
+    return Board(rules, standings, boot, surgeries, per, ledger.teams())
 
 
 def fmt_value(x: float | None, digits: int) -> str:

@@ -33,6 +33,7 @@ from adaptor_leaderboard.ledger_schema import SCHEMA_VERSION, LedgerError, conne
 __all__ = ["SCHEMA_VERSION", "Ledger", "LedgerError", "LimitReached", "Submission"]
 
 STATUSES = ("queued", "running", "failed", "scored")
+TEAM_FIELDS = ("institute", "contact", "method_url", "description")
 SCORE_COLUMNS = ("radius", "tp", "fp", "fn", "ppv", "tpr", "f1", "rmse", "rmse_images", "images")
 
 
@@ -268,6 +269,31 @@ class Ledger:
                 (submission_id, time.time(), note, run_seconds),
             )
         return scoring_id
+
+    def register_team(self, team: str, **details: str) -> None:
+        """Register ``team`` or update the details given (institute, contact, method_url,
+        description); the others stay as they were."""
+        unknown = set(details) - set(TEAM_FIELDS)
+        if unknown:
+            raise LedgerError(f"unknown team details: {', '.join(sorted(unknown))}")
+        if not team.strip():
+            raise LedgerError("a team needs a name")
+        now = time.time()
+        with self.transaction() as c:
+            c.execute(
+                "INSERT INTO teams (team, registered_at, updated_at) VALUES (?, ?, ?)"
+                " ON CONFLICT(team) DO NOTHING",
+                (team, now, now),
+            )
+            for k, v in details.items():
+                if v is not None:
+                    c.execute(
+                        f"UPDATE teams SET {k} = ?, updated_at = ? WHERE team = ?", (v, now, team)
+                    )
+
+    def teams(self) -> dict[str, dict]:
+        """Registered teams by name, with their details."""
+        return {r["team"]: dict(r) for r in self._read("SELECT * FROM teams ORDER BY team")}
 
     # ------------------------------------------------------------------ reading
     def _require(self, submission_id: str) -> None:

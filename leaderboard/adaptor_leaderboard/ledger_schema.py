@@ -10,7 +10,7 @@ class LedgerError(Exception):
     """The ledger cannot do what was asked; the message names the file or submission."""
 
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS submissions (
     submission_id TEXT PRIMARY KEY,
@@ -53,6 +53,15 @@ CREATE TABLE IF NOT EXISTS frame_counts (
     radius REAL NOT NULL,
     tp INTEGER NOT NULL, fp INTEGER NOT NULL, fn INTEGER NOT NULL,
     PRIMARY KEY (scoring_id, frame, radius)
+);
+CREATE TABLE IF NOT EXISTS teams (
+    team TEXT PRIMARY KEY,
+    institute TEXT NOT NULL DEFAULT '',
+    contact TEXT NOT NULL DEFAULT '',
+    method_url TEXT NOT NULL DEFAULT '',
+    description TEXT NOT NULL DEFAULT '',
+    registered_at REAL NOT NULL,
+    updated_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_by_submission ON events(submission_id, id);
 CREATE INDEX IF NOT EXISTS scorings_by_submission ON scorings(submission_id, scoring_id);
@@ -104,7 +113,8 @@ def connect(path: Path, readonly: bool) -> sqlite3.Connection:
                 conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'submissions'").fetchone()
             )
             # statement by statement: executescript() would commit the open transaction
-            script = (_UPGRADE_FROM_1 if legacy else "") + SCHEMA + _INDEXES
+            # version 1 needs its columns added; every version gets the tables it lacks (v3: teams)
+            script = (_UPGRADE_FROM_1 if legacy and version < 2 else "") + SCHEMA + _INDEXES
             for statement in script.split(";"):
                 if statement.strip():
                     conn.execute(statement)

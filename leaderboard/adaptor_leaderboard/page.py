@@ -25,6 +25,16 @@ svg .axisline { stroke: #888; } svg .tick { fill: #555; font-size: 11px; }
 """
 
 
+def team_cell(row: dict) -> str:
+    """The team's name, linked to its method description when it registered an http(s) link
+    (any other scheme, javascript: included, is shown as text only)."""
+    name = html.escape(row["team"])
+    url = row.get("method_url") or ""
+    if url.startswith(("https://", "http://")):
+        return f'<a href="{html.escape(url, quote=True)}" rel="nofollow noopener">{name}</a>'
+    return name
+
+
 def to_html(board: Board) -> str:
     r = board.rules
     d = r.display_decimals
@@ -45,7 +55,7 @@ def to_html(board: Board) -> str:
     body = []
     for row in board.rows():
         body.append(
-            f"<tr><td>{row['rank']}</td><td>{html.escape(row['team'])}</td><td>{html.escape(row['institute'])}</td>"
+            f"<tr><td>{row['rank']}</td><td>{team_cell(row)}</td><td>{html.escape(row['institute'])}</td>"
             f"<td><b>{fmt_value(row['f1'], d)}</b></td><td>{fmt_value(row['f1_low'], d)} – {fmt_value(row['f1_high'], d)}</td>"
             f"<td>{fmt_value(row['ppv'], d)}</td><td>{fmt_value(row['tpr'], d)}</td><td>{fmt_value(row['rmse'], 2)}</td>"
             f"<td>{row['submissions']}</td></tr>"

@@ -280,3 +280,43 @@ def test_limit_reached_inside_the_claim(tmp_path):
             ledger.add_submission("A", "test", limit=1)
         ledger.fail(ledger.submissions()[0].submission_id, "engine", ours=True)
         ledger.add_submission("A", "test", limit=1)  # given back
+
+
+def test_teams_register_edit_list_and_show_on_the_board(tmp_path, test_set):
+    gt, teams = test_set
+    path = tmp_path / "l.sqlite"
+    args = ["--ledger", str(path)]
+    r = CliRunner().invoke(main, ["team", "add", "Alpha", "--institute", "Uni A", "--contact", "a@uni.example",
+                                  "--method-url", "https://example.org/alpha", *args])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(main, ["team", "edit", "Alpha", "--institute", "Uni A2", *args])
+    assert r.exit_code == 0 and "Uni A2" in r.output
+    r = CliRunner().invoke(main, ["team", "edit", "Nobody", "--institute", "x", *args])
+    assert r.exit_code == 2 and "not registered" in r.output
+    r = CliRunner().invoke(main, ["team", "add", "Evil", "--method-url", "javascript:alert(1)", *args])
+    assert r.exit_code == 2 and "must start with https://" in r.output
+    r = CliRunner().invoke(main, ["team", "list", *args])
+    assert "Alpha" in r.output and "a@uni.example" in r.output
+    with Ledger(path) as ledger:
+        assert ledger.teams()["Alpha"]["method_url"] == "https://example.org/alpha"  # kept by edit
+        score_into_ledger(ledger, ledger.add_submission("Alpha", "test", "old name"), teams["good"], gt)
+        ledger.register_team("Beta", method_url="javascript:alert(1)")  # the API does not check
+        score_into_ledger(ledger, ledger.add_submission("Beta", "test"), teams["mid"], gt)
+    r = CliRunner().invoke(main, ["publish", "--out", str(tmp_path / "s"), "--bootstrap", "10", *args])
+    assert r.exit_code == 0, r.output
+    page = (tmp_path / "s" / "index.html").read_text()
+    assert '<a href="https://example.org/alpha" rel="nofollow noopener">Alpha</a>' in page
+    assert "javascript:" not in page  # never a link, never printed into an attribute
+    rows = json.loads((tmp_path / "s" / "leaderboard.json").read_text())["standings"]
+    assert rows[0]["institute"] == "Uni A2" and rows[0]["method_url"] == "https://example.org/alpha"
+    assert "a@uni.example" not in page + (tmp_path / "s" / "leaderboard.csv").read_text()
+
+
+def test_a_version_2_ledger_gains_the_teams_table(tmp_path):
+    path = tmp_path / "l.sqlite"
+    with Ledger(path) as ledger:
+        ledger.add_submission("A", "test")
+        ledger._conn.execute("DROP TABLE teams")
+        ledger._conn.execute("PRAGMA user_version = 2")
+    with Ledger(path) as ledger:  # upgrades: no second ALTER TABLE of version 1's step
+        assert ledger.teams() == {} and len(ledger.submissions()) == 1
