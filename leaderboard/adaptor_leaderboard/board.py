@@ -6,6 +6,7 @@ Built from the ledger by :func:`build_board`; rendered by :mod:`adaptor_leaderbo
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -13,6 +14,7 @@ import numpy as np
 from adaptor_leaderboard.bootstrap import BootstrapResult, bootstrap
 from adaptor_leaderboard.ledger import Ledger
 from adaptor_leaderboard.ranking import PhaseRules, Standing, rank_phase
+from adaptor_score.outputs import iso_time
 
 COLUMNS = (
     "rank",
@@ -27,6 +29,7 @@ COLUMNS = (
     "submissions",
     "submission_id",
     "method_url",
+    "submitted",
 )
 
 
@@ -38,6 +41,8 @@ class Board:
     surgeries: list[str]
     per_surgery: np.ndarray  # (teams, surgeries) F1 at the ranking radius
     teams: dict = field(default_factory=dict)  # registered teams' details, by name
+    submitted: dict = field(default_factory=dict)  # submission id -> when it was submitted
+    published_at: float | None = None
 
     def rows(self) -> list[dict]:
         ci = (
@@ -61,6 +66,7 @@ class Board:
                     "submissions": st.submissions,
                     "submission_id": st.submission_id,
                     "method_url": reg.get("method_url", ""),
+                    "submitted": iso_time(self.submitted.get(st.submission_id)),
                 }
             )
         return out
@@ -78,7 +84,8 @@ def build_board(
             sc = ledger.scores(st.scoring_id, g).get(rules.radius)
             if sc:
                 per[i, j] = sc["f1"]
-    return Board(rules, standings, boot, surgeries, per, ledger.teams())
+    submitted = {s.submission_id: s.created_at for s in ledger.submissions(rules.phase)}
+    return Board(rules, standings, boot, surgeries, per, ledger.teams(), submitted, time.time())
 
 
 def fmt_value(x: float | None, digits: int) -> str:

@@ -11,18 +11,34 @@ from adaptor_leaderboard.plots import (
     plot_precision_recall,
     plot_rank_stability,
 )
+from adaptor_score.outputs import iso_time
 
 CSS = """
-body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; color: #222; }
+body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; padding: 0 1rem;
+       color: #222; }
+.tablewrap { overflow-x: auto; }
 table { border-collapse: collapse; margin: 1rem 0; }
 th, td { padding: .35rem .7rem; border-bottom: 1px solid #ddd; text-align: right; white-space: nowrap; }
-th:nth-child(2), td:nth-child(2), th:nth-child(3), td:nth-child(3) { text-align: left; }
+th:nth-child(2), td:nth-child(2), th:nth-child(3), td:nth-child(3) {
+    text-align: left; white-space: normal; min-width: 9rem; max-width: 18rem; overflow-wrap: break-word; }
+.note { color: #555; font-size: .9rem; }
+svg { max-width: 100%; height: auto; }
 .plots { display: flex; flex-wrap: wrap; gap: 1.5rem; }
 figure { margin: 0; }
 svg text { font-size: 12px; } svg .axis { font-weight: 600; font-size: 13px; }
 svg .grid { stroke: #e5e5e5; } svg .iso { fill: none; stroke: #ccc; stroke-dasharray: 3 3; }
 svg .axisline { stroke: #888; } svg .tick { fill: #555; font-size: 11px; }
 """
+
+
+RMSE_NOTE = (
+    "RMSE: the paper's localisation metric, per frame the root mean square distance of every"
+    " prediction to its nearest label, averaged over frames; false positives dominate it."
+)
+SORT_NOTE = (
+    "This page runs no script, so its columns do not sort; leaderboard.csv and leaderboard.json"
+    " beside it hold the same rows. Team names link to the method descriptions teams registered."
+)
 
 
 def team_cell(row: dict) -> str:
@@ -50,6 +66,7 @@ def to_html(board: Board) -> str:
             "TPR",
             "RMSE (px)",
             "Submissions",
+            "Submitted (UTC)",
         )
     )
     body = []
@@ -58,7 +75,7 @@ def to_html(board: Board) -> str:
             f"<tr><td>{row['rank']}</td><td>{team_cell(row)}</td><td>{html.escape(row['institute'])}</td>"
             f"<td><b>{fmt_value(row['f1'], d)}</b></td><td>{fmt_value(row['f1_low'], d)} – {fmt_value(row['f1_high'], d)}</td>"
             f"<td>{fmt_value(row['ppv'], d)}</td><td>{fmt_value(row['tpr'], d)}</td><td>{fmt_value(row['rmse'], 2)}</td>"
-            f"<td>{row['submissions']}</td></tr>"
+            f"<td>{row['submissions']}</td><td>{html.escape(row['submitted'][:10])}</td></tr>"
         )
     note = (
         f"Ranked by {r.metric.upper()} at {r.radius:g} px over all test landmarks (counts summed over "
@@ -77,6 +94,10 @@ def to_html(board: Board) -> str:
         f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         f"<title>AdaptOR 2021 leaderboard: {html.escape(r.phase)}</title><style>{CSS}</style></head>"
         f"<body><h1>AdaptOR 2021 leaderboard — phase {html.escape(r.phase)}</h1><p>{html.escape(note)}</p>"
-        f'<table id="leaderboard"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+        f'<p class="note">Last updated {iso_time(board.published_at)}.</p>'
+        f'<div class="tablewrap"><table id="leaderboard"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table></div>"
+        f'<p class="note">{html.escape(RMSE_NOTE)}</p>'
+        f'<p class="note">{html.escape(SORT_NOTE)}</p>'
         f'<div class="plots">{figures}</div></body></html>\n'
     )

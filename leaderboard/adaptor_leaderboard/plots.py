@@ -1,21 +1,51 @@
 """The leaderboard's plots as inline SVG (no script, no external file): F1 with bootstrap
 intervals, precision against recall, F1 per test surgery, rank stability. Every text from teams
-is escaped with ``html.escape``.
+is escaped with ``html.escape``; long names are shortened in the plots (the full name is the
+label's tooltip), so no name can squeeze a plot; each team keeps its colour from one
+publication to the next (it comes from the name, not the rank).
 """
 
 from __future__ import annotations
 
+import colorsys
 import html
+import zlib
 
 import numpy as np
 
 from adaptor_leaderboard.board import Board
 
-PALETTE = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"]
+LABEL_CHARS = 28
 
 
-def _colour(i: int) -> str:
-    return PALETTE[i % len(PALETTE)]
+def team_colour(team: str) -> str:
+    """A colour of the team's own (``#rrggbb``): its hue comes from a hash of the name, so it
+    stays when teams are added or ranks change.
+
+    >>> team_colour("Team A") == team_colour("Team A"), team_colour("Team A") != team_colour("Team B")
+    (True, True)
+    """
+    hue = (zlib.crc32(team.encode("utf-8", "backslashreplace")) % 360) / 360
+    r, g, b = colorsys.hls_to_rgb(hue, 0.40, 0.65)
+    return f"#{int(r * 255):02x}{int(g * 255):02x}{int(b * 255):02x}"
+
+
+def short(name: str, n: int = LABEL_CHARS) -> str:
+    """``name`` cut to ``n`` characters with an ellipsis.
+
+    >>> short("Deep Suture Detection Consortium", 12)
+    'Deep Suture…'
+    """
+    return name if len(name) <= n else name[: n - 1].rstrip() + "…"
+
+
+def _label(
+    text: str, full: str, x: float, y: float, anchor: str = "start", cls: str = "label"
+) -> str:
+    return (
+        f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" class="{cls}">'
+        f"<title>{html.escape(full)}</title>{html.escape(text)}</text>"
+    )
 
 
 def _svg(width: int, height: int, body: list[str], title: str) -> str:
@@ -29,7 +59,7 @@ def _svg(width: int, height: int, body: list[str], title: str) -> str:
 def plot_f1_intervals(board: Board) -> str:
     rows = board.rows()
     w, row_h, right = 640, 28, 40
-    left = 30 + 7 * max((len(r["team"]) for r in rows), default=4)
+    left = 40 + 7 * max((len(short(r["team"])) for r in rows), default=4)
     h = 50 + row_h * len(rows)
     body = [
         f'<text x="{left}" y="18" class="axis">F1 at {board.rules.radius:g} px with 95 % bootstrap interval</text>'
@@ -42,16 +72,14 @@ def plot_f1_intervals(board: Board) -> str:
         )
     for i, r in enumerate(rows):
         y = 40 + i * row_h
-        body.append(
-            f'<text x="{left - 8}" y="{y + 4}" text-anchor="end" class="label">'
-            f"{r['rank']}. {html.escape(r['team'])}</text>"
-        )
+        body.append(_label(f"{r['rank']}. {short(r['team'])}", r["team"], left - 8, y + 4, "end"))
+        colour = team_colour(r["team"])
         if r["f1_low"] is not None:
             body.append(
                 f'<line x1="{x(r["f1_low"]):.1f}" y1="{y}" x2="{x(r["f1_high"]):.1f}" y2="{y}" '
-                f'stroke="{_colour(i)}" stroke-width="3"/>'
+                f'stroke="{colour}" stroke-width="3"/>'
             )
-        body.append(f'<circle cx="{x(r["f1"]):.1f}" cy="{y}" r="5" fill="{_colour(i)}"/>')
+        body.append(f'<circle cx="{x(r["f1"]):.1f}" cy="{y}" r="5" fill="{colour}"/>')
     return _svg(w, h, body, "F1 with bootstrap intervals")
 
 
@@ -88,16 +116,24 @@ def plot_precision_recall(board: Board) -> str:
     body.append(
         f'<text x="14" y="{py(0.5)}" class="tick" transform="rotate(-90 14 {py(0.5)})">PPV</text>'
     )
-    for i, r in enumerate(rows):
+    placed: list[tuple[float, float]] = []
+    for r in sorted(rows, key=lambda r: -r["ppv"]):
+        cx, cy = px(r["tpr"]), py(r["ppv"])
         body.append(
-            f'<circle cx="{px(r["tpr"]):.1f}" cy="{py(r["ppv"]):.1f}" r="6" fill="{_colour(i)}">'
+            f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="6" fill="{team_colour(r["team"])}">'
             f"<title>{html.escape(r['team'])}: PPV {r['ppv']:.3f}, TPR {r['tpr']:.3f}</title></circle>"
         )
-        body.append(
-            f'<text x="{px(r["tpr"]) + 9:.1f}" y="{py(r["ppv"]) + 4:.1f}" class="label">'
-            f"{html.escape(r['team'])}</text>"
-        )
-    return _svg(s + 150, s + top + 10, body, "Precision against recall")
+        # Labels of close teams would overlap: move each one below any label already near it.
+        ly = cy + 4
+        while any(abs(ly - y) < 13 and abs(cx - x) < 170 for x, y in placed):
+            ly += 13
+        placed.append((cx, ly))
+        if ly != cy + 4:
+            body.append(
+                f'<line x1="{cx:.1f}" y1="{cy:.1f}" x2="{cx + 8:.1f}" y2="{ly - 4:.1f}" class="grid"/>'
+            )
+        body.append(_label(short(r["team"], 22), r["team"], cx + 9, ly))
+    return _svg(s + 170, s + top + 10, body, "Precision against recall")
 
 
 def _heat(value: float) -> str:
@@ -111,7 +147,7 @@ def _heat(value: float) -> str:
 
 def _matrix(rows: list[str], cols: list[str], values: np.ndarray, title: str, fmt) -> str:
     label_len = max((len(c) for c in cols), default=0)
-    left = 12 + 7 * max((len(r) for r in rows), default=4)
+    left = 12 + 7 * max((len(short(r)) for r in rows), default=4)
     top, cw, ch = 40 + int(5 * label_len), 64, 28
     # rotated column labels reach right by about cos(40 deg) of their length
     w = max(left + cw * len(cols) + 10 + int(6 * label_len), 30 + int(7.5 * len(title)))
@@ -123,10 +159,7 @@ def _matrix(rows: list[str], cols: list[str], values: np.ndarray, title: str, fm
             f'<text x="{x}" y="{y}" class="tick" transform="rotate(-40 {x} {y})">{html.escape(c)}</text>'
         )
     for i, r in enumerate(rows):
-        body.append(
-            f'<text x="{left - 8}" y="{top + ch * i + ch / 2 + 4}" text-anchor="end" class="label">'
-            f"{html.escape(r)}</text>"
-        )
+        body.append(_label(short(r), r, left - 8, top + ch * i + ch / 2 + 4, "end"))
         for j in range(len(cols)):
             v = values[i, j]
             body.append(

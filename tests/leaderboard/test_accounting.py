@@ -293,16 +293,22 @@ def test_teams_register_edit_list_and_show_on_the_board(tmp_path, test_set):
     assert r.exit_code == 0 and "Uni A2" in r.output
     r = CliRunner().invoke(main, ["team", "edit", "Nobody", "--institute", "x", *args])
     assert r.exit_code == 2 and "not registered" in r.output
-    r = CliRunner().invoke(main, ["team", "add", "Evil", "--method-url", "javascript:alert(1)", *args])
+    r = CliRunner().invoke(
+        main, ["team", "add", "Evil", "--method-url", "javascript:alert(1)", *args]
+    )
     assert r.exit_code == 2 and "must start with https://" in r.output
     r = CliRunner().invoke(main, ["team", "list", *args])
     assert "Alpha" in r.output and "a@uni.example" in r.output
     with Ledger(path) as ledger:
         assert ledger.teams()["Alpha"]["method_url"] == "https://example.org/alpha"  # kept by edit
-        score_into_ledger(ledger, ledger.add_submission("Alpha", "test", "old name"), teams["good"], gt)
+        score_into_ledger(
+            ledger, ledger.add_submission("Alpha", "test", "old name"), teams["good"], gt
+        )
         ledger.register_team("Beta", method_url="javascript:alert(1)")  # the API does not check
         score_into_ledger(ledger, ledger.add_submission("Beta", "test"), teams["mid"], gt)
-    r = CliRunner().invoke(main, ["publish", "--out", str(tmp_path / "s"), "--bootstrap", "10", *args])
+    r = CliRunner().invoke(
+        main, ["publish", "--out", str(tmp_path / "s"), "--bootstrap", "10", *args]
+    )
     assert r.exit_code == 0, r.output
     page = (tmp_path / "s" / "index.html").read_text()
     assert '<a href="https://example.org/alpha" rel="nofollow noopener">Alpha</a>' in page

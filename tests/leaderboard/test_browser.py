@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from adaptor_leaderboard.ledger import Ledger
-from adaptor_leaderboard.plots import PALETTE
+from adaptor_leaderboard.plots import team_colour
 from adaptor_leaderboard.publish import build_board, publish
 from adaptor_leaderboard.ranking import PhaseRules
 from adaptor_leaderboard.runner import score_into_ledger
@@ -77,8 +77,51 @@ def test_leaderboard_page_loads_clean_and_shows_table_and_plots(tmp_path, test_s
     assert img.shape[:2] == (1400, 1200)
     top = img[:300]
     assert (top.sum(axis=2) < 150).mean() > 0.005  # dark text of the heading and table
-    for colour in PALETTE[:3]:  # each team's marker colour appears in the plots
+    for team in ("good", "mid", "weak"):  # each team's own colour appears in the plots
+        colour = team_colour(team)
         rgb = np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)])
-        assert (np.abs(img[300:] - rgb).sum(axis=2) < 30).sum() > 20, colour
+        assert (np.abs(img[300:] - rgb).sum(axis=2) < 30).sum() > 20, (team, colour)
     green_cells = (np.abs(img[300:] - np.array([0, 109, 44])).sum(axis=2) < 40).sum()
     assert green_cells > 500  # heatmap cells of the per-surgery and rank plots
+
+
+def test_long_names_keep_the_page_usable_at_desktop_and_phone_width(tmp_path, test_set):
+    gt, teams = test_set
+    long_name = "Deep Suture Detection Consortium of Very Long Names (University Hospital)"
+    with Ledger(tmp_path / "l.sqlite") as ledger:
+        for name, t in ((long_name, "good"), ("Team Jitter", "mid"), ("weak", "weak")):
+            sid = ledger.add_submission(
+                name, "test", "Institute with an even longer name, Cardiac Surgery"
+            )
+            score_into_ledger(ledger, sid, teams[t], gt)
+        board = build_board(ledger, PhaseRules("test"), replicates=50, seed=0)
+    page = publish(board, tmp_path / "site")[-1]
+    html_text = page.read_text()
+    assert "Deep Suture Detection Conso…" in html_text  # shortened in the plots
+    assert f"<title>{long_name}</title>" in html_text  # the full name as the tooltip
+    # The earlier stylesheet (no wrapping, no scroll box) pushed text past the window's edge:
+    # the same page with it is the negative control of the measure below.
+    old = tmp_path / "site" / "old.html"
+    old.write_text(html_text.replace(_css_of(html_text), OLD_CSS))
+
+    def text_at_right_edge(path, width) -> float:
+        shot = tmp_path / f"{path.stem}-{width}.png"
+        assert load(path, shot, size=(width, 2000)) == []
+        img = np.asarray(Image.open(shot).convert("RGB")).astype(int)
+        return float((img[:, -12:].sum(axis=2) < 300).mean())  # dark pixels in the last 12 px
+
+    assert text_at_right_edge(old, 1400) > 0.002  # text cut by the edge: the measure sees it
+    for width in (1400, 390):
+        assert text_at_right_edge(page, width) < 0.0005, width
+
+
+OLD_CSS = """
+body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; color: #222; }
+table { border-collapse: collapse; margin: 1rem 0; }
+th, td { padding: .35rem .7rem; border-bottom: 1px solid #ddd; text-align: right; white-space: nowrap; }
+th:nth-child(2), td:nth-child(2), th:nth-child(3), td:nth-child(3) { text-align: left; }
+"""
+
+
+def _css_of(html_text: str) -> str:
+    return html_text.split("<style>", 1)[1].split("</style>", 1)[0]
