@@ -58,13 +58,19 @@ def synth_cmd(out_dir, domain, surgeries, videos, frames, seed, workers, max_poi
 @click.option("-n", "count", type=click.IntRange(min=1), default=12, show_default=True)
 @click.option("--columns", type=click.IntRange(min=1), default=3, show_default=True)
 @click.option("--seed", type=int, default=0)
-def contact_sheet_cmd(data_dir, out, count, columns, seed):
-    """Draw a grid of frames with their labels (green circles) as one PNG."""
+@click.option(
+    "--predictions",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Also draw these predictions (red crosses).",
+)
+def contact_sheet_cmd(data_dir, out, count, columns, seed, predictions):
+    """Draw a grid of frames, spread over the videos, with their labels (green circles) and
+    optionally predictions (red crosses), as one PNG."""
     from adaptor_baseline.data.layout import LabelError
     from adaptor_baseline.synth.contact_sheet import contact_sheet
 
     try:
-        path = contact_sheet(data_dir, out, count, columns, seed=seed)
+        path = contact_sheet(data_dir, out, count, columns, seed=seed, predictions=predictions)
     except (LabelError, ValueError, OSError) as e:
         fatal(e)
     console.print(f"wrote {path}")

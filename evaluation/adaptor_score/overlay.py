@@ -19,33 +19,59 @@ FN_COLOUR = (255, 150, 0)
 FP_COLOUR = (230, 0, 0)
 
 
+BAND = 44  # px of caption and legend under the frame
+
+
 def draw_overlay(
-    image: Image.Image, preds: np.ndarray, labels: np.ndarray, radius: float = 6.0, scale: int = 2
+    image: Image.Image,
+    preds: np.ndarray,
+    labels: np.ndarray,
+    radius: float = 6.0,
+    scale: int = 2,
+    caption: str = "",
 ) -> Image.Image:
-    """Return a copy of ``image`` (upscaled ``scale`` times for legibility) with the matches drawn.
+    """Return a copy of ``image`` (upscaled ``scale`` times for legibility) with the matches drawn,
+    and a band underneath with ``caption``, the TP/FP/FN counts, the radius and a legend.
 
     Labels get a circle of the match radius (green when found, orange when missed); predictions a
-    cross (green when matched, red when false positive).
+    cross (green when matched, red when false positive). Markers are drawn on a dark halo so they
+    show on bright tissue and dark background alike.
     """
     m = match_frames([preds], [labels], radius)
     tp_pred = np.zeros(len(preds), dtype=bool)
     tp_label = np.zeros(len(labels), dtype=bool)
     tp_pred[m.pred] = True
     tp_label[m.label] = True
-    im = image.convert("RGB").resize((image.width * scale, image.height * scale), Image.NEAREST)
+    frame = image.convert("RGB").resize((image.width * scale, image.height * scale), Image.NEAREST)
+    im = Image.new("RGB", (frame.width, frame.height + BAND), (25, 25, 25))
+    im.paste(frame, (0, 0))
     draw = ImageDraw.Draw(im)
     r = radius * scale
     for (x, y), hit in zip(labels * scale, tp_label):
         colour = TP_COLOUR if hit else FN_COLOUR
+        draw.ellipse([x - r - 1, y - r - 1, x + r + 1, y + r + 1], outline=(0, 0, 0), width=4)
         draw.ellipse([x - r, y - r, x + r, y + r], outline=colour, width=2)
         draw.point((x, y), fill=colour)
+    d = 2.5 * scale
     for (x, y), hit in zip(preds * scale, tp_pred):
         colour = TP_COLOUR if hit else FP_COLOUR
-        d = 1.5 * scale
-        draw.line([x - d, y - d, x + d, y + d], fill=colour, width=2)
-        draw.line([x - d, y + d, x + d, y - d], fill=colour, width=2)
+        for width, c in ((5, (0, 0, 0)), (2, colour)):
+            draw.line([x - d, y - d, x + d, y + d], fill=c, width=width)
+            draw.line([x - d, y + d, x + d, y - d], fill=c, width=width)
     for a, b in zip(m.pred, m.label):
         draw.line([*(preds[a] * scale), *(labels[b] * scale)], fill=TP_COLOUR, width=1)
+    tp, fp, fn = int(tp_pred.sum()), int((~tp_pred).sum()), int((~tp_label).sum())
+    y0 = frame.height + 6
+    draw.text(
+        (8, y0),
+        f"{caption}   TP {tp}   FP {fp}   FN {fn}   radius {radius:g} px",
+        fill=(240, 240, 240),
+    )
+    x = 8
+    for text, colour in (("O found label (TP)", TP_COLOUR), ("O missed label (FN)", FN_COLOUR),
+                         ("x false positive (FP)", FP_COLOUR), ("x matched prediction", TP_COLOUR)):  # fmt: skip
+        draw.text((x, y0 + 18), text, fill=colour)
+        x += 8 + int(draw.textlength(text)) + 14
     return im
 
 
@@ -102,6 +128,6 @@ def render_overlays(
             image = Image.new("RGB", gt.sizes.get(key, FRAME_SIZE), (90, 90, 90))
         target = out_dir / key.folder / key.video / f"{key.frame}.png"
         target.parent.mkdir(parents=True, exist_ok=True)
-        draw_overlay(image, preds.get(key), gt.points[key], radius).save(target)
+        draw_overlay(image, preds.get(key), gt.points[key], radius, caption=str(key)).save(target)
         written.append(target)
     return written

@@ -108,4 +108,24 @@ def test_cli_synth_and_contact_sheet(tmp_path):
     )
     assert r.exit_code == 0, r.output
     with Image.open(tmp_path / "s.png") as im:
-        assert im.size == (3 * 384, 216)
+        assert im.size == (3 * 384, 216 + 22)  # each tile has a caption band
+
+
+def test_contact_sheet_spreads_over_videos_and_draws_predictions(tmp_path):
+    from PIL import Image
+
+    from adaptor_baseline.data.layout import index_dataset
+    from adaptor_baseline.synth.contact_sheet import contact_sheet, spread_over_videos
+    from adaptor_baseline.synth.perturb import perturbed_predictions
+
+    generate_dataset(tmp_path / "d", "sim", surgeries=3, videos=1, frames=6, seed=2, workers=1)
+    records = [r for r in index_dataset(tmp_path / "d") if r.labels is not None]
+    picks = spread_over_videos(records, 3, seed=0)
+    assert len({(r.key.folder, r.key.video) for r in picks}) == 3  # one from each video
+    perturbed_predictions(tmp_path / "d", tmp_path / "p", 1, 0.2, 3, 0)
+    plain = Image.open(contact_sheet(tmp_path / "d", tmp_path / "a.png", 3, 3)).convert("RGB")
+    drawn = Image.open(
+        contact_sheet(tmp_path / "d", tmp_path / "b.png", 3, 3, predictions=tmp_path / "p")
+    ).convert("RGB")
+    red = lambda im: ((np.asarray(im)[..., 0] > 200) & (np.asarray(im)[..., 1] < 80)).sum()  # noqa: E731
+    assert red(drawn) > red(plain) + 20  # the predictions' red crosses

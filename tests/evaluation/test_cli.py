@@ -124,7 +124,7 @@ def test_overlay_writes_pngs(tmp_path):
     from PIL import Image
 
     with Image.open(out / K1.folder / K1.video / f"{K1.frame}.png") as im:
-        assert im.size == (1024, 576)
+        assert im.size == (1024, 576 + 44)  # the caption and legend band
         px = im.convert("RGB").load()
         colours = {px[x, y] for x in range(0, 1024, 1) for y in range(0, 200)}
     assert (0, 200, 0) in colours and (230, 0, 0) in colours  # TP and FP drawn
@@ -196,3 +196,19 @@ def test_dataframes_repr_loader_and_localisation_error(tmp_path):
     code = "import sys, adaptor_score.cli; print('pandas' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"  # scoring never imports pandas
+
+
+def test_overlays_carry_a_caption_and_legend(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from adaptor_score.overlay import BAND, FN_COLOUR, FP_COLOUR, TP_COLOUR, draw_overlay
+
+    image = Image.new("RGB", (512, 288), (200, 180, 170))
+    out = draw_overlay(image, np.array([[10.0, 10.0], [50.0, 20.0]]), np.array([[11.0, 10.0], [30.0, 5.0]]),
+                       radius=6, caption="s/v/000001")  # fmt: skip
+    assert out.size == (1024, 576 + BAND)
+    band = np.asarray(out)[576:].astype(int)
+    assert (band.sum(axis=2) > 600).sum() > 50  # light caption text on the dark band
+    for colour in (TP_COLOUR, FN_COLOUR, FP_COLOUR):  # the legend's three colours
+        assert (np.abs(band - np.array(colour)).sum(axis=2) < 60).sum() > 10, colour
