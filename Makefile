@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO := demo-output
 
-.PHONY: demo test test-slow test-containers test-browser wheel lint bench venv clean paper-tables
+.PHONY: demo test test-slow test-containers test-browser wheel lint bench venv clean paper-tables quickstarts
 
 venv: $(STAMP)
 
@@ -18,6 +18,9 @@ $(STAMP): pyproject.toml tools/install-torch.sh
 
 demo: $(STAMP)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash tools/demo.sh $(DEMO)
+
+quickstarts: $(STAMP)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash tools/quickstarts.sh quickstart-output
 
 paper-tables: $(STAMP)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash tools/paper-tables.sh paper-output
@@ -48,4 +51,4 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_point_flood.py
 
 clean:
-	rm -rf $(DEMO) paper-output .pytest_cache .ruff_cache
+	rm -rf $(DEMO) paper-output quickstart-output .pytest_cache .ruff_cache
