@@ -16,24 +16,10 @@ from adaptor_score.frames import Problem
 from adaptor_score.groundtruth import GroundTruth, load_ground_truth
 from adaptor_score.manifest import PARAM_KEYS, Experiment, Manifest
 from adaptor_score.metrics import Summary
-from adaptor_score.scoring import score
+from adaptor_score.scoring import METRIC_KEYS, score
 
-RESULT_COLUMNS = (
-    "dataset",
-    "experiment",
-    *PARAM_KEYS,
-    "run",
-    "radius",
-    "tp",
-    "fp",
-    "fn",
-    "ppv",
-    "tpr",
-    "f1",
-    "rmse",
-    "rmse_images",
-    "images",
-)
+# One row per run and radius: who and what, then the metrics every score report has.
+RESULT_COLUMNS = ("dataset", "experiment", *PARAM_KEYS, "run", *METRIC_KEYS)
 
 
 # ----------------------------------------------------------------------------- scoring
@@ -53,7 +39,7 @@ class ResultRow:
             "experiment": self.experiment.name,
             **{k: self.experiment.params.get(k, "") for k in PARAM_KEYS},
             "run": self.run,
-            **{k: getattr(s, k) for k in RESULT_COLUMNS[len(PARAM_KEYS) + 3 :]},
+            **{k: getattr(s, k) for k in METRIC_KEYS},
         }
 
 
