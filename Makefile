@@ -49,6 +49,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_baseline.py
 	$(PY) benchmarks/soft_argmax_temperature.py
 	$(PY) benchmarks/bench_point_flood.py
+	$(PY) benchmarks/bench_predict.py
 
 clean:
 	rm -rf $(DEMO) paper-output quickstart-output .pytest_cache .ruff_cache
