@@ -93,9 +93,10 @@ def label_files(root: Path) -> list[tuple[FrameKey, str]]:
             for f in _entries(labels):
                 if not f.name.lower().endswith(".json"):
                     continue
-                mode = _mode(f)
-                if not stat.S_ISREG(mode):
-                    raise GroundTruthError(f.path, f"not a regular file: it is {kind_of(mode)}")
+                if not f.is_file():  # the entry's type (a symlink is followed); else say what it is
+                    mode = _mode(f)
+                    if not stat.S_ISREG(mode):
+                        raise GroundTruthError(f.path, f"not a regular file: it is {kind_of(mode)}")
                 out.append((FrameKey(folder.name, video.name, f.name[: -len(".json")]), f.path))
     return out
 

@@ -85,10 +85,10 @@ def claim_tree(
     prefix = os.path.join(str(root), "")
     budget = _Budget(max_total_bytes)
     for path, walk_problem in walk_files(root, (".json",)):
-        by_path = key_from_relative_path(path[len(prefix) :])
         if walk_problem is not None:
             # An unusable entry at a frame's place claims that frame, so the frame's problem
             # names the real cause rather than "no prediction file".
+            by_path = key_from_relative_path(path[len(prefix) :])
             if by_path is not None:
                 out.claims.setdefault(by_path, []).append(Claim(path, None, problem=walk_problem))
             else:
@@ -97,28 +97,30 @@ def claim_tree(
         try:
             fields, pts, extra = decode_points_file(budget.read(path, max_bytes))
         except BadFile as e:
+            by_path = key_from_relative_path(path[len(prefix) :])
             if by_path is not None:
                 out.claims.setdefault(by_path, []).append(Claim(path, None, problem=str(e)))
             else:
                 out.unplaced.append(Problem(path, str(e)))
             continue
-        out.formats[extra["format"]] = out.formats.get(extra["format"], 0) + 1
+        fmt = extra["format"]
+        out.formats[fmt] = out.formats.get(fmt, 0) + 1
         if fields is not None:
             name = fields[2]
             dot = name.rfind(".")
             key = FrameKey(fields[0], fields[1], name[:dot] if dot > 0 else name)
-        elif by_path is not None:
-            key = by_path
         else:
-            out.unplaced.append(
-                Problem(
-                    path,
-                    "cannot tell which frame this is: no folderName/subfolderName/imageFileName"
-                    " and the path is not <folder>/<video>/<frame>.json",
+            key = key_from_relative_path(path[len(prefix) :])
+            if key is None:
+                out.unplaced.append(
+                    Problem(
+                        path,
+                        "cannot tell which frame this is: no folderName/subfolderName/"
+                        "imageFileName and the path is not <folder>/<video>/<frame>.json",
+                    )
                 )
-            )
-            continue
-        out.claims.setdefault(key, []).append(Claim(path, pts, fields, format=extra["format"]))
+                continue
+        out.claims.setdefault(key, []).append(Claim(path, pts, fields, format=fmt))
     return out
 
 

@@ -206,6 +206,8 @@ def _entry_problem(entry: os.DirEntry, root_real: str, suffixes: tuple[str, ...]
         return "dir"
     if not entry.name.lower().endswith(suffixes):
         return "skip"
+    if entry.is_file(follow_symlinks=False):  # the directory entry's type: no system call
+        return None  # (opening it re-checks with fstat, so a swap after this is still caught)
     mode = entry.stat(follow_symlinks=False).st_mode
     return None if stat.S_ISREG(mode) else f"not a regular file: it is {kind_of(mode)}"
 
