@@ -67,6 +67,7 @@ class _PointsFile(msgspec.Struct, gc=False):
     imageFileName: Any = None
     imageWidth: Any = None
     imageHeight: Any = None
+    type: Any = None  # Grand-Challenge's "Multiple points" (its points are [x, y, z] lists)
 
 
 class _Shape(msgspec.Struct, gc=False):
@@ -228,7 +229,12 @@ def _decode(raw: bytes, max_points: int):
     return (
         fields,
         pts,  # finite and within MAX_COORDINATE: msgspec checked both while decoding
-        {"imageWidth": doc.imageWidth, "imageHeight": doc.imageHeight, "format": CHALLENGE},
+        {
+            "imageWidth": doc.imageWidth,
+            "imageHeight": doc.imageHeight,
+            # an empty Grand-Challenge list decodes here too: its "type" tells it apart
+            "format": GRAND_CHALLENGE if doc.type == "Multiple points" else CHALLENGE,
+        },
     )
 
 

@@ -73,8 +73,15 @@ class ClaimedTree:
     <frame>.json``)."""
 
     claims: dict[FrameKey, list[Claim]] = field(default_factory=dict)
-    unplaced: list[Problem] = field(default_factory=list)
+    # files on no frame, each with its problem (and what it holds, when it could be decoded)
+    unplaced: list[Claim] = field(default_factory=list)
     formats: dict[str, int] = field(default_factory=dict)
+
+
+_UNPLACEABLE = (
+    "cannot tell which frame this is: no folderName/subfolderName/imageFileName and the path is"
+    " not <folder>/<video>/<frame>.json"
+)
 
 
 def claim_tree(
@@ -92,7 +99,7 @@ def claim_tree(
             if by_path is not None:
                 out.claims.setdefault(by_path, []).append(Claim(path, None, problem=walk_problem))
             else:
-                out.unplaced.append(Problem(path, walk_problem))
+                out.unplaced.append(Claim(path, None, problem=walk_problem))
             continue
         try:
             fields, pts, extra = decode_points_file(budget.read(path, max_bytes))
@@ -101,7 +108,7 @@ def claim_tree(
             if by_path is not None:
                 out.claims.setdefault(by_path, []).append(Claim(path, None, problem=str(e)))
             else:
-                out.unplaced.append(Problem(path, str(e)))
+                out.unplaced.append(Claim(path, None, problem=str(e)))
             continue
         fmt = extra["format"]
         out.formats[fmt] = out.formats.get(fmt, 0) + 1
@@ -112,13 +119,7 @@ def claim_tree(
         else:
             key = key_from_relative_path(path[len(prefix) :])
             if key is None:
-                out.unplaced.append(
-                    Problem(
-                        path,
-                        "cannot tell which frame this is: no folderName/subfolderName/"
-                        "imageFileName and the path is not <folder>/<video>/<frame>.json",
-                    )
-                )
+                out.unplaced.append(Claim(path, pts, None, _UNPLACEABLE, fmt))
                 continue
         out.claims.setdefault(key, []).append(Claim(path, pts, fields, format=fmt))
     return out
@@ -151,7 +152,7 @@ def load_predictions(
     else:
         tree = claim_tree(root, max_bytes, max_total_bytes)
         out.formats = tree.formats
-        out.problems.extend(tree.unplaced)
+        out.problems.extend(Problem(c.path, c.problem) for c in tree.unplaced)
         for key, found in tree.claims.items():
             if key not in expected:
                 if key not in ignore:

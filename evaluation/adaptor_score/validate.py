@@ -18,9 +18,9 @@ import numpy as np
 
 from adaptor_score.contract import IMAGE_SUFFIXES, image_stem
 from adaptor_score.frames import Problem, key_from_relative_path
-from adaptor_score.jsonfiles import DEFAULT_MAX_BYTES, GRAND_CHALLENGE, BadFile, decode_points_file
+from adaptor_score.jsonfiles import DEFAULT_MAX_BYTES, GRAND_CHALLENGE
 from adaptor_score.predictions import claim_tree
-from adaptor_score.safefiles import open_regular, read_bytes, walk_files
+from adaptor_score.safefiles import open_regular, walk_files
 
 # A header claiming more pixels than this is refused (Pillow's decompression-bomb limit is 2 x
 # 89 M pixels; a frame has 147 k).
@@ -110,24 +110,6 @@ def check_contents(
     return found
 
 
-def check_prediction_file(
-    json_path: Path,
-    image_rel: Path,
-    size: tuple[int, int] | None,
-    max_bytes: int = DEFAULT_MAX_BYTES,
-    formats: dict | None = None,
-) -> list[str]:
-    """Problems of one prediction file for the image at ``image_rel`` (relative path); the format
-    read is added to ``formats`` when given."""
-    try:
-        fields, pts, extra = decode_points_file(read_bytes(json_path, max_bytes))
-    except BadFile as e:
-        return [str(e)]
-    if formats is not None:
-        formats[extra["format"]] = formats.get(extra["format"], 0) + 1
-    return check_contents(fields, pts, extra["format"], image_rel, size)
-
-
 def expected_outputs(
     images: list[Path], images_dir: Path
 ) -> tuple[dict[Path, Path], list[Problem]]:
@@ -187,10 +169,9 @@ def validate_submission(
     if formats is not None:
         for fmt, n in tree.formats.items():
             formats[fmt] = formats.get(fmt, 0) + n
-    problems.extend(tree.unplaced)
-    shallow_files: set[str] = set()
-    explained: set[str] = set()
+    handled: set[str] = set()  # files already reported for the image they answer
     by_path = {c.path: (k, c) for k, found in tree.claims.items() for c in found}
+    unplaced = {c.path: c for c in tree.unplaced}
     for json_rel, rel in expected.items():
         img = images_dir / rel
         try:
@@ -199,21 +180,24 @@ def validate_submission(
             problems.append(Problem(str(img), f"cannot read the image size: {e}"))
             size = None
         key = key_from_relative_path(rel)
-        if key is None:
-            json_path = pred_dir / json_rel
-            shallow_files.add(str(json_path))
-            if not os.path.lexists(json_path):
-                problems.append(Problem(str(json_path), f"missing: no prediction for image {rel}"))
+        if key is None:  # a shallow input: its file is the one at the image's relative path
+            json_path = str(pred_dir / json_rel)
+            c = unplaced.get(json_path) or by_path.get(json_path, (None, None))[1]
+            handled.add(json_path)
+            if c is None:
+                problems.append(Problem(json_path, f"missing: no prediction for image {rel}"))
+            elif c.points is None:  # it could not be read or decoded
+                problems.append(Problem(json_path, c.problem))
             else:
-                for p in check_prediction_file(json_path, rel, size, max_bytes):
-                    problems.append(Problem(str(json_path), p))
+                for p in check_contents(c.fields, c.points, c.format, rel, size):
+                    problems.append(Problem(json_path, p))
             continue
         got = tree.claims.pop(key, [])
         if not got:
             mirror = str(pred_dir / json_rel)
             if mirror in by_path:  # the file at the image's place names another frame
                 other, c = by_path[mirror]
-                explained.add(mirror)
+                handled.add(mirror)
                 found = check_contents(c.fields, c.points, c.format, rel, size)
                 consequence = (
                     f": it is placed on frame {other} (as score places it), so image {rel} has"
@@ -237,9 +221,9 @@ def validate_submission(
                 problems.append(Problem(c.path, p))
     for key, found in tree.claims.items():
         for c in found:
-            if c.path in shallow_files or c.path in explained:
-                continue
-            problems.append(
-                Problem(c.path, c.problem or f"no input image corresponds to this file ({key})")
-            )
+            if c.path not in handled:
+                problems.append(
+                    Problem(c.path, c.problem or f"no input image corresponds to this file ({key})")
+                )
+    problems.extend(Problem(c.path, c.problem) for c in tree.unplaced if c.path not in handled)
     return problems, len(images)

@@ -237,3 +237,28 @@ def test_grand_challenge_output_validates_and_scores_and_says_its_format(frames,
     s = CliRunner().invoke(score_main, ["score", str(frames), str(tmp_path / "out"), "--strict"])
     assert s.exit_code == 0, s.output
     assert "prediction files read: 4 grand-challenge" in s.output
+
+
+@pytest.mark.parametrize("fmt", ["challenge", "grand-challenge"])
+def test_shallow_inputs_and_empty_results_validate_in_both_formats(tmp_path, fmt):
+    """Images directly in the input folder (no folder/video/frame path) and results with no
+    points: each file is read once and judged once, in either format."""
+    from click.testing import CliRunner
+
+    from adaptor_score.cli import main as score_main
+
+    (tmp_path / "in" / "a").mkdir(parents=True)
+    Image.new("RGB", (512, 288)).save(tmp_path / "in" / "a" / "x.png")  # black: nothing found
+    Image.new("RGB", (512, 288)).save(tmp_path / "in" / "top.png")
+    r = run("landmark_detection", tmp_path / "in", tmp_path / "out", "--format", fmt)
+    assert r.returncode == 0, r.stderr
+    v = CliRunner().invoke(
+        score_main, ["validate", str(tmp_path / "out"), "--images", str(tmp_path / "in")]
+    )
+    assert v.exit_code == 0, v.output
+    assert f"prediction files read: 2 {fmt}" in v.output
+    (tmp_path / "out" / "a" / "x.json").write_text('{"points": [')
+    v = CliRunner().invoke(
+        score_main, ["validate", str(tmp_path / "out"), "--images", str(tmp_path / "in")]
+    )
+    assert v.exit_code == 1 and v.output.count("x.json") == 1  # one problem, not two
