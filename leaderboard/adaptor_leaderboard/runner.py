@@ -74,20 +74,26 @@ def score_into_ledger(
     return report
 
 
-def output_violation(out: Path, limits: RunLimits) -> str | None:
-    """Why the output tree breaks the limits (None when it does not). Never raises: a tree that
-    cannot be measured is a violation, so the limit holds whatever the container writes."""
+def measure_output(out: Path, limits: RunLimits):
+    """``(violation, usage)``: why the output tree breaks the limits (None when it does not) and
+    what it holds (None when it could not be measured). Never raises: a tree that cannot be
+    measured is a violation, so the limit holds whatever the container writes."""
     try:
         u = tree_usage(out, limits.output_max_depth, limits.output_max_entries)
     except Exception as e:  # noqa: BLE001 - fail closed
-        return f"output could not be measured ({type(e).__name__}: {e})"
+        return f"output could not be measured ({type(e).__name__}: {e})", None
     if u.bytes > limits.output_max_bytes:
-        return f"output over {limits.output_max_bytes:,} bytes"
+        return f"output over {limits.output_max_bytes:,} bytes", u
     if u.entries > limits.output_max_entries:
-        return f"output over {limits.output_max_entries:,} files and folders"
+        return f"output over {limits.output_max_entries:,} files and folders", u
     if u.truncated:
-        return f"output nested deeper than {limits.output_max_depth} folders"
-    return None
+        return f"output nested deeper than {limits.output_max_depth} folders", u
+    return None, u
+
+
+def output_violation(out: Path, limits: RunLimits) -> str | None:
+    """Why the output tree breaks the limits, or None (see :func:`measure_output`)."""
+    return measure_output(out, limits)[0]
 
 
 def _has_gpu(client) -> bool:
@@ -121,19 +127,21 @@ class _Watchdog(threading.Thread):
     def run(self) -> None:
         t0 = last = time.perf_counter()
         while not self.done.wait(self.limits.watch_seconds):
+            why, u = measure_output(self.out, self.limits)  # one walk serves limit and report
             now = time.perf_counter()
-            if self.report is not None and now - last >= self.limits.report_seconds:
+            if (
+                self.report is not None
+                and u is not None
+                and now - last >= self.limits.report_seconds
+            ):
                 last = now
                 try:
-                    u = tree_usage(
-                        self.out, self.limits.output_max_depth, self.limits.output_max_entries
-                    )
                     self.report(
-                        f"running for {now - t0:.0f} s; output so far: {u.entries} entries, {u.bytes / 1e6:.1f} MB"
+                        f"running for {now - t0:.0f} s; output so far: {u.entries} entries,"
+                        f" {u.bytes / 1e6:.1f} MB"
                     )
                 except Exception:  # noqa: BLE001 - reporting never stops the watch
                     pass
-            why = output_violation(self.out, self.limits)
             if why is not None:
                 self.violation = why
                 for _ in range(3):  # the kill itself can fail transiently
