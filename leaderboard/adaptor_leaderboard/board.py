@@ -41,7 +41,6 @@ class Board:
     surgeries: list[str]
     per_surgery: np.ndarray  # (teams, surgeries) F1 at the ranking radius
     teams: dict = field(default_factory=dict)  # registered teams' details, by name
-    submitted: dict = field(default_factory=dict)  # submission id -> when it was submitted
     published_at: float | None = None
 
     def rows(self) -> list[dict]:
@@ -66,7 +65,7 @@ class Board:
                     "submissions": st.submissions,
                     "submission_id": st.submission_id,
                     "method_url": reg.get("method_url", ""),
-                    "submitted": iso_time(self.submitted.get(st.submission_id)),
+                    "submitted": iso_time(st.submitted_at),
                 }
             )
         return out
@@ -84,8 +83,7 @@ def build_board(
             sc = ledger.scores(st.scoring_id, g).get(rules.radius)
             if sc:
                 per[i, j] = sc["f1"]
-    submitted = {s.submission_id: s.created_at for s in ledger.submissions(rules.phase)}
-    return Board(rules, standings, boot, surgeries, per, ledger.teams(), submitted, time.time())
+    return Board(rules, standings, boot, surgeries, per, ledger.teams(), time.time())
 
 
 def fmt_value(x: float | None, digits: int) -> str:

@@ -100,6 +100,7 @@ class Standing:
     value: float
     scores: dict  # radius -> metrics of the counted submission
     submissions: int  # scored submissions of the team in this phase
+    submitted_at: float | None = None  # when the counted submission was made
 
 
 def metric_values(counts: np.ndarray, metric: str) -> np.ndarray:
@@ -191,6 +192,7 @@ def rank_phase(ledger: Ledger, rules: PhaseRules) -> list[Standing]:
             k["value"],
             k["scores"],
             k["scored"],
+            k["submission"].created_at,
         )
         for k in standings_from(rows, rules)
     ]
