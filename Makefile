@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml tools/install-torch.sh
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	tools/install-torch.sh $(PY)
-	$(PY) -m pip install -q -e ".[baseline,leaderboard,dev]"
+	$(PY) -m pip install -q -e ".[baseline,leaderboard,dev,report]"
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -50,6 +50,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/soft_argmax_temperature.py
 	$(PY) benchmarks/bench_point_flood.py
 	$(PY) benchmarks/bench_predict.py
+	$(PY) benchmarks/bench_synth.py --presets --sigma-sweep
 
 clean:
 	rm -rf $(DEMO) paper-output quickstart-output .pytest_cache .ruff_cache

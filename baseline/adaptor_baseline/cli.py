@@ -19,13 +19,26 @@ def main() -> None:
 
 @main.command("synth")
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--domain", type=click.Choice(["sim", "intraop"]), default="sim", show_default=True)
+@click.option(
+    "--preset",
+    type=click.Choice(["a1", "a2", "b1"]),
+    default=None,
+    help="The shape of a paper dataset (folders, videos, frames, domain): a1 = A.1 (4 surgeries,"
+    " 2,376 frames), a2 = A.2 (5 x 100), b1 = B.1 (10 simulations, 2,708); A.1/B.1 use the"
+    " published folder names, so `--folds preset:published` works on them.",
+)
+@click.option(
+    "--domain",
+    type=click.Choice(["sim", "intraop"]),
+    default=None,
+    help="Domain (default: sim, or the preset's).",
+)
 @click.option(
     "--surgeries",
     type=click.IntRange(min=1),
     default=2,
     show_default=True,
-    help="Surgery/simulation folders.",
+    help="Surgery/simulation folders (without --preset).",
 )
 @click.option(
     "--videos", type=click.IntRange(min=1), default=2, show_default=True, help="Videos per folder."
@@ -37,19 +50,80 @@ def main() -> None:
 @click.option(
     "--workers", type=click.IntRange(min=1), default=None, help="Processes (default: cores)."
 )
-@click.option("--max-points", type=click.IntRange(min=0), default=30, show_default=True)
-def synth_cmd(out_dir, domain, surgeries, videos, frames, seed, workers, max_points):
+@click.option(
+    "--max-points",
+    type=click.IntRange(min=0),
+    default=60,
+    show_default=True,
+    help="Most suture points (bites) a surgery has.",
+)
+def synth_cmd(out_dir, preset, domain, surgeries, videos, frames, seed, workers, max_points):
     """Generate synthetic frames and labels in the AdaptOR layout under OUT_DIR."""
     from adaptor_baseline.synth import generate_dataset
+    from adaptor_baseline.synth.presets import dataset_preset, grid
 
-    with Progress("synth (frames)", surgeries * videos * frames) as progress:
+    if preset is not None:
+        shape = dataset_preset(preset)
+        if domain is not None and domain != shape.domain:
+            fatal(f"--preset {preset} is {shape.domain} data; drop --domain {domain}")
+    else:
+        shape = grid(domain or "sim", surgeries, videos, frames, seed)
+    with Progress("synth (frames)", shape.frames) as progress:
         s = generate_dataset(
-            out_dir, domain, surgeries, videos, frames, seed, workers, max_points, progress
+            out_dir,
+            seed=seed,
+            workers=workers,
+            max_points=max_points,
+            progress=progress,
+            preset=shape,
         )
     console.print(
-        f"wrote {s['frames']} frames ({s['points']} points) of domain {domain} to {out_dir} in"
-        f" {s['seconds']:.1f} s ({s['frames_per_second']:.1f} frames/s); folders: {', '.join(s['folders'])}"
+        f"wrote {s['frames']} frames ({s['points']} points) of domain {s['domain']} to {out_dir}"
+        f" in {s['seconds']:.1f} s ({s['frames_per_second']:.1f} frames/s); folders:"
+        f" {', '.join(s['folders'])}"
     )
+
+
+@main.command("synth-report")
+@click.argument("data_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for report.json and report.png (default: print only).",
+)
+@click.option(
+    "--compare",
+    type=click.Choice(["a1", "a2", "b1"]),
+    default=None,
+    help="Print the real dataset's known figures beside ours.",
+)
+@click.option(
+    "--image-sample",
+    type=click.IntRange(min=1),
+    default=400,
+    show_default=True,
+    help="Frames (spread evenly) whose pixels are measured.",
+)
+def synth_report_cmd(data_dir, out, compare, image_sample):
+    """Realism statistics of any dataset in the AdaptOR layout (synthetic or real): labels per
+    frame, empty frames, growth within videos, close points, label precision, light, saturation,
+    white balance and sharpness."""
+    from adaptor_baseline.data.layout import LabelError
+    from adaptor_baseline.synth.report import realism_report
+    from adaptor_baseline.synth.report_output import print_report, write_report
+
+    try:
+        report = realism_report(data_dir, image_sample)
+    except (LabelError, ValueError, OSError) as e:
+        fatal(e)
+    print_report(report, console, compare)
+    if out is not None:
+        try:
+            paths = write_report(report, out)
+        except ImportError as e:
+            fatal(f"{e}: the figure needs matplotlib (pip install 'adaptor-toolkit[report]')")
+        console.print("wrote " + ", ".join(str(p) for p in paths), markup=False)
 
 
 @main.command("contact-sheet")

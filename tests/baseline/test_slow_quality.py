@@ -1,4 +1,6 @@
-"""Slow (make test-slow): the demo's recipe keeps its held-out quality on synthetic frames."""
+"""Slow (make test-slow): what the synthetic benchmark must show with the demo's recipe, on
+held-out frames of another seed: sim stays learnable, intraop is clearly harder in precision
+and recall, and F1 rises with the radius because labels are not pixel-exact."""
 
 import pytest
 from rich.console import Console
@@ -11,24 +13,31 @@ from adaptor_score.scoring import score
 
 pytestmark = pytest.mark.slow
 
+DEMO_RECIPE = {
+    "target.sigma1": 1.0,
+    "model.sigma2": 1.0,
+    "model.width": 8,
+    "model.head_prior": -4.0,
+    "crop": (128, 128),
+    "batch_size": 8,
+    "epochs": 14,
+    "steps_per_epoch": 40,
+    "seed": 0,
+}
 
-def test_demo_recipe_reaches_f1_08_on_held_out_frames(tmp_path):
-    generate_dataset(tmp_path / "train", "sim", 3, 2, 20, seed=0)
-    generate_dataset(tmp_path / "heldout", "sim", 2, 1, 20, seed=1)
-    cfg = with_overrides(
-        preset("variant1"),
-        **{
-            "target.sigma1": 1.0,
-            "model.sigma2": 1.0,
-            "model.width": 8,
-            "crop": (128, 128),
-            "batch_size": 8,
-            "epochs": 14,
-            "steps_per_epoch": 40,
-            "seed": 0,
-        },
-    )
-    train(cfg, tmp_path / "train", tmp_path / "run", console=Console(quiet=True))
-    predict_dir(tmp_path / "run", tmp_path / "heldout", tmp_path / "pred", device="cpu")
-    s = score(tmp_path / "heldout", tmp_path / "pred", (6.0,)).overall()[0]
-    assert s.f1 >= 0.8, (s.f1, s.tp, s.fp, s.fn)
+
+def _demo(tmp_path, domain):
+    generate_dataset(tmp_path / domain / "train", domain, 3, 2, 20, seed=0)
+    generate_dataset(tmp_path / domain / "heldout", domain, 2, 1, 20, seed=1)
+    cfg = with_overrides(preset("variant1"), **DEMO_RECIPE)
+    train(cfg, tmp_path / domain / "train", tmp_path / domain / "run", console=Console(quiet=True))
+    predict_dir(tmp_path / domain / "run", tmp_path / domain / "heldout", tmp_path / domain / "p")
+    rows = score(tmp_path / domain / "heldout", tmp_path / domain / "p", (6.0, 10.0)).overall()
+    return {s.radius: s for s in rows}
+
+
+def test_demo_recipe_sim_learnable_intraop_harder(tmp_path):
+    sim, op = _demo(tmp_path, "sim"), _demo(tmp_path, "intraop")
+    assert sim[6.0].f1 >= 0.5, sim[6.0]
+    assert op[6.0].ppv < min(0.9, sim[6.0].ppv) and op[6.0].tpr < sim[6.0].tpr, (op, sim)
+    assert sim[10.0].f1 > sim[6.0].f1, sim

@@ -1,6 +1,13 @@
-"""Synthetic AdaptOR-like data: frames and labels in exactly the release's layout."""
+"""Synthetic AdaptOR-like data: frames and labels in exactly the release's layout.
+
+``style`` (what differs between domains) → ``plan`` (a surgery and its videos) → ``world`` (the
+tissue canvas) → ``render`` (one frame) → ``annotate`` (the simulated annotator's labels) →
+``generate`` (files, in parallel); ``presets`` holds the shapes of A.1, A.2 and B.1 and
+``report`` the statistics that compare a dataset with the real ones.
+"""
 
 from adaptor_baseline.synth.generate import generate_dataset
-from adaptor_baseline.synth.scene import STYLES, plan_video, render_frame
+from adaptor_baseline.synth.plan import plan_surgery, plan_video
+from adaptor_baseline.synth.style import STYLES
 
-__all__ = ["STYLES", "generate_dataset", "plan_video", "render_frame"]
+__all__ = ["STYLES", "generate_dataset", "plan_surgery", "plan_video"]

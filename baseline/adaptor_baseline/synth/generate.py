@@ -1,4 +1,9 @@
-"""Write synthetic videos in the AdaptOR layout, in parallel over videos, deterministic per seed."""
+"""Write synthetic videos in the AdaptOR layout, in parallel over videos, deterministic per seed.
+
+Seeds: the surgery from ``(seed, domain, folder index)``, each video from ``(…, video index)``
+and each frame's random draws from ``(video seed, frame)``, so the output is the same whatever
+the number of workers or the order in which videos are written.
+"""
 
 from __future__ import annotations
 
@@ -12,19 +17,21 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from adaptor_baseline.synth.scene import HEIGHT, WIDTH, plan_video, render_frame
+from adaptor_baseline.synth.annotate import annotate
+from adaptor_baseline.synth.plan import plan_surgery, plan_video
+from adaptor_baseline.synth.presets import (
+    DatasetPreset,
+    dataset_preset,
+    folder_name,
+    grid,
+    video_name,
+)
+from adaptor_baseline.synth.render import HEIGHT, WIDTH, render_frame
+from adaptor_baseline.synth.world import WorldCache
 
 DOMAIN_IDS = {"sim": 1, "intraop": 2}
 
-
-def folder_name(domain: str, index: int, seed: int) -> str:
-    """Release-like folder names: date-like prefix plus a short id (``20210101_sim03``)."""
-    tag = "sim" if domain == "sim" else "op"
-    return f"2021{(seed % 12) + 1:02d}{index + 1:02d}_{tag}{index:02d}"
-
-
-def video_name(domain: str, index: int) -> str:
-    return f"VID{index:03d}_0" if domain == "sim" else f"Ch1_{index:03d}_V"
+__all__ = ["folder_name", "generate_dataset", "video_name", "write_video"]
 
 
 @dataclass(frozen=True)
@@ -33,30 +40,40 @@ class VideoJob:
     domain: str
     folder: str
     video: str
+    index: int  # of the video in its folder
+    videos: int  # in its folder
     frames: int
+    surgery_seed: int
     seed: int
     max_points: int
 
 
+def _seed(*parts: int) -> int:
+    return int(np.random.SeedSequence(list(parts)).generate_state(1)[0])
+
+
 def write_video(job: VideoJob) -> tuple[int, int]:
-    """Render one video; returns (frames, points) written."""
-    plan = plan_video(job.domain, job.seed, job.frames, job.max_points)
-    rng = np.random.default_rng(job.seed + 1)
+    """Render one video; returns (frames, labels) written."""
+    surgery = plan_surgery(job.domain, job.surgery_seed, job.max_points)
+    video = plan_video(surgery, job.index, job.videos, job.frames, job.seed)
+    cache = WorldCache(surgery)
     base = Path(job.out) / job.folder / job.video
     (base / "images").mkdir(parents=True, exist_ok=True)
     (base / "point_labels").mkdir(parents=True, exist_ok=True)
     n_points = 0
-    for t in range(job.frames):
-        image, pts = render_frame(plan, t, rng)
-        name = f"{t:06d}"
+    for k in range(job.frames):
+        rng = np.random.default_rng([job.seed, k])
+        image, pts, ids = render_frame(video, k, cache, rng)
+        labels = annotate(video, k, pts, ids, rng)
+        name = f"{k:06d}"
         Image.fromarray(image).save(base / "images" / f"{name}.png", compress_level=1)
-        label = {
-            "points": [{"x": float(x), "y": float(y)} for x, y in pts],
+        doc = {
+            "points": [{"x": float(x), "y": float(y)} for x, y in labels],
             "imageWidth": WIDTH,
             "imageHeight": HEIGHT,
         }
-        (base / "point_labels" / f"{name}.json").write_text(json.dumps(label))
-        n_points += len(pts)
+        (base / "point_labels" / f"{name}.json").write_text(json.dumps(doc))
+        n_points += len(labels)
     return job.frames, n_points
 
 
@@ -68,13 +85,16 @@ def generate_dataset(
     frames: int = 20,
     seed: int = 0,
     workers: int | None = None,
-    max_points: int = 30,
+    max_points: int = 60,
     progress=None,
+    preset: str | DatasetPreset | None = None,
 ) -> dict:
-    """Generate ``surgeries`` folders x ``videos`` videos x ``frames`` frames under ``out``;
-    ``progress(n)`` is called with the frames of each video written.
+    """Generate ``surgeries`` folders x ``videos`` videos x ``frames`` frames under ``out``, or the
+    shape of a dataset ``preset`` (``a1``, ``a2``, ``b1``: its domain and folders; see
+    ``presets.py``). ``max_points`` caps the labelled bites of a surgery; ``progress(n)`` is
+    called with the frames of each video written.
 
-    Returns a summary: frames, points, seconds, frames per second, folders.
+    Returns a summary: domain, frames, points, seconds, frames per second, folders.
 
     Example:
         >>> import tempfile
@@ -82,42 +102,52 @@ def generate_dataset(
         >>> s["frames"], s["folders"]
         (2, ['20210401_sim00'])
     """
-    if domain not in DOMAIN_IDS:
-        raise ValueError(f"domain must be one of {sorted(DOMAIN_IDS)}, got {domain!r}")
+    if isinstance(preset, str):
+        preset = dataset_preset(preset)
+    if preset is None:
+        if domain not in DOMAIN_IDS:
+            raise ValueError(f"domain must be one of {sorted(DOMAIN_IDS)}, got {domain!r}")
+        preset = grid(domain, surgeries, videos, frames, seed)
+    domain = preset.domain
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     jobs = []
-    for s in range(surgeries):
-        for v in range(videos):
-            ss = np.random.SeedSequence([seed, DOMAIN_IDS[domain], s, v])
+    for s, folder in enumerate(preset.folders):
+        for v, (name, n) in enumerate(folder.videos):
             jobs.append(
                 VideoJob(
                     str(out),
                     domain,
-                    folder_name(domain, s, seed),
-                    video_name(domain, v),
-                    frames,
-                    int(ss.generate_state(1)[0]),
+                    folder.name,
+                    name,
+                    v,
+                    len(folder.videos),
+                    n,
+                    _seed(seed, DOMAIN_IDS[domain], s),
+                    _seed(seed, DOMAIN_IDS[domain], s, v),
                     max_points,
                 )
             )
+    # Longest videos first, so one long video does not finish alone at the end.
+    order = sorted(range(len(jobs)), key=lambda i: -jobs[i].frames)
     workers = workers or min(len(jobs), os.cpu_count() or 1)
     t0 = time.perf_counter()
     done = []
     if workers > 1 and len(jobs) > 1:
         with ProcessPoolExecutor(workers) as pool:
-            for d in pool.map(write_video, jobs):
+            for d in pool.map(write_video, [jobs[i] for i in order]):
                 done.append(d)
                 if progress is not None:
                     progress(d[0])
     else:
-        for j in jobs:
-            done.append(write_video(j))
+        for i in order:
+            done.append(write_video(jobs[i]))
             if progress is not None:
                 progress(done[-1][0])
     seconds = time.perf_counter() - t0
     n_frames = sum(d[0] for d in done)
     return {
+        "domain": domain,
         "frames": n_frames,
         "points": sum(d[1] for d in done),
         "seconds": seconds,

@@ -1,0 +1,137 @@
+"""The synthetic benchmark measured: generation speed, realism statistics of the A.1 / B.1
+presets, and how hard the data is for the demo's recipe (and, with ``--sigma-sweep``, the
+sigma_1 trade-off of a longer run).
+
+Usage:
+    python benchmarks/bench_synth.py                    # speed + difficulty (about 6 min, 2 cores)
+    python benchmarks/bench_synth.py --presets          # + full a1/b1 presets and their reports
+    python benchmarks/bench_synth.py --sigma-sweep      # + sigma_1 in 1, 2, 3, longer (about 15 min)
+
+Difficulty: the demo's recipe (Variant 1, sigma_1 = sigma_2 = 1, width 8, 128 x 128 crops,
+14 epochs x 40 steps of 8, output bias -4 as in ``tools/demo.sh``) trained on 3 surgeries x 2 videos x 20 frames of seed 0 and scored on
+2 surgeries x 20 frames of seed 1, per domain. Writes ``benchmarks/results/synth*.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from rich.console import Console
+
+from adaptor_baseline.config import preset, with_overrides
+from adaptor_baseline.predict import predict_dir
+from adaptor_baseline.synth import generate_dataset
+from adaptor_baseline.synth.report import realism_report
+from adaptor_baseline.train import train
+from adaptor_score.scoring import score
+
+HERE = Path(__file__).resolve().parent
+REPORT_KEYS = (
+    "frames", "labels_per_frame", "empty_frames", "growth_spearman_median", "close_share",
+    "nearest_neighbour_px", "grey_p5_p95", "grey_std_within_video", "grey_std_between_folders",
+    "frames_with_saturation", "r_g_p5_p95", "sharpness_median",
+)  # fmt: skip
+
+
+def recipe(sigma1: float, epochs: int, steps: int):
+    return with_overrides(
+        preset("variant1"),
+        **{
+            "target.sigma1": sigma1,
+            "model.sigma2": 1.0,
+            "model.width": 8,
+            "crop": (128, 128),
+            "batch_size": 8,
+            "epochs": epochs,
+            "steps_per_epoch": steps,
+            "seed": 0,
+            "model.head_prior": -4.0,
+        },
+    )
+
+
+def run(tmp: Path, domain: str, sigma1: float, epochs: int, steps: int, shape=(3, 2, 20)) -> dict:
+    data = tmp / f"{domain}-{shape}"
+    if not (data / "train").exists():
+        generate_dataset(data / "train", domain, *shape, seed=0)
+        generate_dataset(data / "heldout", domain, 2, 1, 20, seed=1)
+    out = tmp / f"{domain}-{sigma1}-{epochs}x{steps}"
+    t = time.perf_counter()
+    train(recipe(sigma1, epochs, steps), data / "train", out / "run", console=Console(quiet=True))
+    seconds = time.perf_counter() - t
+    predict_dir(out / "run", data / "heldout", out / "pred", device="cpu")
+    rows = {}
+    for s in score(data / "heldout", out / "pred", (6.0, 8.0, 10.0)).overall():
+        rows[f"{s.radius:g}"] = {
+            "tp": s.tp, "fp": s.fp, "fn": s.fn, "ppv": round(s.ppv, 4), "tpr": round(s.tpr, 4),
+            "f1": round(s.f1, 4), "rmse": None if s.rmse is None else round(s.rmse, 2),
+            "close_tp_share": s.close_tp_share, "other_tp_share": s.other_tp_share,
+            "close_labels": s.close_labels, "other_labels": s.other_labels,
+        }  # fmt: skip
+    return {"domain": domain, "sigma1": sigma1, "train_seconds": round(seconds, 1), "radii": rows}
+
+
+def speed(tmp: Path) -> dict:
+    res = {}
+    for domain in ("sim", "intraop"):
+        s = generate_dataset(tmp / f"speed-{domain}", domain, 4, 2, 40, seed=3)
+        res[domain] = round(s["frames_per_second"], 1)
+    return res
+
+
+def show(console: Console, results: list[dict]) -> None:
+    console.print(f"{'domain':8} {'s1':>3} {'r':>3} {'PPV':>6} {'TPR':>6} {'F1':>6} {'RMSE':>6}"
+                  f" {'close TP':>9} {'other TP':>9} {'train s':>8}")  # fmt: skip
+    for r in results:
+        for radius, m in r["radii"].items():
+            close = m["close_tp_share"]
+            other = m["other_tp_share"]
+            console.print(
+                f"{r['domain']:8} {r['sigma1']:>3g} {radius:>3} {m['ppv']:6.3f} {m['tpr']:6.3f}"
+                f" {m['f1']:6.3f} {m['rmse'] if m['rmse'] is not None else float('nan'):6.2f}"
+                f" {close if close is not None else float('nan'):9.3f}"
+                f" {other if other is not None else float('nan'):9.3f} {r['train_seconds']:8.0f}"
+            )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--presets", action="store_true", help="generate and report a1 and b1")
+    ap.add_argument("--sigma-sweep", action="store_true")
+    ap.add_argument("--sweep-epochs", type=int, default=30)
+    args = ap.parse_args()
+    console = Console(highlight=False, markup=False)
+    out = HERE / "results"
+    out.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        res = {"cores": os.cpu_count(), "frames_per_second": speed(tmp)}
+        console.print(f"generation, frames/s on {os.cpu_count()} cores: {res['frames_per_second']}")
+        if args.presets:
+            res["presets"] = {}
+            for name in ("a1", "b1"):
+                s = generate_dataset(tmp / name, seed=0, preset=name)
+                rep = realism_report(tmp / name)
+                res["presets"][name] = {"seconds": round(s["seconds"], 1)} | {
+                    k: rep[k] for k in REPORT_KEYS
+                }
+                console.print(f"preset {name}: {json.dumps(res['presets'][name])}")
+        res["demo_recipe"] = [run(tmp, d, 1.0, 14, 40) for d in ("sim", "intraop")]
+        show(console, res["demo_recipe"])
+        (out / "synth.json").write_text(json.dumps(res, indent=2) + "\n")
+        if args.sigma_sweep:
+            sweep = [
+                run(tmp, "sim", s1, args.sweep_epochs, 40, shape=(4, 2, 40))
+                for s1 in (1.0, 2.0, 3.0)
+            ]
+            show(console, sweep)
+            (out / "synth-sigma.json").write_text(json.dumps(sweep, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
