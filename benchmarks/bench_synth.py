@@ -5,7 +5,8 @@ sigma_1 trade-off of a longer run).
 Usage:
     python benchmarks/bench_synth.py                    # speed + difficulty (about 6 min, 2 cores)
     python benchmarks/bench_synth.py --presets          # + full a1/b1 presets and their reports
-    python benchmarks/bench_synth.py --sigma-sweep      # + sigma_1 in 1, 2, 3, longer (about 15 min)
+    python benchmarks/bench_synth.py --sigma-sweep      # + sigma_1 1 and 3 per domain, 30 x 40 steps
+    python benchmarks/bench_synth.py --sweep-only       # the sweep alone (about 20 min)
 
 Difficulty: the demo's recipe (Variant 1, sigma_1 = sigma_2 = 1, width 8, 128 x 128 crops,
 14 epochs x 40 steps of 8, output bias -4 as in ``tools/demo.sh``) trained on 3 surgeries x 2 videos x 20 frames of seed 0 and scored on
@@ -104,30 +105,38 @@ def main() -> None:
     ap.add_argument("--presets", action="store_true", help="generate and report a1 and b1")
     ap.add_argument("--sigma-sweep", action="store_true")
     ap.add_argument("--sweep-epochs", type=int, default=30)
+    ap.add_argument(
+        "--sweep-only", action="store_true", help="keep results/synth.json, run the sweep alone"
+    )
     args = ap.parse_args()
     console = Console(highlight=False, markup=False)
     out = HERE / "results"
     out.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        res = {"cores": os.cpu_count(), "frames_per_second": speed(tmp)}
-        console.print(f"generation, frames/s on {os.cpu_count()} cores: {res['frames_per_second']}")
-        if args.presets:
-            res["presets"] = {}
-            for name in ("a1", "b1"):
-                s = generate_dataset(tmp / name, seed=0, preset=name)
-                rep = realism_report(tmp / name)
-                res["presets"][name] = {"seconds": round(s["seconds"], 1)} | {
-                    k: rep[k] for k in REPORT_KEYS
-                }
-                console.print(f"preset {name}: {json.dumps(res['presets'][name])}")
-        res["demo_recipe"] = [run(tmp, d, 1.0, 14, 40) for d in ("sim", "intraop")]
-        show(console, res["demo_recipe"])
-        (out / "synth.json").write_text(json.dumps(res, indent=2) + "\n")
-        if args.sigma_sweep:
+        if not args.sweep_only:
+            res = {"cores": os.cpu_count(), "frames_per_second": speed(tmp)}
+            console.print(
+                f"generation, frames/s on {os.cpu_count()} cores: {res['frames_per_second']}"
+            )
+            if args.presets:
+                res["presets"] = {}
+                for name in ("a1", "b1"):
+                    s = generate_dataset(tmp / name, seed=0, preset=name)
+                    rep = realism_report(tmp / name)
+                    res["presets"][name] = {"seconds": round(s["seconds"], 1)} | {
+                        k: rep[k] for k in REPORT_KEYS
+                    }
+                    console.print(f"preset {name}: {json.dumps(res['presets'][name])}")
+            res["demo_recipe"] = [run(tmp, d, 1.0, 14, 40) for d in ("sim", "intraop")]
+            show(console, res["demo_recipe"])
+            (out / "synth.json").write_text(json.dumps(res, indent=2) + "\n")
+        if args.sigma_sweep or args.sweep_only:
+            # the longer run: 30 x 40 steps on 4 surgeries x 2 videos x 40 frames, sigma_1 1 and 3
             sweep = [
-                run(tmp, "sim", s1, args.sweep_epochs, 40, shape=(4, 2, 40))
-                for s1 in (1.0, 2.0, 3.0)
+                run(tmp, d, s1, args.sweep_epochs, 40, shape=(4, 2, 40))
+                for d in ("sim", "intraop")
+                for s1 in (1.0, 3.0)
             ]
             show(console, sweep)
             (out / "synth-sigma.json").write_text(json.dumps(sweep, indent=2) + "\n")
