@@ -24,7 +24,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from adaptor_baseline.config import preset, with_overrides
+from adaptor_baseline.config import DEMO_RECIPE, preset, with_overrides
 from adaptor_baseline.predict import predict_dir
 from adaptor_baseline.synth import generate_dataset
 from adaptor_baseline.synth.report import realism_report
@@ -40,20 +40,9 @@ REPORT_KEYS = (
 
 
 def recipe(sigma1: float, epochs: int, steps: int):
-    return with_overrides(
-        preset("variant1"),
-        **{
-            "target.sigma1": sigma1,
-            "model.sigma2": 1.0,
-            "model.width": 8,
-            "crop": (128, 128),
-            "batch_size": 8,
-            "epochs": epochs,
-            "steps_per_epoch": steps,
-            "seed": 0,
-            "model.head_prior": -4.0,
-        },
-    )
+    """The demo's recipe (``DEMO_RECIPE``) with sigma_1 and the length changed."""
+    changes = {"target.sigma1": sigma1, "epochs": epochs, "steps_per_epoch": steps}
+    return with_overrides(preset("variant1"), **(DEMO_RECIPE | changes))
 
 
 def run(tmp: Path, domain: str, sigma1: float, epochs: int, steps: int, shape=(3, 2, 20)) -> dict:

@@ -120,6 +120,20 @@ def _build(kind, d: dict):
 
 PRESETS = ("baseline", "variant1", "variant2")
 
+# The demo's short CPU recipe, as overrides of preset("variant1"): what the synthetic benchmark
+# and the slow test measure. tools/demo.sh spells the same options on the command line.
+DEMO_RECIPE = {
+    "target.sigma1": 1.0,
+    "model.sigma2": 1.0,
+    "model.width": 8,
+    "model.head_prior": -4.0,
+    "crop": (128, 128),
+    "batch_size": 8,
+    "epochs": 14,
+    "steps_per_epoch": 40,
+    "seed": 0,
+}
+
 
 def preset(name: str) -> TrainConfig:
     """A named configuration (see the module docstring)."""

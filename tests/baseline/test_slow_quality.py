@@ -6,25 +6,13 @@ counts as harder here; README, "What the synthetic benchmark shows".)"""
 import pytest
 from rich.console import Console
 
-from adaptor_baseline.config import preset, with_overrides
+from adaptor_baseline.config import DEMO_RECIPE, preset, with_overrides
 from adaptor_baseline.predict import predict_dir
 from adaptor_baseline.synth import generate_dataset
 from adaptor_baseline.train import train
 from adaptor_score.scoring import score
 
 pytestmark = pytest.mark.slow
-
-DEMO_RECIPE = {
-    "target.sigma1": 1.0,
-    "model.sigma2": 1.0,
-    "model.width": 8,
-    "model.head_prior": -4.0,
-    "crop": (128, 128),
-    "batch_size": 8,
-    "epochs": 14,
-    "steps_per_epoch": 40,
-    "seed": 0,
-}
 
 
 def _demo(tmp_path, domain):

@@ -85,7 +85,7 @@ def test_occluded_points_are_not_labelled():
     """A bite visible in a frame disappears from the labels when an instrument's shaft is moved
     over it, and no labelled bite of many frames lies under a shaft drawn in its frame."""
     from adaptor_baseline.synth.plan import _instrument
-    from adaptor_baseline.synth.render import _segment_distance
+    from adaptor_baseline.synth.render import _segment_distance, shaft
 
     s = plan_surgery("intraop", 3)
     v = plan_video(s, 0, 1, 5, 11)
@@ -107,10 +107,7 @@ def test_occluded_points_are_not_labelled():
         for k in range(20):
             _, pts, _ = render_frame(v, k, cache, np.random.default_rng(k))
             for ins in v.instruments:
-                a = ins["entry"]
-                d = ins["target"] - a
-                n = np.array([-d[1], d[0]]) / np.linalg.norm(d)
-                b = a + d * ins["reach"][k] + n * ins["sway"][k] * 3
+                a, b, _ = shaft(ins, k)
                 if ins["present"][k] and len(pts):
                     assert (_segment_distance(pts, a, b) > ins["width"] / 2).all()
 

@@ -63,6 +63,14 @@ def _segment_distance(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray
     return np.linalg.norm(p - (a + t[:, None] * ab), axis=1)
 
 
+def shaft(ins: dict, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """An instrument's shaft at frame ``k``: ``(entry, tip, unit normal)`` in image px."""
+    a = ins["entry"]
+    direction = ins["target"] - a
+    normal = np.array([-direction[1], direction[0]]) / max(np.linalg.norm(direction), 1e-6)
+    return a, a + direction * ins["reach"][k] + normal * ins["sway"][k] * 3, normal
+
+
 def _instruments(img: Image.Image, video: Video, k: int, pts: np.ndarray) -> np.ndarray:
     """Draw the instruments in view at frame ``k``; returns which ``pts`` they cover."""
     covered = np.zeros(len(pts), bool)
@@ -70,10 +78,7 @@ def _instruments(img: Image.Image, video: Video, k: int, pts: np.ndarray) -> np.
     for ins in video.instruments:
         if not ins["present"][k]:
             continue
-        a = ins["entry"]
-        direction = ins["target"] - a
-        normal = np.array([-direction[1], direction[0]]) / max(np.linalg.norm(direction), 1e-6)
-        b = a + direction * ins["reach"][k] + normal * ins["sway"][k] * 3
+        a, b, normal = shaft(ins, k)
         w = ins["width"]
         g = int(255 * ins["shade"])
         d.line([tuple(a + 6), tuple(b + 6)], fill=(25, 10, 10), width=int(w))  # shadow
