@@ -7,6 +7,15 @@ from pathlib import Path
 
 import click
 
+from adaptor_baseline.cli_options import (
+    DATA_OPTION,
+    FOLDS_OPTION,
+    OUT_OPTION,
+    build_config,
+    config_options,
+    given,
+    option_args,
+)
 from adaptor_score.cli_common import FiniteFloat, Progress, console, fatal, safe_streams
 
 
@@ -171,89 +180,6 @@ def perturb_cmd(data_dir, out_dir, jitter, miss, false_positives, seed):
     console.print(f"wrote {n} prediction files to {out_dir}")
 
 
-_HELP = {
-    "sigma1": "Target spread (Gaussian sigma_1).",
-    "alpha": "Tanh spread (default 3.5 sigma_1).",
-    "sigma2": "Gaussian layer sigma_2.",
-    "temperature": "Soft-argmax temperature.",
-    "width": "U-Net channels at the first level.",
-    "input_size": "WIDTH HEIGHT the network sees.",
-    "crop": "Train on random WIDTH HEIGHT crops.",
-    "workers": "DataLoader workers.",
-}
-
-
-_AT_LEAST_ONE = {"width", "depth", "epochs", "steps_per_epoch", "batch_size"}
-
-
-def _click_option(field):
-    """A click option for one :data:`FIELDS` entry, typed from the dataclass annotation."""
-    from typing import Literal, get_args, get_origin
-
-    from adaptor_baseline.config import base_type
-
-    name = "--" + field.key.replace("_", "-")
-    hint = base_type(field.type)
-    help_ = _HELP.get(field.key, f"Sets {field.path}.")
-    if hint is bool:
-        return click.option(f"{name}/--no-{name[2:]}", field.key, default=None, help=help_)
-    if get_origin(hint) is Literal:
-        return click.option(name, field.key, type=click.Choice(get_args(hint)), help=help_)
-    if get_origin(hint) is tuple:
-        kinds = tuple(FiniteFloat() if a is float else a for a in get_args(hint))
-        return click.option(name, field.key, type=kinds, help=help_)
-    if hint is int:
-        low = 1 if field.key in _AT_LEAST_ONE else 0
-        return click.option(name, field.key, type=click.IntRange(min=low), help=help_)
-    return click.option(name, field.key, type=FiniteFloat(), help=help_)
-
-
-def _config_options(f):
-    """Options shared by train and cv: a preset plus an override of any of its fields (the same
-    keys as a sweep file, see adaptor_baseline.config.FIELDS)."""
-    from adaptor_baseline.config import FIELDS
-
-    for field in reversed(list(FIELDS.values())):
-        f = _click_option(field)(f)
-    return click.option(
-        "--config",
-        "config_name",
-        default="variant1",
-        show_default=True,
-        help="Preset (baseline, variant1, variant2) or a config.json file.",
-    )(f)
-
-
-def _given(overrides: dict) -> dict:
-    """The options the user gave (click passes None for the others)."""
-    return {k: v for k, v in overrides.items() if v is not None}
-
-
-def _build_config(config_name, **o):
-    from adaptor_baseline.config import TrainConfig, overrides_from, preset, with_overrides
-
-    cfg = TrainConfig.load(config_name) if config_name.endswith(".json") else preset(config_name)
-    return with_overrides(cfg, **overrides_from(_given(o)))
-
-
-DATA_OPTION = click.option(
-    "--data",
-    "data_dir",
-    required=True,
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-    help="A labelled dataset in the AdaptOR layout.",
-)
-FOLDS_OPTION = click.option(
-    "--folds",
-    "folds_spec",
-    help="folder (default), groups:K, preset:published, splits:DIR (the authors' split files,"
-    " one *.txt per fold) or a fold CSV.",
-)
-OUT_OPTION = click.option(
-    "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path)
-)
-
-
 @main.command("train")
 @DATA_OPTION
 @OUT_OPTION
@@ -261,14 +187,14 @@ OUT_OPTION = click.option(
 @FOLDS_OPTION
 @click.option("--resume", is_flag=True, help="Continue from OUT/checkpoint.pt.")
 @click.option("--device", help="cpu, cuda, cuda:1 ... (default: CUDA when available).")
-@_config_options
+@config_options
 def train_cmd(data_dir, out_dir, fold, folds_spec, resume, device, config_name, **overrides):
     """Train one configuration, optionally holding out one fold for validation."""
     from adaptor_baseline.data.layout import LabelError
     from adaptor_baseline.train import train
 
     try:
-        cfg = _build_config(config_name, **overrides)
+        cfg = build_config(config_name, **overrides)
         train(cfg, data_dir, out_dir, fold, folds_spec, resume, device, console)
     except (LabelError, ValueError, OSError) as e:
         fatal(e)
@@ -354,7 +280,7 @@ def predict_cmd(weights, input_dir, output_dir, batch_size, device, compile_, he
 )
 @click.option("--collect-only", is_flag=True, help="Only build the tables from finished jobs.")
 @click.option("--device", help="cpu, cuda ... (default: CUDA when available).")
-@_config_options
+@config_options
 def cv_cmd(
     data_dir,
     out_dir,
@@ -375,15 +301,15 @@ def cv_cmd(
 
     try:
         if sweep:
-            experiments = cv.load_sweep(sweep, defaults=_given(overrides))
+            experiments = cv.load_sweep(sweep, defaults=given(overrides))
         else:
-            experiments = [cv.Experiment(config_name, _build_config(config_name, **overrides))]
+            experiments = [cv.Experiment(config_name, build_config(config_name, **overrides))]
         plan = cv.make_plan(
             data_dir, out_dir, experiments, folds_spec, test_dir, cv_name, test_name
         )
         jobs = plan.jobs()
         if list_jobs:
-            base = _option_args(config_name, _given(overrides))
+            base = option_args(config_name, given(overrides))
             for i in range(len(jobs)):
                 click.echo(cv.job_command(plan, i, sweep, base))
             return
@@ -400,20 +326,6 @@ def cv_cmd(
             console.print(f"manifest: {manifest}; tables in {plan.out / 'tables'}")
     except (ValueError, OSError) as e:
         fatal(e)
-
-
-def _option_args(config_name: str, given: dict) -> list[str]:
-    """The command-line options that reproduce ``--config`` and the given overrides."""
-    args = [] if config_name == "variant1" else ["--config", config_name]
-    for key, value in given.items():
-        name = "--" + key.replace("_", "-")
-        if isinstance(value, bool):
-            args.append(name if value else f"--no-{name[2:]}")
-        elif isinstance(value, (tuple, list)):
-            args += [name, *(repr(v) if isinstance(v, float) else str(v) for v in value)]
-        else:
-            args += [name, repr(value) if isinstance(value, float) else str(value)]
-    return args
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -231,7 +231,7 @@ def _train_epoch(state: _State, cfg: TrainConfig, loader, epoch: int, steps: int
             continue
         images, points = batch["image"].float() / 255, batch["points"]
         if cfg.crop:
-            images, points = random_crops(images, points, cfg.crop, gen)
+            images, points = random_crops(images, points, cfg.crop, gen, cfg.crop_foreground)
         images, points = augment_with_points(pipeline, images, points)
         size = (images.shape[-1], images.shape[-2])
         heat, masks = make_targets(

@@ -95,3 +95,25 @@ def test_the_example_paper_sweep_loads():
     )
     assert names["v2-g3-s1"].model.variant == "variant2"
     assert all(e.config.epochs == 1 for e in experiments)
+
+
+def test_the_demo_script_trains_the_demo_recipe(tmp_path, monkeypatch):
+    """tools/demo.sh spells DEMO_RECIPE as command-line options; the two must not drift apart
+    (the benchmark and the slow test measure DEMO_RECIPE, the README reports the demo)."""
+    import shlex
+    from pathlib import Path
+
+    import adaptor_baseline.train as train_module
+    from adaptor_baseline.config import DEMO_RECIPE, config_diff, with_overrides
+
+    script = (Path(__file__).parents[2] / "tools" / "demo.sh").read_text()
+    joined = script.replace("\\\n", " ")
+    line = next(x for x in joined.splitlines() if x.strip().startswith("adaptor-baseline train"))
+    args = shlex.split(line.replace('"$EPOCHS"', "14").replace('"$OUT', '"' + str(tmp_path)))[2:]
+    (tmp_path / "train").mkdir()
+    seen = {}
+    monkeypatch.setattr(train_module, "train", lambda cfg, *a, **k: seen.setdefault("cfg", cfg))
+    result = CliRunner().invoke(main, ["train", *args])
+    assert result.exit_code == 0, result.output
+    expected = with_overrides(preset("variant1"), **DEMO_RECIPE)
+    assert config_diff(seen["cfg"], expected) == []
