@@ -46,8 +46,9 @@ def test_domains_look_different(tmp_path):
 
     def stats(root):
         imgs = [np.asarray(Image.open(p), dtype=float) for p in sorted(root.rglob("*.png"))]
-        centre = np.stack([im[72:216, 128:384] for im in imgs])
-        return centre.mean(), (centre[..., 0] - centre[..., 2]).mean()
+        # whole frames: the centre alone is often the dark valve orifice, in both domains
+        frames = np.stack(imgs)
+        return frames.mean(), (frames[..., 0] - frames[..., 2]).mean()
 
     (sim_bright, sim_red), (op_bright, op_red) = stats(tmp_path / "sim"), stats(tmp_path / "op")
     assert sim_bright > op_bright + 30  # sim is brighter

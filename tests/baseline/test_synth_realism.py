@@ -78,7 +78,38 @@ def test_annotator_jitters_rounds_and_misses():
     errors = np.array(errors)
     assert 0 < labelled < visible  # some visible bites are never labelled
     assert 0.8 < np.median(errors) < 3.5  # labels are not pixel-exact, and not far off
-    assert np.quantile(errors, 0.99) < 10
+    assert np.quantile(errors, 0.99) < 14  # the farthest: a click beside the puncture
+
+
+def test_some_bites_are_labelled_beside_the_puncture_all_video_long():
+    """A share of each video's bites is marked 5-10 px from the puncture, the same way in every
+    frame: the labels that put true detections between 6 and 10 px (annotate.py)."""
+    import dataclasses
+
+    beside, near, total = 0, 0, 0
+    for seed in (1, 2, 3):
+        steady = {}
+        for v, k, _, pts, ids, _rng in _frames("intraop", seed, 25):
+            with_offsets = annotate(v, k, pts, ids, np.random.default_rng([seed, k, 1]))
+            without = annotate(
+                dataclasses.replace(v, offsets={}), k, pts, ids, np.random.default_rng([seed, k, 1])
+            )
+            for labels, count in ((with_offsets, True), (without, False)):
+                if not (len(labels) and len(pts)):
+                    continue
+                d = np.linalg.norm(labels[:, None] - pts[None], axis=2).min(axis=1)
+                if count:
+                    beside += int(((d > 4) & (d < 12)).sum())
+                    total += len(d)
+                else:
+                    near += int(((d > 4) & (d < 12)).sum())
+            for key in v.offsets:
+                steady.setdefault(key, set()).add(v.offsets[key])
+        assert all(len(o) == 1 for o in steady.values())  # one spot per bite and video
+    share, jitter_only = beside / total, near / total
+    # intraop's offset_share is 7 %; without the offsets only blurred frames' jitter goes that far
+    assert 0.04 < share - jitter_only < 0.12, (share, jitter_only)
+    assert jitter_only < 0.03
 
 
 def test_occluded_points_are_not_labelled():

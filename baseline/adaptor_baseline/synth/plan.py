@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from adaptor_baseline.synth.style import STYLES, DomainStyle
+from adaptor_baseline.synth.style import STYLES, DomainStyle, Range
 
 WORLD = (1152, 768)  # world canvas (width, height)
 
@@ -83,6 +83,8 @@ class Video:
     jpeg: int
     noise: float
     missed: set = field(default_factory=set)  # (stitch, bite) an annotator never labels here
+    # (stitch, bite) -> (dx, dy) image px: where this video's annotator clicks instead
+    offsets: dict = field(default_factory=dict)
     cache: dict = field(default_factory=dict)  # per-video arrays the renderer computes once
 
     def time(self, k: int) -> float:
@@ -250,6 +252,12 @@ def plan_video(surgery: Surgery, index: int, videos: int, frames: int, seed: int
         for j in range(len(s.bites))
         if rng.random() < style.miss_point
     }
+    offsets = {
+        (i, j): _away(rng, style.label_offset)
+        for i, s in enumerate(surgery.stitches)
+        for j in range(len(s.bites))
+        if rng.random() < style.offset_share
+    }
     return Video(
         surgery=surgery,
         index=index,
@@ -275,7 +283,14 @@ def plan_video(surgery: Surgery, index: int, videos: int, frames: int, seed: int
         jpeg=int(rng.integers(style.jpeg[0], style.jpeg[1] + 1)) if style.jpeg[1] else 0,
         noise=style.noise,
         missed=missed,
+        offsets=offsets,
     )
+
+
+def _away(rng, distance: Range) -> tuple[float, float]:
+    """A displacement of a length in ``distance`` in a random direction."""
+    r, a = rng.uniform(*distance), rng.uniform(0, 2 * np.pi)
+    return (r * np.cos(a), r * np.sin(a))
 
 
 def _instrument(rng, frames: int) -> dict:

@@ -67,6 +67,8 @@ class DomainStyle:
     label_jitter: float  # px, standard deviation per axis
     miss_point: float  # share of points an annotator never labels in a video
     miss_frame: float  # share of (point, frame) labels skipped by chance
+    offset_share: float  # share of bites a video's annotator marks off the puncture (per video)
+    label_offset: Range  # image px between such a label and the puncture
 
 
 STYLES = {
@@ -111,6 +113,8 @@ STYLES = {
         label_jitter=0.5,
         miss_point=0.02,
         miss_frame=0.02,
+        offset_share=0.03,
+        label_offset=(5.0, 9.0),
     ),
     "intraop": DomainStyle(
         tissue=(0.64, 0.27, 0.22),
@@ -137,7 +141,11 @@ STYLES = {
         motion_blur_rate=0.08,
         motion_blur_len=(3.0, 12.0),
         defocus=(0.2, 0.8),
-        exposure=(0.65, 1.25),
+        # Was (0.65, 1.25): a mean grey level of 60 (A.1 preset), darker than an auto-exposed
+        # endoscope keeps the valve, and too dark for the demo recipe to learn at all (no
+        # prediction with 2 of 3 training seeds); at (0.95, 1.45) both of those seeds learn
+        # (README, "What the synthetic benchmark shows"). Still the widest light of the two domains.
+        exposure=(0.95, 1.45),
         exposure_drift=0.25,
         wb=0.14,
         wb_video=0.08,
@@ -153,5 +161,7 @@ STYLES = {
         label_jitter=0.9,
         miss_point=0.04,
         miss_frame=0.04,
+        offset_share=0.07,
+        label_offset=(5.0, 10.0),
     ),
 }
