@@ -3,14 +3,18 @@ presets, and how hard the data is for the demo's recipe (and, with ``--sigma-swe
 sigma_1 trade-off of a longer run).
 
 Usage:
-    python benchmarks/bench_synth.py                    # speed + difficulty (about 6 min, 2 cores)
+    python benchmarks/bench_synth.py                    # speed + difficulty (about 12 min, 2 cores)
     python benchmarks/bench_synth.py --presets          # + full a1/b1 presets and their reports
     python benchmarks/bench_synth.py --sigma-sweep      # + sigma_1 1 and 3 per domain, 30 x 40 steps
-    python benchmarks/bench_synth.py --sweep-only       # the sweep alone (about 20 min)
+    python benchmarks/bench_synth.py --sweep-only --sweep-seeds 0 1   # the README's two seeds
+    python benchmarks/bench_synth.py --sweep-only       # the sweep alone (about 15 min a seed)
 
-Difficulty: the demo's recipe (Variant 1, sigma_1 = sigma_2 = 1, width 8, 128 x 128 crops,
-14 epochs x 40 steps of 8, output bias -4 as in ``tools/demo.sh``) trained on 3 surgeries x 2 videos x 20 frames of seed 0 and scored on
-2 surgeries x 20 frames of seed 1, per domain. Writes ``benchmarks/results/synth*.json``.
+Difficulty: the demo's recipe (``config.DEMO_RECIPE``, as ``tools/demo.sh``: Variant 1,
+sigma_1 = sigma_2 = 1, width 8, 128 x 128 crops, 14 epochs x 40 steps of 8) trained on
+3 surgeries x 2 videos x 20 frames of seed 0 and scored on 2 surgeries x 20 frames of seed 1,
+per domain, once per training seed (``--seeds``, default 0 1 2): one short run's figure moves
+with the training seed, so the table gives each run and their mean. Writes
+``benchmarks/results/synth*.json``.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -28,6 +33,7 @@ from adaptor_baseline.config import DEMO_RECIPE, preset, with_overrides
 from adaptor_baseline.predict import predict_dir
 from adaptor_baseline.synth import generate_dataset
 from adaptor_baseline.synth.report import realism_report
+from adaptor_baseline.synth.report_output import write_report
 from adaptor_baseline.train import train
 from adaptor_score.scoring import score
 
@@ -39,20 +45,23 @@ REPORT_KEYS = (
 )  # fmt: skip
 
 
-def recipe(sigma1: float, epochs: int, steps: int):
-    """The demo's recipe (``DEMO_RECIPE``) with sigma_1 and the length changed."""
-    changes = {"target.sigma1": sigma1, "epochs": epochs, "steps_per_epoch": steps}
+def recipe(sigma1: float, epochs: int, steps: int, seed: int):
+    """The demo's recipe (``DEMO_RECIPE``) with sigma_1, the length and the seed changed."""
+    changes = {"target.sigma1": sigma1, "epochs": epochs, "steps_per_epoch": steps, "seed": seed}
     return with_overrides(preset("variant1"), **(DEMO_RECIPE | changes))
 
 
-def run(tmp: Path, domain: str, sigma1: float, epochs: int, steps: int, shape=(3, 2, 20)) -> dict:
+def run(
+    tmp: Path, domain: str, sigma1: float, epochs: int, steps: int, shape=(3, 2, 20), seed=0
+) -> dict:
     data = tmp / f"{domain}-{shape}"
     if not (data / "train").exists():
         generate_dataset(data / "train", domain, *shape, seed=0)
         generate_dataset(data / "heldout", domain, 2, 1, 20, seed=1)
-    out = tmp / f"{domain}-{sigma1}-{epochs}x{steps}"
+    out = tmp / f"{domain}-{sigma1}-{epochs}x{steps}-{seed}"
     t = time.perf_counter()
-    train(recipe(sigma1, epochs, steps), data / "train", out / "run", console=Console(quiet=True))
+    cfg = recipe(sigma1, epochs, steps, seed)
+    train(cfg, data / "train", out / "run", console=Console(quiet=True))
     seconds = time.perf_counter() - t
     predict_dir(out / "run", data / "heldout", out / "pred", device="cpu")
     rows = {}
@@ -63,7 +72,33 @@ def run(tmp: Path, domain: str, sigma1: float, epochs: int, steps: int, shape=(3
             "close_tp_share": s.close_tp_share, "other_tp_share": s.other_tp_share,
             "close_labels": s.close_labels, "other_labels": s.other_labels,
         }  # fmt: skip
-    return {"domain": domain, "sigma1": sigma1, "train_seconds": round(seconds, 1), "radii": rows}
+    return {
+        "domain": domain, "sigma1": sigma1, "seed": seed, "train_seconds": round(seconds, 1),
+        "radii": rows,
+    }  # fmt: skip
+
+
+def mean_over_seeds(results: list[dict]) -> list[dict]:
+    """One row per (domain, sigma_1): each metric averaged over the training seeds, with its
+    range; RMSE over the runs that made predictions."""
+    groups: dict[tuple, list[dict]] = {}
+    for r in results:
+        groups.setdefault((r["domain"], r["sigma1"]), []).append(r)
+    out = []
+    for (domain, sigma1), runs in groups.items():
+        radii = {}
+        for radius in runs[0]["radii"]:
+            rows = [r["radii"][radius] for r in runs]
+            m = {}
+            for key in ("ppv", "tpr", "f1", "rmse", "close_tp_share", "other_tp_share"):
+                vals = [x[key] for x in rows if x[key] is not None]
+                m[key] = round(sum(vals) / len(vals), 4) if vals else None
+                m[key + "_range"] = [min(vals), max(vals)] if vals else None
+            radii[radius] = m
+        out.append({"domain": domain, "sigma1": sigma1, "seeds": [r["seed"] for r in runs],
+                    "train_seconds": round(sum(r["train_seconds"] for r in runs) / len(runs), 1),
+                    "radii": radii})  # fmt: skip
+    return out
 
 
 def speed(tmp: Path) -> dict:
@@ -75,15 +110,16 @@ def speed(tmp: Path) -> dict:
 
 
 def show(console: Console, results: list[dict]) -> None:
-    console.print(f"{'domain':8} {'s1':>3} {'r':>3} {'PPV':>6} {'TPR':>6} {'F1':>6} {'RMSE':>6}"
+    console.print(f"{'domain':8} {'s1':>3} {'seed':>4} {'r':>3} {'PPV':>6} {'TPR':>6} {'F1':>6} {'RMSE':>6}"
                   f" {'close TP':>9} {'other TP':>9} {'train s':>8}")  # fmt: skip
     for r in results:
         for radius, m in r["radii"].items():
             close = m["close_tp_share"]
             other = m["other_tp_share"]
             console.print(
-                f"{r['domain']:8} {r['sigma1']:>3g} {radius:>3} {m['ppv']:6.3f} {m['tpr']:6.3f}"
-                f" {m['f1']:6.3f} {m['rmse'] if m['rmse'] is not None else float('nan'):6.2f}"
+                f"{r['domain']:8} {r['sigma1']:>3g} {str(r.get('seed', 'mean')):>4} {radius:>3}"
+                f" {m['ppv']:6.3f} {m['tpr']:6.3f} {m['f1']:6.3f}"
+                f" {m['rmse'] if m['rmse'] is not None else float('nan'):6.2f}"
                 f" {close if close is not None else float('nan'):9.3f}"
                 f" {other if other is not None else float('nan'):9.3f} {r['train_seconds']:8.0f}"
             )
@@ -94,6 +130,8 @@ def main() -> None:
     ap.add_argument("--presets", action="store_true", help="generate and report a1 and b1")
     ap.add_argument("--sigma-sweep", action="store_true")
     ap.add_argument("--sweep-epochs", type=int, default=30)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="training seeds")
+    ap.add_argument("--sweep-seeds", type=int, nargs="+", default=[0], help="for the sweep")
     ap.add_argument(
         "--sweep-only", action="store_true", help="keep results/synth.json, run the sweep alone"
     )
@@ -113,22 +151,34 @@ def main() -> None:
                 for name in ("a1", "b1"):
                     s = generate_dataset(tmp / name, seed=0, preset=name)
                     rep = realism_report(tmp / name)
+                    # the figure and the full report, as `synth-report --out` writes them
+                    for f in write_report(rep, tmp / f"report-{name}"):
+                        shutil.copyfile(f, out / f"synth-report-{name}{f.suffix}")
                     res["presets"][name] = {"seconds": round(s["seconds"], 1)} | {
                         k: rep[k] for k in REPORT_KEYS
                     }
                     console.print(f"preset {name}: {json.dumps(res['presets'][name])}")
-            res["demo_recipe"] = [run(tmp, d, 1.0, 14, 40) for d in ("sim", "intraop")]
-            show(console, res["demo_recipe"])
+            res["demo_recipe"] = [
+                run(tmp, d, 1.0, 14, 40, seed=seed)
+                for d in ("sim", "intraop")
+                for seed in args.seeds
+            ]
+            res["demo_recipe_mean"] = mean_over_seeds(res["demo_recipe"])
+            show(console, res["demo_recipe"] + res["demo_recipe_mean"])
             (out / "synth.json").write_text(json.dumps(res, indent=2) + "\n")
         if args.sigma_sweep or args.sweep_only:
             # the longer run: 30 x 40 steps on 4 surgeries x 2 videos x 40 frames, sigma_1 1 and 3
             sweep = [
-                run(tmp, d, s1, args.sweep_epochs, 40, shape=(4, 2, 40))
+                run(tmp, d, s1, args.sweep_epochs, 40, shape=(4, 2, 40), seed=seed)
                 for d in ("sim", "intraop")
                 for s1 in (1.0, 3.0)
+                for seed in args.sweep_seeds
             ]
-            show(console, sweep)
-            (out / "synth-sigma.json").write_text(json.dumps(sweep, indent=2) + "\n")
+            mean = mean_over_seeds(sweep)
+            show(console, sweep + mean)
+            (out / "synth-sigma.json").write_text(
+                json.dumps({"runs": sweep, "mean": mean}, indent=2) + "\n"
+            )
 
 
 if __name__ == "__main__":
