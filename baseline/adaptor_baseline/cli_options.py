@@ -23,15 +23,11 @@ _HELP = {
 }
 
 
-_AT_LEAST_ONE = {"width", "depth", "epochs", "steps_per_epoch", "batch_size"}
-_SHARES = {"crop_foreground"}  # probabilities: 0 to 1
-
-
 def _click_option(field):
     """A click option for one :data:`FIELDS` entry, typed from the dataclass annotation."""
     from typing import Literal, get_args, get_origin
 
-    from adaptor_baseline.config import base_type
+    from adaptor_baseline.config import base_type, bounds
 
     name = "--" + field.key.replace("_", "-")
     hint = base_type(field.type)
@@ -43,12 +39,10 @@ def _click_option(field):
     if get_origin(hint) is tuple:
         kinds = tuple(FiniteFloat() if a is float else a for a in get_args(hint))
         return click.option(name, field.key, type=kinds, help=help_)
+    low, high = bounds(field)
     if hint is int:
-        low = 1 if field.key in _AT_LEAST_ONE else 0
-        return click.option(name, field.key, type=click.IntRange(min=low), help=help_)
-    if field.key in _SHARES:
-        return click.option(name, field.key, type=FiniteFloat(0, 1), help=help_)
-    return click.option(name, field.key, type=FiniteFloat(), help=help_)
+        return click.option(name, field.key, type=click.IntRange(low, high), help=help_)
+    return click.option(name, field.key, type=FiniteFloat(low, high), help=help_)
 
 
 def config_options(f):

@@ -13,6 +13,7 @@ shared by the command line (``--sigma1``) and sweep files (``sigma1 = 3``): ever
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Literal, get_args, get_origin, get_type_hints
@@ -248,11 +249,47 @@ def base_type(hint):
     return hint
 
 
+# The settable numbers' ranges, by key: the command line's option types and the check of a sweep
+# file's values both read them. Other integers are at least 0; other floats only finite.
+BOUNDS: dict[str, tuple[float, float | None]] = {
+    "width": (1, None),
+    "depth": (1, None),
+    "epochs": (1, None),
+    "steps_per_epoch": (1, None),
+    "batch_size": (1, None),
+    "crop_foreground": (0, 1),  # a share of the crops
+}
+
+
+def bounds(field: Field) -> tuple[float | None, float | None]:
+    """``(low, high)`` of a numeric field (``None``: open)."""
+    if field.key in BOUNDS:
+        return BOUNDS[field.key]
+    return (0, None) if base_type(field.type) is int else (None, None)
+
+
+def _check_range(field: Field, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return
+    if not math.isfinite(value):
+        raise ValueError(f"{field.key} must be a finite number (got {value!r})")
+    low, high = bounds(field)
+    if (low is not None and value < low) or (high is not None and value > high):
+        span = f"at least {low}" if high is None else f"between {low} and {high}"
+        raise ValueError(f"{field.key} must be {span} (got {value!r})")
+
+
 def overrides_from(values: dict, where: str = "") -> dict:
-    """Dotted overrides from ``{key: value}`` (CLI or sweep keys); unknown keys raise."""
+    """Dotted overrides from ``{key: value}`` (CLI or sweep keys); unknown keys and numbers out
+    of their :data:`BOUNDS` raise."""
     unknown = sorted(set(values) - set(FIELDS))
     if unknown:
         raise ValueError(
             f"{where}unknown setting(s) {', '.join(unknown)}; settable: {', '.join(FIELDS)}"
         )
+    for k, v in values.items():
+        try:
+            _check_range(FIELDS[k], v)
+        except ValueError as e:
+            raise ValueError(f"{where}{e}") from None
     return {FIELDS[k].path: v for k, v in values.items()}

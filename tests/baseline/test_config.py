@@ -70,6 +70,12 @@ def test_sweep_sets_any_field_and_options_beside_it_apply_to_all(tmp_path, synth
         ('[[experiment]]\nname = "a"\n[[experiment]]\nname = "a"\n', "unique name"),
         ("experiment = 3\n", "must be an array"),
         ("[[experiment]\n", "Expected"),
+        # the command line's ranges hold in sweep files too (config.BOUNDS)
+        ('[[experiment]]\nname = "a"\ncrop_foreground = 1.5\n', "crop_foreground must be between"),
+        ('[[experiment]]\nname = "a"\nbatch_size = 0\n', "batch_size must be at least 1"),
+        ('[[experiment]]\nname = "a"\nseed = -1\n', "seed must be at least 0"),
+        ('[[experiment]]\nname = "a"\nlr = nan\n', "lr must be a finite number"),
+        ('[[experiment]]\nname = "a"\nsigma1 = inf\n', "sigma1 must be a finite number"),
     ],
 )
 def test_bad_sweeps_name_the_file(tmp_path, text, needle):
@@ -79,6 +85,17 @@ def test_bad_sweeps_name_the_file(tmp_path, text, needle):
     with pytest.raises(ValueError, match=needle) as e:
         load_sweep(tmp_path / "s.toml")
     assert "s.toml" in str(e.value)
+
+
+@pytest.mark.parametrize(
+    "option, value",
+    [("--crop-foreground", "1.5"), ("--crop-foreground", "-0.1"), ("--batch-size", "0")],
+)
+def test_out_of_range_options_are_refused(tmp_path, option, value):
+    (tmp_path / "d").mkdir()
+    args = ["train", "--data", str(tmp_path / "d"), "--out", str(tmp_path / "o"), option, value]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2 and option in result.output
 
 
 def test_the_example_paper_sweep_loads():
