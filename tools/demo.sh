@@ -26,6 +26,8 @@ echo "== 4. score at 6/8/10 px (folds: leave-one-folder-out)"
 adaptor-score score "$OUT/heldout" "$OUT/predictions" --radius 6 --radius 8 --radius 10 \
     --json "$OUT/score.json" --csv "$OUT/frames.csv"
 adaptor-score overlay "$OUT/heldout" "$OUT/predictions" --out "$OUT/overlays" --worst 4
+# what lies under each false positive: the generator knows its look-alikes (needle marks, knots...)
+adaptor-baseline false-positives "$OUT/heldout" "$OUT/predictions" --json "$OUT/false-positives.json"
 echo "== 5. a leaderboard: the baseline against deliberately weaker, noisier predictors"
 adaptor-baseline perturb "$OUT/heldout" "$OUT/teams/jitter" --jitter 3 --miss 0.25 --false-positives 2 --seed 1
 adaptor-baseline perturb "$OUT/heldout" "$OUT/teams/sparse" --jitter 1.5 --miss 0.55 --false-positives 0.5 --seed 2

@@ -135,6 +135,42 @@ def synth_report_cmd(data_dir, out, compare, image_sample):
         console.print("wrote " + ", ".join(str(p) for p in paths), markup=False)
 
 
+@main.command("false-positives")
+@click.argument("data_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.argument("pred_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--radius", type=FiniteFloat(min=0), default=6.0, show_default=True, help="px")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def false_positives_cmd(data_dir, pred_dir, radius, json_out):
+    """Name what lies under each false positive of PRED_DIR on DATA_DIR, a dataset written by
+    `adaptor-baseline synth` (its synth.json says how): a needle mark, knot, thread end, tissue
+    spot, pledget, instrument, specular highlight, thread, an unlabelled bite, or beside a label."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from adaptor_baseline.synth.lookalikes import KINDS, attribute_false_positives
+    from adaptor_score.frames import InputFileError
+    from adaptor_score.outputs import write_json
+
+    try:
+        res = attribute_false_positives(data_dir, pred_dir, radius=radius)
+    except (InputFileError, ValueError, OSError) as e:
+        fatal(e)
+    table = Table(title=Text(f"false positives at {radius:g} px: {res['false_positives']}"))
+    for name in ("look-alike", "false positives", "share", "median px to a label"):
+        table.add_column(name, justify="left" if name == "look-alike" else "right")
+    for kind in KINDS:
+        if kind in res["kinds"]:
+            k = res["kinds"][kind]
+            med = "" if k["median_px_to_label"] is None else f"{k['median_px_to_label']:.1f}"
+            table.add_row(Text(kind), str(k["count"]), f"{k['share']:.1%}", med)
+    console.print(table)
+    for q in res["problems"]:
+        console.print(Text(f"problem: {q['file']}: {q['problem']}"))
+    if json_out is not None:
+        write_json(json_out, res)
+        console.print(Text(f"wrote {json_out}"))
+
+
 @main.command("contact-sheet")
 @click.argument("data_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)

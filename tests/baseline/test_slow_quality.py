@@ -1,7 +1,11 @@
 """Slow (make test-slow): what the synthetic benchmark must show with the demo's recipe, on
 held-out frames of another seed (README, "What the synthetic benchmark shows"): sim stays
 learnable; intraop is learned but harder, in precision and recall; labels are not pixel-exact,
-so F1 rises from 6 to 10 px; false positives put the RMSE in the several-pixel range."""
+so F1 rises from 6 to 10 px; false positives put the RMSE in the several-pixel range.
+
+The recipe's 560 steps end at the onset of learning on intraop: some training seeds make no
+prediction there (the README gives the share over five seeds), so intraop is trained with up to
+three seeds, at least one must learn, and every one that learns must be harder than sim."""
 
 import pytest
 from rich.console import Console
@@ -15,21 +19,32 @@ from adaptor_score.scoring import score
 pytestmark = pytest.mark.slow
 
 
-def _demo(tmp_path, domain):
-    generate_dataset(tmp_path / domain / "train", domain, 3, 2, 20, seed=0)
-    generate_dataset(tmp_path / domain / "heldout", domain, 2, 1, 20, seed=1)
-    cfg = with_overrides(preset("variant1"), **DEMO_RECIPE)
-    train(cfg, tmp_path / domain / "train", tmp_path / domain / "run", console=Console(quiet=True))
-    predict_dir(tmp_path / domain / "run", tmp_path / domain / "heldout", tmp_path / domain / "p")
-    rows = score(tmp_path / domain / "heldout", tmp_path / domain / "p", (6.0, 10.0)).overall()
+def _demo(tmp_path, domain, seed=0):
+    data = tmp_path / domain
+    if not (data / "train").exists():
+        generate_dataset(data / "train", domain, 3, 2, 20, seed=0)
+        generate_dataset(data / "heldout", domain, 2, 1, 20, seed=1)
+    cfg = with_overrides(preset("variant1"), **(DEMO_RECIPE | {"seed": seed}))
+    train(cfg, data / "train", data / f"run{seed}", console=Console(quiet=True))
+    predict_dir(data / f"run{seed}", data / "heldout", data / f"p{seed}")
+    rows = score(data / "heldout", data / f"p{seed}", (6.0, 10.0)).overall()
     return {s.radius: s for s in rows}
 
 
+def _not_exact_and_misplaced(rows):
+    assert rows[10.0].f1 > rows[6.0].f1, rows
+    assert rows[6.0].rmse is not None and rows[6.0].rmse > 3, rows
+
+
 def test_demo_recipe_sim_learnable_intraop_harder(tmp_path):
-    sim, op = _demo(tmp_path, "sim"), _demo(tmp_path, "intraop")
+    sim = _demo(tmp_path, "sim")
     assert sim[6.0].f1 >= 0.5, sim[6.0]
-    assert op[6.0].tp + op[6.0].fp > 0, op[6.0]  # intraop is learned, not just "harder"
-    assert op[6.0].ppv < min(0.9, sim[6.0].ppv) and op[6.0].tpr < sim[6.0].tpr, (op, sim)
-    for rows in (sim, op):
-        assert rows[10.0].f1 > rows[6.0].f1, rows
-        assert rows[6.0].rmse is not None and rows[6.0].rmse > 3, rows
+    _not_exact_and_misplaced(sim)
+    learned = []
+    for seed in (0, 1, 2):
+        op = _demo(tmp_path, "intraop", seed)
+        if op[6.0].tp + op[6.0].fp >= 10:
+            learned.append(op)
+            assert op[6.0].ppv < min(0.9, sim[6.0].ppv) and op[6.0].tpr < sim[6.0].tpr, (op, sim)
+            _not_exact_and_misplaced(op)
+    assert learned, "intraop made no predictions with any of three training seeds"

@@ -109,7 +109,9 @@ def test_some_bites_are_labelled_beside_the_puncture_all_video_long():
     share, jitter_only = beside / total, near / total
     # intraop's offset_share is 7 %; without the offsets only blurred frames' jitter goes that far
     assert 0.04 < share - jitter_only < 0.12, (share, jitter_only)
-    assert jitter_only < 0.03
+    # 1.2 px per axis goes past 4 px with p = exp(-16 / 2.88) = 0.4 %; blurred frames' larger
+    # jitter (annotate.py) brings it to a few per cent, still well below the offsets' share
+    assert jitter_only < 0.05
 
 
 def test_occluded_points_are_not_labelled():

@@ -3,9 +3,10 @@
 The real labels were clicked in *labelme* by people, then revisited and corrected (paper,
 section 4.1). We model what that leaves behind, per domain (``DomainStyle``):
 
-- **click jitter**: Gaussian, ``label_jitter`` px per axis (sim 0.5, intraop 0.9), growing with
-  the frame's blur (+0.15 px per px of motion blur, +0.3 px per px of defocus sigma), because a
-  blurred puncture has no sharp centre to click on;
+- **click jitter**: Gaussian, ``label_jitter`` px per axis (sim 0.8, intraop 1.2: a click lands
+  a mean 1.0 / 1.5 px from the puncture: pixel-level jitter of 1-2 px),
+  growing with the frame's blur (+0.15 px per px of motion blur, +0.3 px per px of defocus
+  sigma), because a blurred puncture has no sharp centre to click on;
 - **a click beside the puncture**: for ``offset_share`` of the bites (sim 3 %, intraop 7 %,
   chosen per video) the video's annotator marks a spot ``label_offset`` px away (5-9 px sim,
   5-10 px intraop, one direction per bite and video), e.g. where the thread leaves a puncture

@@ -1,9 +1,9 @@
 """Everything about a surgery and its videos that is drawn once and then only moves.
 
 A **surgery** is one valve (one folder of the release): an elliptical annulus on textured tissue,
-the stitches placed around it in order (each at a time ``placed`` in ``[0, 1]`` of the surgery),
-and the distractors that stay on the tissue (cut thread ends, knots, spots, loose pledgets and
-threads, blood). A **video** is a window ``[t0, t1]`` of the surgery's time seen by a camera of
+the stitches placed around it in order (each at a time ``placed`` in ``[0, 1]`` of the surgery)
+with the needle marks each leaves beside its bites, and the distractors that stay on the tissue
+(cut thread ends, knots, spots, loose pledgets and threads, blood). A **video** is a window ``[t0, t1]`` of the surgery's time seen by a camera of
 its own (view, scale, roll, obliquity, light, white balance, focus), looking where the surgeon is
 working, with its own instruments and tissue flap. Frame ``k`` of a video is at surgery time
 ``t0 + (t1 - t0) k / (frames - 1)``, so the number of stitches grows during a surgery, video
@@ -36,6 +36,9 @@ class Stitch:
     pledget: bool
     dimple: float  # how dark the puncture looks (0 invisible .. 1)
     knots: list[float] = field(default_factory=list)  # positions along the first thread (0..1)
+    # needle marks the stitch left beside its bites (unlabelled): (m, 4) x, y, radius, kind
+    # (kind 1: an empty puncture with its rim, a bite without a thread; 0: a dark drop)
+    marks: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))
 
 
 @dataclass
@@ -156,6 +159,7 @@ def plan_surgery(domain: str, seed: int, max_points: int | None = None) -> Surge
         stitches = [st for st, t in zip(stitches, total) if t <= max_points]
     for _ in range(_count(rng, style.knots) if stitches else 0):
         stitches[int(rng.integers(len(stitches)))].knots.append(rng.uniform(0.08, 0.6))
+    _needle_marks(np.random.default_rng([seed, 4]), style, stitches)
 
     def near_annulus(count, spread):
         a = rng.uniform(0, 2 * np.pi, count)
@@ -200,6 +204,22 @@ def plan_surgery(domain: str, seed: int, max_points: int | None = None) -> Surge
         blood=blood.reshape(-1, 3),
         wet=wet,
     )
+
+
+def _needle_marks(rng, style: DomainStyle, stitches: list[Stitch]) -> None:
+    """Give each stitch the needle marks it leaves beside its bites: a Poisson number per bite
+    (``style.marks``), each ``style.mark_gap`` world px from the bite in a random direction, at
+    least that far from every bite of the stitch. They appear with the stitch, so they lie where
+    the labels are, as the look-alikes of a real valve do (see ``DomainStyle.marks``)."""
+    for st in stitches:
+        marks = []
+        for bite in st.bites:
+            for _ in range(rng.poisson(style.marks)):
+                a, r = rng.uniform(0, 2 * np.pi), rng.uniform(*style.mark_gap)
+                p = bite + r * np.array([math.cos(a), math.sin(a)])
+                if np.linalg.norm(st.bites - p, axis=1).min() >= style.mark_gap[0]:
+                    marks.append((*p, rng.uniform(1.2, 2.4), float(rng.random() < 0.5)))
+        st.marks = np.array(marks, dtype=float).reshape(-1, 4)
 
 
 def _walk(rng, frames: int, scale: float, smooth: int = 9) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""The world canvas of a surgery: tissue, annulus, blood, spots, and the stitches placed so far.
+"""The world canvas of a surgery: tissue, annulus, blood, spots, and the stitches placed so far
+(with the needle marks beside their bites).
 
 The canvas is drawn in world px and the camera maps it to each frame (``render.py``), so the
 scene stays put on the tissue while the view moves. Threads are drawn at twice the resolution
@@ -66,12 +67,16 @@ def draw_base(s: Surgery) -> tuple[np.ndarray, np.ndarray]:
     tex = tex * (1 - 0.85 * blood[..., None]) + np.array([0.3, 0.02, 0.03], np.float32) * (
         0.85 * blood[..., None]
     )
-    img = Image.fromarray((np.clip(tex, 0, 1) * 255).astype(np.uint8))
-    d = ImageDraw.Draw(img)
-    for x, y, r in s.spots:  # dark, puncture-sized: the commonest false friend of a suture point
-        shade = tuple(int(c * rng.uniform(0.25, 0.55)) for c in img.getpixel((int(x), int(y))))
-        d.ellipse([x - r, y - r, x + r, y + r], fill=shade)
-    return np.asarray(img, np.float32) / 255, blood
+    # Tissue spots (petechiae, cautery marks; ink on silicone): puncture-sized and dark, but soft
+    # and reddish-brown, without the crisp dark centre and lit rim a needle leaves; the crisp
+    # look-alikes are the needle marks beside the bites (plan.py), where the surgeon worked.
+    for x, y, r in s.spots:
+        x0, y0 = max(0, int(x - 3 * r)), max(0, int(y - 3 * r))
+        x1, y1 = int(x + 3 * r) + 1, int(y + 3 * r) + 1
+        g = np.exp(-((xx[:, x0:x1] - x) ** 2 + (yy[y0:y1] - y) ** 2) / (2 * (r / 1.5) ** 2))
+        depth = rng.uniform(0.35, 0.6) * np.array([0.7, 1.0, 1.0], np.float32)
+        tex[y0:y1, x0:x1] *= 1 - g[..., None].astype(np.float32) * depth
+    return np.clip(tex, 0, 1).astype(np.float32), blood
 
 
 def _thread(d, line, colour, width, shadow=True):
@@ -102,6 +107,19 @@ def _pledget(d, centre, angle, length, breadth=6.0):
     d.polygon([tuple(c * SS) for c in corners], fill=FELT, outline=(150, 140, 130))
 
 
+def _dot(d, x: float, y: float, r: float, fill) -> None:
+    d.ellipse([x - r, y - r, x + r, y + r], fill=fill)
+
+
+def _puncture(d, big: Image.Image, at: np.ndarray, dimple: float, scale: float = 1.0):
+    """Draw a puncture's raised, lit rim at world ``at``; returns the colour of its dark hole."""
+    x, y = at * SS
+    under = big.getpixel((int(x), int(y)))
+    rim = tuple(min(255, int(c * (1 + 0.25 * dimple) + 12)) for c in under)
+    _dot(d, x, y, 3.2 * SS * scale, rim)
+    return tuple(int(c * (1 - 0.8 * dimple)) for c in under)
+
+
 def draw_stage(s: Surgery, base: np.ndarray, placed: int) -> np.ndarray:
     """The canvas with the first ``placed`` stitches and all distractors, uint8 ``(H, W, 3)``."""
     big = Image.fromarray((base * 255).astype(np.uint8)).resize(
@@ -119,19 +137,18 @@ def draw_stage(s: Surgery, base: np.ndarray, placed: int) -> np.ndarray:
             a, b = st.bites
             delta = b - a
             _pledget(d, (a + b) / 2, np.arctan2(delta[1], delta[0]), np.linalg.norm(delta) + 6)
-        holes = []
-        for bite in st.bites:  # the puncture: a raised, lit rim of tissue around a dark hole
-            x, y = bite * SS
-            under = big.getpixel((int(x), int(y)))
-            r = 3.2 * SS
-            rim = tuple(min(255, int(c * (1 + 0.25 * st.dimple) + 12)) for c in under)
-            d.ellipse([x - r, y - r, x + r, y + r], fill=rim)
-            holes.append((x, y, tuple(int(c * (1 - 0.8 * st.dimple)) for c in under)))
+        for x, y, r, kind in st.marks:  # needle marks beside the bites: never labelled
+            if kind:
+                hole = _puncture(d, big, np.array([x, y]), st.dimple, r / 2.3)
+                _dot(d, x * SS, y * SS, r * SS, hole)
+            else:
+                under = big.getpixel((int(x * SS), int(y * SS)))
+                _dot(d, x * SS, y * SS, r * SS, tuple(int(c * 0.4) for c in under))
+        holes = [(*(bite * SS), _puncture(d, big, bite, st.dimple)) for bite in st.bites]
         for bite, bend in zip(st.bites, st.bend):
             _thread(d, thread_line(bite, st.far, bend), st.colour, st.width)
         for x, y, hole in holes:  # the thread vanishes into the hole, drawn over its end
-            r = 2.3 * SS
-            d.ellipse([x - r, y - r, x + r, y + r], fill=hole)
+            _dot(d, x, y, 2.3 * SS, hole)
         line = thread_line(st.bites[0], st.far, st.bend[0], 60)
         for f in st.knots:
             x, y = line[int(f * 59)] * SS
