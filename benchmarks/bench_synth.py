@@ -6,6 +6,8 @@ Usage:
     python benchmarks/bench_synth.py                    # speed + difficulty (about 12 min, 2 cores)
     python benchmarks/bench_synth.py --presets          # + full a1/b1 presets and their reports
     python benchmarks/bench_synth.py --sigma-sweep      # + sigma_1 1 and 3 per domain, 30 x 40 steps
+    python benchmarks/bench_synth.py --presets --sigma-sweep --seeds 0 1 2 3 4 \
+        --sweep-seeds 0 1 --sweep-sigmas 1 2 3           # the README's figures (about 75 min)
     python benchmarks/bench_synth.py --sweep-only --sweep-seeds 0 1   # the README's two seeds
     python benchmarks/bench_synth.py --sweep-only       # the sweep alone (about 15 min a seed)
 
@@ -13,8 +15,9 @@ Difficulty: the demo's recipe (``config.DEMO_RECIPE``, as ``tools/demo.sh``: Var
 sigma_1 = sigma_2 = 1, width 8, 128 x 128 crops, 14 epochs x 40 steps of 8) trained on
 3 surgeries x 2 videos x 20 frames of seed 0 and scored on 2 surgeries x 20 frames of seed 1,
 per domain, once per training seed (``--seeds``, default 0 1 2): one short run's figure moves
-with the training seed, so the table gives each run and their mean. Writes
-``benchmarks/results/synth*.json``.
+with the training seed, so the table gives each run and their mean. Every run's false
+positives at 6 px are named by the look-alike under them (``synth/lookalikes.py``), with their
+median distance to a label. Writes ``benchmarks/results/synth*.json``.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ from rich.console import Console
 from adaptor_baseline.config import DEMO_RECIPE, preset, with_overrides
 from adaptor_baseline.predict import predict_dir
 from adaptor_baseline.synth import generate_dataset
+from adaptor_baseline.synth.lookalikes import KINDS, attribute_false_positives
+from adaptor_baseline.synth.presets import grid
 from adaptor_baseline.synth.report import realism_report
 from adaptor_baseline.synth.report_output import figure, public
 from adaptor_baseline.train import train
@@ -72,20 +77,31 @@ def run(
             "close_tp_share": s.close_tp_share, "other_tp_share": s.other_tp_share,
             "close_labels": s.close_labels, "other_labels": s.other_labels,
         }  # fmt: skip
+    heldout = grid(domain, 2, 1, 20, seed=1)  # as generate_dataset made data / "heldout"
     return {
         "domain": domain, "sigma1": sigma1, "seed": seed, "train_seconds": round(seconds, 1),
         "radii": rows,
+        "false_positives": attribute_false_positives(data / "heldout", out / "pred", heldout, 1),
     }  # fmt: skip
 
 
-def mean_over_seeds(results: list[dict]) -> list[dict]:
-    """One row per (domain, sigma_1): each metric averaged over the training seeds, with its
-    range; RMSE over the runs that made predictions."""
+def learned(run: dict) -> bool:
+    """Whether a run made any prediction on the held-out frames."""
+    m = run["radii"]["6"]
+    return m["tp"] + m["fp"] > 0
+
+
+def mean_over_seeds(results: list[dict], learned_only: bool = False) -> list[dict]:
+    """One row per (domain, sigma_1): each metric averaged over the training seeds (or over those
+    whose run made predictions), with its range; RMSE over the runs that made predictions."""
     groups: dict[tuple, list[dict]] = {}
     for r in results:
         groups.setdefault((r["domain"], r["sigma1"]), []).append(r)
     out = []
-    for (domain, sigma1), runs in groups.items():
+    for (domain, sigma1), every in groups.items():
+        runs = [r for r in every if learned(r)] if learned_only else every
+        if not runs:
+            continue
         radii = {}
         for radius in runs[0]["radii"]:
             rows = [r["radii"][radius] for r in runs]
@@ -96,9 +112,37 @@ def mean_over_seeds(results: list[dict]) -> list[dict]:
                 m[key + "_range"] = [min(vals), max(vals)] if vals else None
             radii[radius] = m
         out.append({"domain": domain, "sigma1": sigma1, "seeds": [r["seed"] for r in runs],
+                    "learned": f"{sum(map(learned, every))}/{len(every)}",
                     "train_seconds": round(sum(r["train_seconds"] for r in runs) / len(runs), 1),
                     "radii": radii})  # fmt: skip
     return out
+
+
+def summarise(out: Path) -> None:
+    """Recompute the means of the saved runs (``--summarise-only``): no training."""
+    for name, runs_key, mean_key in (("synth.json", "demo_recipe", "demo_recipe_mean"),
+                                     ("synth-sigma.json", "runs", "mean")):  # fmt: skip
+        path = out / name
+        if path.exists():
+            doc = json.loads(path.read_text())
+            doc[mean_key] = mean_over_seeds(doc[runs_key])
+            doc[mean_key + "_learned"] = mean_over_seeds(doc[runs_key], learned_only=True)
+            path.write_text(json.dumps(doc, indent=2) + "\n")
+
+
+def show_false_positives(console: Console, results: list[dict]) -> None:
+    """Where the false positives at 6 px lie: share per look-alike kind, per run."""
+    kinds = [k for k in KINDS if any(k in r["false_positives"]["kinds"] for r in results)]
+    console.print(f"{'domain':8} {'s1':>3} {'seed':>4} {'FP':>4} {'med px':>6} {'>50px':>5} "
+                  + " ".join(f"{k[:10]:>10}" for k in kinds))  # fmt: skip
+    for r in results:
+        fp = r["false_positives"]
+        share = [fp["kinds"].get(k, {}).get("share", 0.0) for k in kinds]
+        console.print(
+            f"{r['domain']:8} {r['sigma1']:>3g} {r['seed']:>4} {fp['false_positives']:>4}"
+            f" {fp['median_px_to_label'] or float('nan'):6.1f} {fp['beyond_50px'] or 0:5.2f} "
+            + " ".join(f"{x:10.2f}" for x in share)
+        )
 
 
 def speed(tmp: Path) -> dict:
@@ -132,13 +176,20 @@ def main() -> None:
     ap.add_argument("--sweep-epochs", type=int, default=30)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="training seeds")
     ap.add_argument("--sweep-seeds", type=int, nargs="+", default=[0], help="for the sweep")
+    ap.add_argument("--sweep-sigmas", type=float, nargs="+", default=[1.0, 3.0], help="sigma_1")
     ap.add_argument(
         "--sweep-only", action="store_true", help="keep results/synth.json, run the sweep alone"
+    )
+    ap.add_argument(
+        "--summarise-only", action="store_true", help="recompute the saved runs' means, no training"
     )
     args = ap.parse_args()
     console = Console(highlight=False, markup=False)
     out = HERE / "results"
     out.mkdir(exist_ok=True)
+    if args.summarise_only:
+        summarise(out)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         if not args.sweep_only:
@@ -167,21 +218,23 @@ def main() -> None:
                 for seed in args.seeds
             ]
             res["demo_recipe_mean"] = mean_over_seeds(res["demo_recipe"])
+            res["demo_recipe_mean_learned"] = mean_over_seeds(res["demo_recipe"], True)
             show(console, res["demo_recipe"] + res["demo_recipe_mean"])
+            show_false_positives(console, res["demo_recipe"])
             (out / "synth.json").write_text(json.dumps(res, indent=2) + "\n")
         if args.sigma_sweep or args.sweep_only:
-            # the longer run: 30 x 40 steps on 4 surgeries x 2 videos x 40 frames, sigma_1 1 and 3
+            # the longer run: 30 x 40 steps on 4 surgeries x 2 videos x 40 frames, per sigma_1
             sweep = [
                 run(tmp, d, s1, args.sweep_epochs, 40, shape=(4, 2, 40), seed=seed)
                 for d in ("sim", "intraop")
-                for s1 in (1.0, 3.0)
+                for s1 in args.sweep_sigmas
                 for seed in args.sweep_seeds
             ]
             mean = mean_over_seeds(sweep)
             show(console, sweep + mean)
-            (out / "synth-sigma.json").write_text(
-                json.dumps({"runs": sweep, "mean": mean}, indent=2) + "\n"
-            )
+            show_false_positives(console, sweep)
+            doc = {"runs": sweep, "mean": mean, "mean_learned": mean_over_seeds(sweep, True)}
+            (out / "synth-sigma.json").write_text(json.dumps(doc, indent=2) + "\n")
 
 
 if __name__ == "__main__":
