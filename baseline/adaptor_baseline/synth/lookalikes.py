@@ -9,8 +9,8 @@ localisation miss, not a look-alike.
 
 This is what told us the earlier intraop data was wrong in a way the paper's numbers rule out:
 three quarters of the false positives of an intraop model trained with the demo's recipe (seed 0)
-lay on tissue spots a median 62 px from any label, which put its RMSE at 75 px, where the paper's best A.1 models have 17-25 px with a PPV of
-0.67, i.e. real false positives about 35 px from a label on average (README, "What the synthetic
+lay on tissue spots a median 62 px from any label, which put its RMSE at 75 px, where the paper's
+best A.1 models have 17-25 px with a PPV of 0.67, i.e. real false positives about 35 px from a label on average (README, "What the synthetic
 benchmark shows"). The same attribution is in ``benchmarks/bench_synth.py``'s results.
 
 Example:
@@ -30,7 +30,7 @@ from adaptor_baseline.synth.generate import plan_job, read_manifest, video_jobs
 from adaptor_baseline.synth.plan import Surgery, Video
 from adaptor_baseline.synth.presets import DatasetPreset
 from adaptor_baseline.synth.render import _segment_distance, shaft, to_image
-from adaptor_baseline.synth.world import thread_line
+from adaptor_baseline.synth.world import knot_points, thread_line
 from adaptor_score.frames import FrameKey
 from adaptor_score.groundtruth import load_ground_truth
 from adaptor_score.matching import match_points
@@ -73,10 +73,6 @@ def lookalikes(surgery: Surgery, video: Video, k: int) -> dict[str, np.ndarray]:
         thread_line(b, st.far, bend, 40) for st in placed for b, bend in zip(st.bites, st.bend)
     ]
     threads += [line for line, _, _ in surgery.loose_threads + surgery.thread_ends]
-    knots = []
-    for st in placed:
-        line = thread_line(st.bites[0], st.far, st.bend[0], 60)
-        knots += [line[int(f * 59)] for f in st.knots]
     segments = []
     for ins in video.instruments:
         if ins["present"][k]:
@@ -86,7 +82,7 @@ def lookalikes(surgery: Surgery, video: Video, k: int) -> dict[str, np.ndarray]:
     return {
         "unlabelled bite": image([b for st in placed for b in st.bites]),
         "needle mark": image([m[:2] for st in placed for m in st.marks]),
-        "knot": image(knots),
+        "knot": image(np.concatenate([knot_points(st) for st in placed]) if placed else []),
         "thread end": image([p for line, _, _ in surgery.thread_ends for p in (line[0], line[-1])]),
         "tissue spot": image(surgery.spots[:, :2]),
         "pledget": image(surgery.pledgets[:, :2]),

@@ -97,6 +97,12 @@ def thread_line(bite: np.ndarray, far: np.ndarray, bend: float, n: int = 18) -> 
     return bite + d * t + normal * bend * t * (1 - t)
 
 
+def knot_points(st) -> np.ndarray:
+    """World positions ``(n, 2)`` of a stitch's knots, along its first thread."""
+    line = thread_line(st.bites[0], st.far, st.bend[0], 60)
+    return np.array([line[int(f * 59)] for f in st.knots]).reshape(-1, 2)
+
+
 def _pledget(d, centre, angle, length, breadth=6.0):
     u = np.array([np.cos(angle), np.sin(angle)])
     v = np.array([-u[1], u[0]])
@@ -149,9 +155,7 @@ def draw_stage(s: Surgery, base: np.ndarray, placed: int) -> np.ndarray:
             _thread(d, thread_line(bite, st.far, bend), st.colour, st.width)
         for x, y, hole in holes:  # the thread vanishes into the hole, drawn over its end
             _dot(d, x, y, 2.3 * SS, hole)
-        line = thread_line(st.bites[0], st.far, st.bend[0], 60)
-        for f in st.knots:
-            x, y = line[int(f * 59)] * SS
+        for x, y in knot_points(st) * SS:
             r = st.width * 1.7 * SS
             d.ellipse([x - r, y - r, x + r, y + r], fill=st.colour, outline=(40, 30, 30), width=SS)
     return np.asarray(big.reduce(SS))
