@@ -31,7 +31,7 @@ RUN set -e; if [ "$PIP_OFFLINE" = 1 ]; then offline="--no-index"; else offline="
     fi; \
     pip install $offline --find-links /wheels "adaptor-toolkit[baseline]"; \
     rm -rf /wheels
-COPY submission_template/entrypoint.py submission_template/predictor.py /app/
+COPY submission_template/entrypoint.py submission_template/predictor.py submission_template/imagefile.py /app/
 COPY ${WEIGHTS} /app/weights/model.pt
 RUN useradd --uid 10001 --no-create-home --home-dir /app --shell /usr/sbin/nologin participant
 USER 10001

@@ -32,15 +32,20 @@ JSON), ``ADAPTOR_BATCH`` (images per predictor call, default 4). ``--format`` ov
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import os
-import stat
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from imagefile import (  # the toolkit's reader, copied byte for byte (a test checks)
+    ImageError,
+    read_image,
+)
 
 # The contract's image types (the toolkit's adaptor_score.contract; a test keeps them equal).
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".mha", ".mhd", ".nii", ".nii.gz")
@@ -79,35 +84,36 @@ def find_images(root: Path) -> list[Path]:
     return found
 
 
-def _check_regular(path: Path) -> None:
-    """Refuse FIFOs, devices and sockets without blocking on them (open, then fstat)."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+class PredictorContractError(Exception):
+    """The predictor returned something other than the documented ``(N, 2)`` points."""
+
+
+def check_points(points, image: Path) -> np.ndarray:
+    """``points`` as ``(N, 2)`` float64 if it is what the predictor promises; else
+    :class:`PredictorContractError` saying what was wrong. Seen before this check: a ``(2, N)``
+    array was silently reshaped into wrong points, dicts ended in a raw ``TypeError``, and NaN
+    points vanished without a word.
+    """
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(f"{path.name} is not a regular file")
-    finally:
-        os.close(fd)
-
-
-def read_image(path: Path) -> np.ndarray:
-    """``(H, W, 3)`` uint8 RGB."""
-    _check_regular(path)
-    name = path.name.lower()
-    if name.endswith((".mha", ".mhd", ".nii", ".nii.gz")):
-        import SimpleITK as sitk  # Grand-Challenge style inputs; in requirements.txt
-
-        arr = np.squeeze(sitk.GetArrayFromImage(sitk.ReadImage(str(path))))
-        if arr.dtype != np.uint8:
-            lo, hi = float(arr.min()), float(arr.max())
-            arr = ((arr - lo) / (hi - lo if hi > lo else 1) * 255).astype(np.uint8)
-    else:
-        from PIL import Image
-
-        with Image.open(path) as im:
-            arr = np.asarray(im.convert("RGB"))
-    if arr.ndim == 2:
-        arr = np.repeat(arr[..., None], 3, axis=2)
-    return np.ascontiguousarray(arr[..., :3])
+        arr = np.asarray(points, dtype=np.float64)
+    except (TypeError, ValueError) as e:
+        raise PredictorContractError(
+            f"predictor returned {type(points).__name__} for {image}, not (N, 2) numbers ({e})"
+        ) from None
+    if arr.size == 0:
+        return np.zeros((0, 2))
+    if arr.ndim != 2 or arr.shape[1] != 2:
+        hint = " (transposed? one row per point)" if arr.ndim == 2 and arr.shape[0] == 2 else ""
+        raise PredictorContractError(
+            f"predictor returned an array of shape {arr.shape} for {image}; expected (N, 2){hint}"
+        )
+    bad = ~np.isfinite(arr).all(axis=1)
+    if bad.any():
+        raise PredictorContractError(
+            f"predictor returned {int(bad.sum())} point(s) with NaN or infinite coordinates for"
+            f" {image}; return only the points you found"
+        )
+    return arr
 
 
 def stem(name: str) -> str:
@@ -129,8 +135,7 @@ def frame_names(rel: Path, input_root: Path) -> tuple[str, str]:
 
 
 def document(rel: Path, input_root: Path, points: np.ndarray, fmt: str) -> dict:
-    pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
-    pts = pts[np.isfinite(pts).all(axis=1)]
+    pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)  # checked by check_points
     if fmt == "grand-challenge":
         return {
             "type": "Multiple points",
@@ -203,11 +208,20 @@ def output_names(images: list[Path], input_root: Path) -> list[tuple[Path, Path]
 
 
 def write_atomic(path: Path, data: bytes) -> None:
+    """Complete or absent: a temporary file beside ``path``, flushed, then renamed."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def landmark_detection(input_root: Path, output_root: Path, fmt: str, batch: int) -> int:
@@ -215,7 +229,10 @@ def landmark_detection(input_root: Path, output_root: Path, fmt: str, batch: int
 
     pairs = output_names(find_images(input_root), input_root)
     print(f"landmark_detection: {len(pairs)} images below {input_root}", file=sys.stderr)
-    predictor = load_predictor()
+    try:
+        predictor = load_predictor()
+    except Exception as e:  # configured weights that cannot be used fail the run, loudly
+        raise PredictorContractError(f"the predictor could not be loaded: {e}") from None
     # A predictor may describe itself (the example's says what it is); else its class name.
     description = getattr(predictor, "description", type(predictor).__name__)
     print(f"landmark_detection: predictor: {description}", file=sys.stderr)
@@ -243,17 +260,17 @@ def landmark_detection(input_root: Path, output_root: Path, fmt: str, batch: int
             try:
                 arrays.append(read_image(path))
                 readable.append((path, target))
-            except Exception as e:  # warn, write an empty result, go on with the rest
+            except ImageError as e:  # warn, write an empty result, go on with the rest
                 unreadable += 1
-                warn(f"cannot read {path}: {e}; its result is empty")
+                warn(f"cannot read {e}; its result is empty")
                 write(path, target, np.zeros((0, 2)))
-        results = predictor(arrays) if arrays else []
+        results = list(predictor(arrays)) if arrays else []
         if len(results) != len(readable):
-            raise RuntimeError(
+            raise PredictorContractError(
                 f"predictor returned {len(results)} results for {len(readable)} images"
             )
         for (path, target), points in zip(readable, results):
-            write(path, target, points)
+            write(path, target, check_points(points, path.relative_to(input_root)))
         progress.update(min(start + batch, len(pairs)))
     seconds = time.perf_counter() - t0
     print(
@@ -275,9 +292,9 @@ def domain_transformation(input_root: Path, output_root: Path) -> int:
         rel = path.relative_to(input_root)
         try:
             image = read_image(path)
-        except Exception as e:
+        except ImageError as e:
             failed += 1
-            print(f"error: cannot read {path}: {e}; no output for it", file=sys.stderr)
+            print(f"error: cannot read {e}; no output for it", file=sys.stderr)
             continue
         out = translate_domain(image)
         if out.shape != image.shape:
@@ -285,8 +302,9 @@ def domain_transformation(input_root: Path, output_root: Path) -> int:
                 f"translate_domain changed the size of {rel}: {image.shape} -> {out.shape}"
             )
         target = output_root / rel.parent / (stem(rel.name) + ".png")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        Image.fromarray(out).save(target)
+        buf = io.BytesIO()
+        Image.fromarray(out).save(buf, "PNG")
+        write_atomic(target, buf.getvalue())
     print(f"domain_transformation: wrote {len(images) - failed} images", file=sys.stderr)
     return EXIT_INCOMPLETE if failed else 0
 
@@ -324,11 +342,15 @@ def main(argv: list[str] | None = None) -> int:
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
-    if args.command == "landmark_detection":
-        return landmark_detection(
-            input_root, output_root, args.format, int(os.environ.get("ADAPTOR_BATCH", "4"))
-        )
-    return domain_transformation(input_root, output_root)
+    try:
+        if args.command == "landmark_detection":
+            return landmark_detection(
+                input_root, output_root, args.format, int(os.environ.get("ADAPTOR_BATCH", "4"))
+            )
+        return domain_transformation(input_root, output_root)
+    except PredictorContractError as e:  # the model's side: said plainly, the run fails
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_INCOMPLETE
 
 
 if __name__ == "__main__":

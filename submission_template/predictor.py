@@ -16,7 +16,6 @@ Out of the box:
 from __future__ import annotations
 
 import os
-import sys
 
 import numpy as np
 from PIL import Image, ImageFilter
@@ -66,18 +65,18 @@ def load_predictor():
     """The predictor this container uses (see the module docstring)."""
     weights = os.environ.get("ADAPTOR_WEIGHTS", DEFAULT_WEIGHTS)
     if os.path.exists(weights):
+        # Weights are there: use them or fail the run. A silent fall-back to the blob
+        # detector would score a different model under the team's name.
         try:
             from adaptor_baseline.predict import ArrayPredictor
-        except ImportError:
-            print(
-                f"predictor: {weights} exists but adaptor_baseline is not installed; "
-                "using the blob detector",
-                file=sys.stderr,
-            )
-        else:
-            predictor = ArrayPredictor(weights)
-            predictor.description = f"reference baseline from {weights}"
-            return predictor
+        except ImportError as e:
+            raise RuntimeError(
+                f"weights are configured ({weights}) but adaptor_baseline cannot be imported"
+                f" ({e}); install it (see README) or remove the weights"
+            ) from None
+        predictor = ArrayPredictor(weights)  # a file that cannot be used raises, naming it
+        predictor.description = f"reference baseline from {weights}"
+        return predictor
     return BlobDetector()
 
 

@@ -9,6 +9,7 @@ internals.
 from __future__ import annotations
 
 import os
+import pickle
 from pathlib import Path
 
 import torch
@@ -16,6 +17,9 @@ import torch
 from adaptor_baseline.codec import HeatmapCodec
 from adaptor_baseline.config import TrainConfig
 from adaptor_baseline.model.detector import SutureDetector
+from adaptor_score import atomic
+from adaptor_score.frames import InputFileError
+from adaptor_score.safefiles import BadFile, open_regular
 
 CHECKPOINT = "checkpoint.pt"
 MODEL = "model.pt"
@@ -44,20 +48,47 @@ def codec_for(cfg: TrainConfig, size: tuple[int, int] | None = None) -> HeatmapC
 
 def save_atomic(obj, path: Path) -> None:
     """``torch.save`` to a temporary file, then rename: a crash never leaves half a checkpoint."""
-    tmp = path.with_suffix(".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    atomic.write_with(path, lambda tmp: torch.save(obj, tmp))
+
+
+class CheckpointError(InputFileError):
+    """A model or checkpoint file that cannot be used; nothing of it was run."""
 
 
 def read_checkpoint(path: str | Path, device: torch.device | str = "cpu") -> dict:
-    """A checkpoint dict with at least ``model`` and ``config``; errors name the file."""
+    """A checkpoint dict with at least ``model`` and ``config``; errors name the file.
+
+    Loaded with ``weights_only=True``: only tensors and plain data (dicts, lists, numbers,
+    strings) are rebuilt, so a crafted file cannot run code; a file that needs anything else is
+    refused. Every run folder this toolkit has written holds only such data.
+    """
     path = Path(path)
     try:
-        ck = torch.load(path, map_location=device, weights_only=False)
-    except (OSError, RuntimeError, EOFError) as e:
-        raise ValueError(f"{path}: cannot read the checkpoint ({e})") from None
+        fd, _ = open_regular(path)  # a FIFO named model.pt is refused, not waited on
+    except BadFile as e:
+        raise CheckpointError(path, str(e)) from None
+    try:
+        with os.fdopen(fd, "rb") as f:
+            ck = torch.load(f, map_location=device, weights_only=True)
+    except pickle.UnpicklingError as e:
+        first = str(e).strip().splitlines()[0][:300] if str(e).strip() else ""
+        raise CheckpointError(
+            path,
+            "refused: it holds objects other than tensors and plain data, which could run code"
+            f" when loaded ({first})",
+        ) from None
+    except (OSError, RuntimeError, EOFError, ValueError, AttributeError, KeyError) as e:
+        raise CheckpointError(path, f"cannot read the checkpoint ({e})") from None
     if not isinstance(ck, dict) or "model" not in ck or "config" not in ck:
-        raise ValueError(f"{path}: not an adaptor-baseline checkpoint (needs 'model' and 'config')")
+        raise CheckpointError(
+            path, "not an adaptor-baseline checkpoint (needs 'model' and 'config')"
+        )
+    if not isinstance(ck["model"], dict) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in ck["model"].items()
+    ):
+        raise CheckpointError(path, "'model' is not a state dict of named tensors")
+    if not isinstance(ck["config"], dict):
+        raise CheckpointError(path, "'config' is not a table of settings")
     return ck
 
 
@@ -67,7 +98,7 @@ def weights_file(weights: str | Path) -> Path:
     if path.is_dir():
         path = path / MODEL if (path / MODEL).exists() else path / CHECKPOINT
     if not path.exists():
-        raise FileNotFoundError(f"{path}: no weights found")
+        raise CheckpointError(path, "no weights found (model.pt or checkpoint.pt)")
     return path
 
 
@@ -78,7 +109,14 @@ def load_model(
     folder."""
     path = weights_file(weights)
     ck = read_checkpoint(path, device)
-    cfg = TrainConfig.from_dict(ck["config"])
+    try:
+        cfg = TrainConfig.from_dict(ck["config"])
+    except (ValueError, TypeError) as e:
+        raise CheckpointError(path, f"its configuration is not valid: {e}") from None
     model = SutureDetector(cfg.model)
-    model.load_state_dict(ck["model"])
+    try:
+        model.load_state_dict(ck["model"])
+    except RuntimeError as e:  # missing, unexpected or mis-shaped weights
+        first = str(e).strip().splitlines()[0][:300]
+        raise CheckpointError(path, f"the weights do not fit its configuration: {first}") from None
     return model.to(device).eval(), cfg

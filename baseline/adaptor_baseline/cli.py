@@ -16,10 +16,11 @@ from adaptor_baseline.cli_options import (
     given,
     option_args,
 )
-from adaptor_score.cli_common import FiniteFloat, Progress, console, fatal, safe_streams
+from adaptor_score.cli_common import FiniteFloat, Group, Progress, console, fatal, safe_streams
+from adaptor_score.pathguard import check_outputs
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="adaptor-toolkit")
 def main() -> None:
     """AdaptOR data, synthetic frames and the reference baseline."""
@@ -69,6 +70,7 @@ def main() -> None:
 def synth_cmd(out_dir, preset, domain, surgeries, videos, frames, seed, workers, max_points):
     """Generate synthetic frames and labels in the AdaptOR layout under OUT_DIR."""
     from adaptor_baseline.synth import generate_dataset
+    from adaptor_baseline.synth.generate import check_new_dataset_root
     from adaptor_baseline.synth.presets import dataset_preset, grid
 
     if preset is not None:
@@ -77,6 +79,7 @@ def synth_cmd(out_dir, preset, domain, surgeries, videos, frames, seed, workers,
             fatal(f"--preset {preset} is {shape.domain} data; drop --domain {domain}")
     else:
         shape = grid(domain or "sim", surgeries, videos, frames, seed)
+    check_new_dataset_root(out_dir)
     with Progress("synth (frames)", shape.frames) as progress:
         s = generate_dataset(
             out_dir,
@@ -122,6 +125,7 @@ def synth_report_cmd(data_dir, out, compare, image_sample):
     from adaptor_baseline.synth.report import realism_report
     from adaptor_baseline.synth.report_output import print_report, write_report
 
+    check_outputs({"DATA_DIR": data_dir}, {"--out": out})
     try:
         report = realism_report(data_dir, image_sample)
     except (LabelError, ValueError, OSError) as e:
@@ -151,6 +155,7 @@ def false_positives_cmd(data_dir, pred_dir, radius, json_out):
     from adaptor_score.frames import InputFileError
     from adaptor_score.outputs import write_json
 
+    check_outputs({"DATA_DIR": data_dir, "PRED_DIR": pred_dir}, {"--json": json_out})
     try:
         res = attribute_false_positives(data_dir, pred_dir, radius=radius)
     except (InputFileError, ValueError, OSError) as e:
@@ -188,6 +193,7 @@ def contact_sheet_cmd(data_dir, out, count, columns, seed, predictions):
     from adaptor_baseline.data.layout import LabelError
     from adaptor_baseline.synth.contact_sheet import contact_sheet
 
+    check_outputs({"DATA_DIR": data_dir, "--predictions": predictions}, {"--out": out})
     try:
         path = contact_sheet(data_dir, out, count, columns, seed=seed, predictions=predictions)
     except (LabelError, ValueError, OSError) as e:
@@ -212,6 +218,7 @@ def perturb_cmd(data_dir, out_dir, jitter, miss, false_positives, seed):
     """Write labels as submissions with controlled errors (for demos and tests, not a detector)."""
     from adaptor_baseline.synth.perturb import perturbed_predictions
 
+    check_outputs({"DATA_DIR": data_dir}, {"OUT_DIR": out_dir})
     n = perturbed_predictions(data_dir, out_dir, jitter, miss, false_positives, seed)
     console.print(f"wrote {n} prediction files to {out_dir}")
 
@@ -222,16 +229,25 @@ def perturb_cmd(data_dir, out_dir, jitter, miss, false_positives, seed):
 @click.option("--fold", help="Validate on this fold, train on the others (default: train on all).")
 @FOLDS_OPTION
 @click.option("--resume", is_flag=True, help="Continue from OUT/checkpoint.pt.")
+@click.option(
+    "--overwrite", is_flag=True, help="Replace the run in OUT (its files are removed first)."
+)
 @click.option("--device", help="cpu, cuda, cuda:1 ... (default: CUDA when available).")
 @config_options
-def train_cmd(data_dir, out_dir, fold, folds_spec, resume, device, config_name, **overrides):
+def train_cmd(
+    data_dir, out_dir, fold, folds_spec, resume, overwrite, device, config_name, **overrides
+):
     """Train one configuration, optionally holding out one fold for validation."""
     from adaptor_baseline.data.layout import LabelError
     from adaptor_baseline.train import train
 
+    check_outputs(
+        {"--data": data_dir, "--folds": _spec_path(folds_spec), "--config": _json(config_name)},
+        {"--out": out_dir},
+    )
     try:
         cfg = build_config(config_name, **overrides)
-        train(cfg, data_dir, out_dir, fold, folds_spec, resume, device, console)
+        train(cfg, data_dir, out_dir, fold, folds_spec, resume, device, console, overwrite)
     except (LabelError, ValueError, OSError) as e:
         fatal(e)
 
@@ -271,6 +287,10 @@ def predict_cmd(weights, input_dir, output_dir, batch_size, device, compile_, he
     from adaptor_baseline.data.layout import LabelError
     from adaptor_baseline.predict import predict_dir
 
+    check_outputs(
+        {"--weights": weights, "--input": input_dir},
+        {"--output": output_dir, "--heatmaps": heatmap_dir},
+    )
     try:
         with Progress("predict (frames)") as progress:
             s = predict_dir(
@@ -335,6 +355,11 @@ def cv_cmd(
     """Cross-validate one configuration or a sweep; then write the paper's Tables 1-4."""
     from adaptor_baseline import cv
 
+    check_outputs(
+        {"--data": data_dir, "--test": test_dir, "--sweep": sweep,
+         "--folds": _spec_path(folds_spec), "--config": _json(config_name)},
+        {"--out": out_dir},
+    )  # fmt: skip
     try:
         if sweep:
             experiments = cv.load_sweep(sweep, defaults=given(overrides))
@@ -362,6 +387,17 @@ def cv_cmd(
             console.print(f"manifest: {manifest}; tables in {plan.out / 'tables'}")
     except (ValueError, OSError) as e:
         fatal(e)
+
+
+def _spec_path(spec: str | None) -> str | None:
+    """The file or folder a ``--folds`` spec reads (None for generated folds)."""
+    if not spec or spec == "folder" or spec.startswith(("groups:", "preset:")):
+        return None
+    return spec.split(":", 1)[1] if spec.startswith("splits:") else spec
+
+
+def _json(config_name: str) -> str | None:
+    return config_name if config_name.endswith(".json") else None
 
 
 if __name__ == "__main__":  # pragma: no cover

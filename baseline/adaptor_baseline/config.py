@@ -18,7 +18,10 @@ from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Literal, get_args, get_origin, get_type_hints
 
+from adaptor_score import atomic
 from adaptor_score.contract import FRAME_SIZE
+from adaptor_score.frames import InputFileError
+from adaptor_score.safefiles import BadFile, read_text
 
 Variant = Literal["baseline", "variant1", "variant2"]
 
@@ -93,18 +96,36 @@ class TrainConfig:
         return asdict(self)
 
     def save(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+        atomic.write_text(path, json.dumps(self.to_dict(), indent=2) + "\n")
 
     @classmethod
     def from_dict(cls, d: dict) -> TrainConfig:
-        return _build(cls, d)
+        """A configuration from plain data, checked field by field (:func:`validate`): every way
+        a configuration enters (options, presets, sweep tables, JSON files, saved run folders)
+        comes through here."""
+        if not isinstance(d, dict):
+            raise ValueError(f"a configuration is a table of settings, not {type(d).__name__}")
+        return validate(_build(cls, d))
 
     @classmethod
     def load(cls, path: str | Path) -> TrainConfig:
-        return cls.from_dict(json.loads(Path(path).read_text()))
+        """A ``config.json``; :class:`ConfigError` naming the file when it cannot be used."""
+        try:
+            doc = json.loads(read_text(path, 1 << 20))
+            return cls.from_dict(doc)
+        except BadFile as e:
+            raise ConfigError(path, str(e)) from None
+        except (ValueError, TypeError, RecursionError) as e:  # JSONDecodeError is a ValueError
+            raise ConfigError(path, f"not a usable configuration: {e}") from None
+
+
+class ConfigError(InputFileError):
+    """A configuration file that cannot be used; names the file."""
 
 
 def _build(kind, d: dict):
+    if not isinstance(d, dict):
+        raise ValueError(f"{kind.__name__} must be a table of settings, not {type(d).__name__}")
     known = {f.name: f for f in fields(kind)}
     unknown = set(d) - set(known)
     if unknown:
@@ -112,7 +133,7 @@ def _build(kind, d: dict):
     kwargs = {}
     for name, value in d.items():
         default = getattr(kind(), name) if name in known else None
-        if is_dataclass(default) and isinstance(value, dict):
+        if is_dataclass(default):
             value = _build(type(default), value)
         elif isinstance(value, list):
             value = tuple(value)
@@ -235,10 +256,6 @@ def _field_table() -> dict[str, Field]:
 FIELDS: dict[str, Field] = _field_table()
 
 
-def is_optional(hint) -> bool:
-    return type(None) in get_args(hint)
-
-
 def base_type(hint):
     """``float`` for ``float | None``, the Literal itself for a Literal, ``tuple`` for tuples."""
     args = [a for a in get_args(hint) if a is not type(None)]
@@ -293,3 +310,59 @@ def overrides_from(values: dict, where: str = "") -> dict:
         except ValueError as e:
             raise ValueError(f"{where}{e}") from None
     return {FIELDS[k].path: v for k, v in values.items()}
+
+
+def _check_type(key: str, hint, value) -> None:
+    """``value`` fits the annotation ``hint`` (Optional, Literal, bool, int, float, str, tuples)."""
+    args = get_args(hint)
+    if get_origin(hint) is Literal:
+        if value not in args:
+            raise ValueError(f"{key} must be one of {', '.join(map(repr, args))} (got {value!r})")
+        return
+    if type(None) in args and get_origin(hint) is not tuple:
+        if value is None:
+            return
+        rest = [a for a in args if a is not type(None)]
+        return _check_type(key, rest[0] if len(rest) == 1 else hint, value)
+    if get_origin(hint) is tuple:
+        if not isinstance(value, (tuple, list)) or len(value) != len(args):
+            raise ValueError(f"{key} must be {len(args)} numbers (got {value!r})")
+        for a, v in zip(args, value):
+            _check_type(key, a, v)
+        return
+    ok = {
+        bool: lambda v: isinstance(v, bool),
+        int: lambda v: isinstance(v, int) and not isinstance(v, bool),
+        float: lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+        str: lambda v: isinstance(v, str),
+    }.get(hint)
+    if ok is not None and not ok(value):
+        name = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}[hint]
+        raise ValueError(f"{key} must be {name} (got {value!r})")
+    if hint is float and not math.isfinite(value):
+        raise ValueError(f"{key} must be a finite number (got {value!r})")
+
+
+# Tuple settings whose numbers must be positive (sizes in pixels, factor ranges).
+_POSITIVE_TUPLES = ("input_size", "crop", "contrast", "saturation")
+
+
+def validate(cfg: TrainConfig) -> TrainConfig:
+    """``cfg`` if every field has its annotated type and lies in its :data:`BOUNDS`; else
+    ``ValueError`` naming the field. Seen before this check: a sweep entry's ``config.json`` with
+    ``lr = nan`` or ``batch_size = 0`` was accepted while the same values in the sweep were
+    refused, and a width of ``"abc"`` ended in a ``TypeError`` deep in the model."""
+    if not isinstance(cfg.name, str):
+        raise ValueError(f"name must be text (got {cfg.name!r})")
+    d = cfg.to_dict()
+    for f in FIELDS.values():
+        node = d
+        for part in f.path.split("."):
+            node = node[part]
+        _check_type(f.key, f.type, node)
+        if isinstance(node, (tuple, list)):
+            if f.key in _POSITIVE_TUPLES and any(v <= 0 for v in node):
+                raise ValueError(f"{f.key} must be positive numbers (got {node!r})")
+        elif node is not None:
+            _check_range(f, node)
+    return cfg

@@ -21,9 +21,9 @@ every fold's model into ``test_predictions/``). ``collect`` writes a manifest fo
 from __future__ import annotations
 
 import csv
+import io
 import json
 import shlex
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,13 +36,10 @@ from adaptor_baseline.config import (
 )
 from adaptor_baseline.data.folds import make_folds
 from adaptor_baseline.data.layout import index_dataset
+from adaptor_score import atomic
 from adaptor_score.contract import RANKING_RADIUS, REPORT_RADII
-from adaptor_score.safefiles import BadFile, read_text
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from adaptor_score.pathguard import PathError, check_name, child
+from adaptor_score.safefiles import BadFile, read_text, read_toml
 
 
 @dataclass
@@ -116,8 +113,8 @@ def load_sweep(path: str | Path, defaults: dict | None = None) -> list[Experimen
     """Experiments of a sweep file; ``defaults`` (keys of :data:`FIELDS`, e.g. the command line's
     options) apply to every experiment unless the experiment sets the key itself."""
     try:
-        doc = tomllib.loads(read_text(path, 1 << 20))
-    except (BadFile, tomllib.TOMLDecodeError) as e:
+        doc = read_toml(path)
+    except BadFile as e:
         raise ValueError(f"{path}: {e}") from None
     out, seen = [], set()
     entries = doc.get("experiment", [])
@@ -128,8 +125,14 @@ def load_sweep(path: str | Path, defaults: dict | None = None) -> list[Experimen
         name = e.pop("name", None)
         if not isinstance(name, str) or not name or name in seen:
             raise ValueError(f"{path}: each [[experiment]] needs a unique name (got {name!r})")
+        try:
+            check_name(name, "experiment")  # it becomes a folder under --out
+        except PathError as err:
+            raise ValueError(f"{path}: {err}") from None
         seen.add(name)
         config = e.pop("config", "variant1")
+        if not isinstance(config, str):
+            raise ValueError(f"{path}: experiment {name}: config must be a preset or a file name")
         try:
             out.append(experiment_from(name, config, {**(defaults or {}), **e}))
         except (ValueError, TypeError) as err:
@@ -154,7 +157,13 @@ class Plan:
         return [(e, f) for e in self.experiments for f in self.folds]
 
     def run_dir(self, experiment: Experiment, fold: str) -> Path:
-        return self.out / experiment.name / f"fold-{fold}"
+        """``<out>/<experiment>/fold-<fold>``; names that would leave ``out`` are refused."""
+        return child(self.out, experiment.name, f"fold-{fold}", what="experiment or fold")
+
+    @property
+    def folds_file(self) -> Path:
+        """The frames' folds as training used them: written once, read back by the tables."""
+        return self.out / FOLDS_FILE
 
 
 def make_plan(
@@ -171,11 +180,46 @@ def make_plan(
             f"the cross-validation and the test set need different names, not {name!r}"
         )
     keys = [r.key for r in index_dataset(data, require_labels=True)]
-    folds = sorted({f for f in make_folds(keys, folds_spec) if f is not None})
+    assigned = make_folds(keys, folds_spec)
+    folds = sorted({f for f in assigned if f is not None})
     if len(folds) < 2:
         raise ValueError(f"cross-validation needs at least 2 folds, found {len(folds)}")
     test_dir = Path(test) if test else None
-    return Plan(Path(data), Path(out), experiments, folds, folds_spec, test_dir, name, test_name)
+    plan = Plan(Path(data), Path(out), experiments, folds, folds_spec, test_dir, name, test_name)
+    for e, f in plan.jobs():  # every folder name is checked before anything runs
+        plan.run_dir(e, f)
+    _record_folds(plan, keys, assigned)
+    return plan
+
+
+FOLDS_FILE = "folds.csv"
+
+
+def _folds_text(keys, assigned) -> str:
+    buf = io.StringIO(newline="")
+    w = csv.writer(buf)  # data for our own fold reader, not a spreadsheet export: verbatim
+    w.writerow(["folder", "video", "frame", "fold"])
+    w.writerows([*k, f] for k, f in zip(keys, assigned) if f is not None)
+    return buf.getvalue()
+
+
+def _record_folds(plan: Plan, keys, assigned) -> None:
+    """Write ``<out>/folds.csv`` (each frame's fold) the first time; later, refuse a plan whose
+    folds differ from the ones the folder's models were trained on."""
+    text = _folds_text(keys, assigned)
+    path = plan.folds_file
+    if path.exists():
+        try:
+            before = read_text(path, 64 << 20)
+        except BadFile as e:
+            raise ValueError(f"{path}: {e}") from None
+        if before != text:
+            raise ValueError(
+                f"{path}: the runs in {plan.out} were trained on other folds than --folds"
+                f" {plan.folds_spec or 'folder'} gives for {plan.data} now; use another --out"
+            )
+        return
+    atomic.write_text(path, text)
 
 
 def job_command(plan: Plan, index: int, sweep: str | None, base_args: list[str]) -> str:
@@ -232,20 +276,7 @@ def collect(plan: Plan) -> Path:
     from adaptor_score.manifest import Experiment as Row
     from adaptor_score.tables import load_manifest, run_manifest, write_tables
 
-    folds_file = None
-    generated = ("groups:", "preset:", "splits:")
-    if plan.folds_spec and not plan.folds_spec.startswith((*generated, "folder")):
-        folds_file = Path(plan.folds_spec)
-    elif plan.folds_spec and plan.folds_spec.startswith(generated):
-        # Tables need the same folds: write them out as a fold file.
-        records = index_dataset(plan.data, require_labels=True)
-        folds_file = plan.out / "folds.csv"
-        folds = make_folds([r.key for r in records], plan.folds_spec)
-        # Data for our own fold reader, not a spreadsheet export: written verbatim.
-        with open(folds_file, "w", newline="", encoding="utf-8") as f:
-            w = csv.writer(f)
-            w.writerow(["folder", "video", "frame", "fold"])
-            w.writerows([*r.key, k] for r, k in zip(records, folds) if k is not None)
+    folds_file = plan.folds_file  # exactly the folds that trained the models
     title = f"Cross-validation on {plan.data.name}"
     datasets = {
         plan.name: Dataset(

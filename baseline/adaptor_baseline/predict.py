@@ -17,6 +17,7 @@ from adaptor_baseline.data.dataset import AdaptorFrames, frame_loader
 from adaptor_baseline.data.layout import FrameRecord, index_dataset, unscale_points
 from adaptor_baseline.inference import inference_fn
 from adaptor_baseline.model.detector import SutureDetector
+from adaptor_score import atomic
 from adaptor_score.submission import write_prediction
 
 
@@ -80,8 +81,8 @@ def predict_records(
             n += len(pts)
             if heatmap_dir is not None:
                 target = Path(heatmap_dir) / rel.with_suffix(".png")
-                target.parent.mkdir(parents=True, exist_ok=True)
-                Image.fromarray((np.clip(hm[0], 0, 1) * 255).astype(np.uint8)).save(target)
+                heat = Image.fromarray((np.clip(hm[0], 0, 1) * 255).astype(np.uint8))
+                atomic.write_with(target, heat.save)
         return n
 
     # Decoding and writing the last frame (a thread) overlap with the network. A loader process

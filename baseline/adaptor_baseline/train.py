@@ -8,8 +8,10 @@ of the last epoch is the result: the validation fold is never used to pick an ep
 from __future__ import annotations
 
 import csv
+import io
 import json
 import random
+import shutil
 import time
 from dataclasses import dataclass
 from functools import partial
@@ -35,6 +37,8 @@ from adaptor_baseline.data.folds import make_folds
 from adaptor_baseline.data.layout import FrameRecord, index_dataset
 from adaptor_baseline.model.detector import SutureDetector
 from adaptor_baseline.validation import evaluate, score_fold
+from adaptor_score import atomic
+from adaptor_score.frames import InputFileError
 
 
 def seed_everything(seed: int) -> None:
@@ -82,8 +86,12 @@ def train(
     resume: bool = False,
     device: str | None = None,
     console: Console | None = None,
+    overwrite: bool = False,
 ) -> dict:
     """Train one configuration on one fold; returns the final metrics.
+
+    ``out_dir`` must be new or empty, or hold a run to continue (``resume``) or to replace
+    (``overwrite``: its files are removed first, so no old ``model.pt`` outlives its config).
 
     Writes ``config.json``, ``checkpoint.pt`` (each epoch, for ``resume``), ``model.pt`` (final
     weights and config), ``metrics.csv`` (one row per epoch) and, when there is a validation fold,
@@ -95,7 +103,7 @@ def train(
     """
     console = console or Console(highlight=False, markup=False)
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    claim_run_folder(out_dir, resume, overwrite)
     dev = pick_device(device)
     split = split_records(data_dir, fold, folds_spec)
     seed_everything(cfg.seed)
@@ -267,9 +275,51 @@ def _train_epoch(state: _State, cfg: TrainConfig, loader, epoch: int, steps: int
     }
 
 
+RUN_FILES = (
+    "config.json", "split.json", CHECKPOINT, MODEL, "metrics.csv", "val_score.json",
+    "val_predictions", "test_predictions",
+)  # fmt: skip
+
+
+def claim_run_folder(out_dir: Path, resume: bool, overwrite: bool) -> None:
+    """Make ``out_dir`` ready for a run: refuse one that holds a run unless told what to do.
+
+    Seen before this rule: ``train --out`` on a finished run replaced its config, split,
+    checkpoint and metrics, left the old ``model.pt`` beside a config that no longer described
+    it, and ``predict`` used it.
+    """
+    if resume and overwrite:
+        raise RunFolderError(out_dir, "--resume and --overwrite contradict each other")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise RunFolderError(out_dir, "is not a folder")
+    held = [n for n in RUN_FILES if (out_dir / n).exists() or (out_dir / n).is_symlink()]
+    if held and not resume and not overwrite:
+        raise RunFolderError(
+            out_dir,
+            f"already holds a run ({', '.join(held)}); --resume to continue it, --overwrite to"
+            " replace it, or choose a new folder",
+        )
+    if held and overwrite:
+        for n in held:
+            p = out_dir / n
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p)
+            else:
+                p.unlink()
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise RunFolderError(out_dir, f"cannot create the folder: {e.strerror or e}") from None
+
+
+class RunFolderError(InputFileError):
+    """A run folder that training must not write into as it is."""
+
+
 def _write_run_files(out_dir: Path, cfg: TrainConfig, split, data_dir, folds_spec) -> None:
     cfg.save(out_dir / "config.json")
-    (out_dir / "split.json").write_text(
+    atomic.write_text(
+        out_dir / "split.json",
         json.dumps(
             {
                 "data": str(data_dir),
@@ -281,7 +331,7 @@ def _write_run_files(out_dir: Path, cfg: TrainConfig, split, data_dir, folds_spe
             },
             indent=2,
         )
-        + "\n"
+        + "\n",
     )
 
 
@@ -300,8 +350,10 @@ def _append_csv(path: Path, row: dict) -> None:
         "val_f1",
         "plateau_on",
     ]
-    with open(path, "a", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore")
-        if new:
-            w.writeheader()
-        w.writerow(row)
+    buf = io.StringIO(newline="")
+    w = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore")
+    if new:
+        w.writeheader()
+    w.writerow(row)
+    old = b"" if new else path.read_bytes()  # rewritten whole, never appended: complete or absent
+    atomic.write_bytes(path, old + buf.getvalue().encode("utf-8"))

@@ -17,13 +17,14 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from adaptor_score.cli_common import FiniteFloat, console, fatal, safe_streams, styled
+from adaptor_score.cli_common import FiniteFloat, Group, console, fatal, safe_streams, styled
 from adaptor_score.contract import DEFAULT_MAX_BYTES
 from adaptor_score.folds import FoldFileError
 from adaptor_score.frames import FrameKey, Problem
 from adaptor_score.groundtruth import GroundTruthError
 from adaptor_score.metrics import Summary
 from adaptor_score.outputs import write_json
+from adaptor_score.pathguard import check_outputs
 
 PLUGIN_GROUP = "adaptor_score.commands"
 
@@ -70,7 +71,7 @@ def print_problems(problems: list[Problem], shown: int = 15) -> None:
         console.print(f"  ... and {len(problems) - shown} more (all of them in --json)")
 
 
-class _Main(click.Group):
+class _Main(Group):
     """Our commands, plus the organisers' commands registered by other packages (hidden)."""
 
     def _plugins(self) -> dict:
@@ -139,6 +140,10 @@ def score_cmd(gt_dir, pred_dir, radii, fold_file, json_out, csv_out, strict, max
     """Score PRED_DIR (participant JSON files) against GT_DIR (AdaptOR label tree)."""
     from adaptor_score.scoring import score
 
+    check_outputs(
+        {"GT_DIR": gt_dir, "PRED_DIR": pred_dir, "--folds": fold_file},
+        {"--json": json_out, "--csv": csv_out},
+    )
     try:
         report = score(gt_dir, pred_dir, radii or (6.0,), fold_file=fold_file, max_bytes=max_bytes)
     except (GroundTruthError, FoldFileError) as e:
@@ -214,6 +219,7 @@ def validate_cmd(pred_dir, images_dir, json_out, max_bytes):
     """Check a submission's output against its input images; exit 1 when anything is wrong."""
     from adaptor_score.validate import validate_submission
 
+    check_outputs({"PRED_DIR": pred_dir, "--images": images_dir}, {"--json": json_out})
     formats: dict[str, int] = {}
     problems, n_images = validate_submission(pred_dir, images_dir, max_bytes, formats)
     read = ", ".join(f"{n} {fmt}" for fmt, n in sorted(formats.items())) or "none"
@@ -249,12 +255,16 @@ def validate_cmd(pred_dir, images_dir, json_out, max_bytes):
 def tables_cmd(manifests, out_dir, write_manifest):
     """Score every run of one or more TOML manifests and write the paper's Tables 1-4 and the
     close-points table (md, tex, csv; several manifests become one set of tables)."""
-    from adaptor_score.manifest import merge_manifests
+    from adaptor_score.manifest import manifest_inputs, merge_manifests
     from adaptor_score.manifest import write_manifest as write_merged
     from adaptor_score.tables import ManifestError, load_manifest, run_manifest, write_tables
 
     try:
         loaded = [load_manifest(m) for m in manifests]
+        inputs = {f"MANIFEST {m}": m for m in manifests}
+        for m in loaded:
+            inputs.update(manifest_inputs(m))
+        check_outputs(inputs, {"--out": out_dir, "--write-manifest": write_manifest})
         manifest = (
             loaded[0]
             if len(loaded) == 1
@@ -296,14 +306,20 @@ def overlay_cmd(gt_dir, pred_dir, out_dir, frames, radius, images_dir, worst, li
     """Draw TP (green), FN (orange), FP (red) and the radius on frames, as PNG files."""
     from adaptor_score.overlay import render_overlays
 
+    check_outputs(
+        {"GT_DIR": gt_dir, "PRED_DIR": pred_dir, "--images": images_dir}, {"--out": out_dir}
+    )
+    problems: list[Problem] = []
     try:
         keys = [FrameKey.parse(f) for f in frames]
         paths = render_overlays(
-            gt_dir, pred_dir, out_dir, keys or None, radius, images_dir, worst, limit
+            gt_dir, pred_dir, out_dir, keys or None, radius, images_dir, worst, limit, problems
         )
     except (GroundTruthError, ValueError, KeyError) as e:
         fatal(e)
     console.print(f"wrote {len(paths)} overlays to {out_dir}")
+    if problems:
+        print_problems(problems)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -18,6 +18,8 @@ import click
 from rich.console import Console
 from rich.text import Text
 
+from adaptor_score.frames import InputFileError
+
 # Piped output (logs, CI) gets a fixed, wide layout instead of rich's 80-column default.
 _WIDTH = None if sys.stdout.isatty() else 120
 console = Console(highlight=False, markup=False, emoji=False, width=_WIDTH)
@@ -54,6 +56,19 @@ def refuse(e: Exception | str) -> NoReturn:
     """Print ``refused: ...`` on stderr and exit 1."""
     err_console.print(styled(("refused: ", "red"), str(e)), soft_wrap=True)
     sys.exit(1)
+
+
+class Group(click.Group):
+    """A command group in which an :class:`~adaptor_score.frames.InputFileError` that a command
+    did not handle itself (a bad input, an output over an input, a file that could not be
+    written) ends the run with ``error: <file>: <problem>`` and exit 2, never a traceback. Every
+    command line of the toolkit uses it, so a new command gets the rule without a ``try``."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except InputFileError as e:
+            fatal(e)
 
 
 class FiniteFloat(click.ParamType):

@@ -13,7 +13,9 @@ import io
 from collections.abc import Sequence
 from pathlib import Path
 
+from adaptor_score.contract import image_stem
 from adaptor_score.frames import FrameKey, InputFileError
+from adaptor_score.pathguard import PathError, check_name
 from adaptor_score.safefiles import BadFile, read_text
 
 _FOLDER_COLUMNS = ("folder", "surgery_folder", "surgery", "simulation")
@@ -72,11 +74,14 @@ def read_fold_file(path: str | Path) -> dict[tuple[str, ...], str]:
                 raise FoldFileError(
                     path, f"line {i + 1}: expected folder[,video[,frame]],fold, got {','.join(r)!r}"
                 )
-            key = tuple(cells[:-1])
-            if len(key) == 3:
-                key = (key[0], key[1], Path(key[2]).stem)
-            entries.append((i + 1, key, cells[-1]))
+            entries.append((i + 1, tuple(cells[:-1]), cells[-1]))
     for line, key, fold in entries:
+        if len(key) == 3:  # one meaning in both forms: "000000.png" names frame "000000"
+            key = (key[0], key[1], image_stem(key[2]))
+        try:
+            check_name(fold, "fold")  # a fold names a run folder (fold-<name>)
+        except PathError as e:
+            raise FoldFileError(path, f"line {line}: {e.problem}") from None
         if key in rules and rules[key] != fold:
             raise FoldFileError(
                 path, f"line {line}: {'/'.join(key)} is in fold {rules[key]} and fold {fold}"

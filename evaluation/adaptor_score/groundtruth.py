@@ -85,11 +85,14 @@ def label_files(root: Path) -> list[tuple[FrameKey, str]]:
     out = []
     for folder in _subdirs(str(root)):
         for video in _subdirs(folder.path):
-            labels = os.path.join(video.path, LABEL_FOLDER)
-            if not os.path.lexists(labels):
+            # Listed, not probed: in a folder the user cannot list, a probe of point_labels says
+            # "absent" and the video's frames would vanish from the denominator without a word.
+            found = [e for e in _entries(video.path) if e.name == LABEL_FOLDER]
+            if not found:
                 continue
-            if not os.path.isdir(labels):
-                raise GroundTruthError(labels, "is not a folder (or a dangling symlink)")
+            labels = found[0].path
+            if not stat.S_ISDIR(_mode(found[0])):
+                raise GroundTruthError(labels, "is not a folder")
             for f in _entries(labels):
                 if not f.name.lower().endswith(".json"):
                     continue

@@ -41,18 +41,13 @@ from __future__ import annotations
 import json
 import math
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from adaptor_score import atomic
 from adaptor_score.contract import RANKING_RADIUS
 from adaptor_score.frames import InputFileError
-from adaptor_score.safefiles import BadFile, read_text
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from adaptor_score.safefiles import BadFile, read_toml
 
 PARAM_KEYS = ("model", "distribution", "sigma1", "sigma2", "alpha", "variant")
 _NUMERIC_PARAMS = ("sigma1", "sigma2", "alpha")
@@ -89,6 +84,21 @@ class Manifest:
     radii: list[float]
     datasets: dict[str, Dataset]
     experiments: list[Experiment]
+
+
+def manifest_inputs(manifest: Manifest) -> dict[str, Path]:
+    """Every tree a manifest reads (ground truths, fold files, run folders), keyed for messages:
+    what a command that writes tables must not write into."""
+    out: dict[str, Path] = {}
+    for d in manifest.datasets.values():
+        out[f"dataset {d.name} of {manifest.path}"] = d.ground_truth
+        if d.folds is not None:
+            out[f"folds of {d.name} in {manifest.path}"] = d.folds
+    for e in manifest.experiments:
+        for r in e.results:
+            for name, run in r["runs"].items():
+                out[f"run {e.name}/{r['dataset']}/{name} of {manifest.path}"] = Path(run)
+    return out
 
 
 def _type_name(v) -> str:
@@ -144,11 +154,9 @@ def load_manifest(path: str | Path) -> Manifest:
     """Read and check a manifest; :class:`ManifestError` names the file and the first bad key."""
     path = Path(path)
     try:
-        doc = tomllib.loads(read_text(path, 16 << 20))
+        doc = read_toml(path, 16 << 20)
     except BadFile as e:
         raise ManifestError(path, str(e)) from None
-    except tomllib.TOMLDecodeError as e:
-        raise ManifestError(path, f"not valid TOML: {e}") from None
     c = _Checker(path)
     base = path.parent
     c.table(doc, "", {"radius", "radii", "dataset", "experiment"}, {"dataset", "experiment"})
@@ -335,6 +343,5 @@ def manifest_text(manifest: Manifest) -> str:
 
 def write_manifest(manifest: Manifest) -> Path:
     """Write ``manifest`` to ``manifest.path``; it reads back equal (tested)."""
-    manifest.path.parent.mkdir(parents=True, exist_ok=True)
-    manifest.path.write_text(manifest_text(manifest), encoding="utf-8")
+    atomic.write_text(manifest.path, manifest_text(manifest))
     return manifest.path

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 from collections.abc import Iterable, Sequence
@@ -20,6 +21,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
+
+from adaptor_score import atomic
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -52,7 +55,9 @@ def dumps(obj, indent: int | None = 2) -> str:
 
 
 def write_json(path: str | Path, obj, indent: int | None = 2) -> None:
-    Path(path).write_text(dumps(obj, indent) + "\n", encoding="utf-8")
+    """Strict JSON, written atomically (complete or absent, see :mod:`adaptor_score.atomic`)."""
+    text = dumps(obj, indent) + "\n"  # encoded before anything is written: a failure leaves no file
+    atomic.write_text(path, text)
 
 
 def _is_number(text: str) -> bool:
@@ -83,21 +88,25 @@ def csv_cell(value):
 def write_csv(
     path: str | Path, header: Sequence[str], rows: Iterable[Sequence], encoding: str = "utf-8"
 ) -> None:
-    """Write rows with every text cell neutralised (:func:`csv_cell`)."""
-    with open(path, "w", newline="", encoding=encoding, errors="backslashreplace") as f:
-        w = csv.writer(f)
-        w.writerow([csv_cell(h) for h in header])
-        for row in rows:
-            w.writerow([csv_cell(v) for v in row])
+    """Write rows with every text cell neutralised (:func:`csv_cell`), atomically."""
+    buf = io.StringIO(newline="")
+    w = csv.writer(buf)
+    w.writerow([csv_cell(h) for h in header])
+    for row in rows:
+        w.writerow([csv_cell(v) for v in row])
+    atomic.write_bytes(path, buf.getvalue().encode(encoding, "backslashreplace"))
 
 
 def md_cell(text) -> str:
-    """Text for one Markdown table cell: ``|`` escaped, line breaks as spaces.
+    """Text for one Markdown table cell: ``|`` escaped, line breaks as spaces, and HTML's ``&``,
+    ``<`` and ``>`` as entities (CommonMark passes raw HTML through: a team named
+    ``<img src=x onerror=...>`` would otherwise be live markup on any page that renders it).
 
-    >>> md_cell("a|b\\nc")
-    'a\\\\|b c'
+    >>> md_cell("a|b\\nc"), md_cell("<img src=x onerror=alert(1)>")
+    ('a\\\\|b c', '&lt;img src=x onerror=alert(1)&gt;')
     """
-    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+    text = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
 
 
 _TEX = {

@@ -8,10 +8,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
+from adaptor_score import atomic
 from adaptor_score.contract import FRAME_SIZE
-from adaptor_score.frames import FrameKey
+from adaptor_score.frames import FrameKey, Problem
 from adaptor_score.groundtruth import GroundTruth, load_ground_truth
+from adaptor_score.imagefile import ImageError, read_image
 from adaptor_score.matching import match_frames
+from adaptor_score.pathguard import child
 from adaptor_score.predictions import load_predictions
 
 TP_COLOUR = (0, 200, 0)
@@ -93,11 +96,13 @@ def render_overlays(
     images_dir: str | Path | None = None,
     worst: int | None = None,
     limit: int | None = 20,
+    problems: list[Problem] | None = None,
 ) -> list[Path]:
     """Write ``<out>/<folder>/<video>/<frame>.png`` overlays and return their paths.
 
     Frames: those given, else the ``worst`` frames by FP + FN, else the first ``limit`` frames.
-    Frames without an image are drawn on a grey canvas.
+    Frames without an image, or whose image cannot be read, are drawn on a grey canvas; the
+    unreadable images and prediction files are appended to ``problems`` when it is given.
     """
     gt = gt_dir if isinstance(gt_dir, GroundTruth) else load_ground_truth(gt_dir)
     images_root = Path(images_dir) if images_dir else gt.root
@@ -121,13 +126,19 @@ def render_overlays(
     written = []
     for key in keys:
         path = find_image(images_root, key)
+        image = None
         if path is not None:
-            with Image.open(path) as im:
-                image = im.convert("RGB")
-        else:
+            try:
+                image = Image.fromarray(read_image(path))
+            except ImageError as e:  # drawn on grey like a missing image, and said
+                if problems is not None:
+                    problems.append(Problem(e.file, e.problem, key))
+        if image is None:
             image = Image.new("RGB", gt.sizes.get(key, FRAME_SIZE), (90, 90, 90))
-        target = out_dir / key.folder / key.video / f"{key.frame}.png"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        draw_overlay(image, preds.get(key), gt.points[key], radius, caption=str(key)).save(target)
+        target = child(out_dir, key.folder, key.video, f"{key.frame}.png", what="frame")
+        overlay = draw_overlay(image, preds.get(key), gt.points[key], radius, caption=str(key))
+        atomic.write_with(target, overlay.save)
         written.append(target)
+    if problems is not None:
+        problems[:0] = preds.problems
     return written

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from adaptor_score.contract import DEFAULT_MAX_BYTES, MAX_TOTAL_BYTES
-from adaptor_score.frames import FrameKey, Problem, key_from_relative_path
+from adaptor_score.frames import FrameKey, InputFileError, Problem, key_from_relative_path
 from adaptor_score.jsonfiles import BadFile, decode_points_file
 from adaptor_score.safefiles import read_bytes, walk_files
 
@@ -147,27 +147,34 @@ def load_predictions(
     ignore = set(ignore)
     out = Predictions({})
     claims: dict[FrameKey, list[Claim]] = {}
-    if not root.is_dir():
-        out.problems.append(Problem(str(root), "prediction folder does not exist"))
-    else:
-        tree = claim_tree(root, max_bytes, max_total_bytes)
-        out.formats = tree.formats
-        out.problems.extend(Problem(c.path, c.problem) for c in tree.unplaced)
-        for key, found in tree.claims.items():
-            if key not in expected:
-                if key not in ignore:
-                    for c in found:
-                        note = f"; also: {c.problem}" if c.problem else ""
-                        out.problems.append(
-                            Problem(c.path, f"frame {key} is not in the ground truth{note}", key)
-                        )
-                continue
-            for c in found:
-                if c.problem is not None:
+    if not root.is_dir():  # a mistyped folder must not score 0 with exit 0
+        why = "is not a folder" if root.exists() else "does not exist"
+        raise InputFileError(root, f"the prediction folder {why}; nothing was scored")
+    try:
+        with os.scandir(root):
+            pass
+    except OSError as e:
+        raise InputFileError(
+            root, f"cannot list the prediction folder: {e.strerror or e}"
+        ) from None
+    tree = claim_tree(root, max_bytes, max_total_bytes)
+    out.formats = tree.formats
+    out.problems.extend(Problem(c.path, c.problem) for c in tree.unplaced)
+    for key, found in tree.claims.items():
+        if key not in expected:
+            if key not in ignore:
+                for c in found:
+                    note = f"; also: {c.problem}" if c.problem else ""
                     out.problems.append(
-                        Problem(c.path, f"{c.problem}; frame {key} scored as no predictions", key)
+                        Problem(c.path, f"frame {key} is not in the ground truth{note}", key)
                     )
-            claims[key] = found
+            continue
+        for c in found:
+            if c.problem is not None:
+                out.problems.append(
+                    Problem(c.path, f"{c.problem}; frame {key} scored as no predictions", key)
+                )
+        claims[key] = found
 
     for key in sorted(expected):
         got = claims.get(key)

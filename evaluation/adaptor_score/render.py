@@ -8,9 +8,11 @@ Names and titles come from manifests and sweeps, so every text cell is escaped f
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
+from adaptor_score import atomic
 from adaptor_score.outputs import csv_cell, md_cell, tex_escape
 
 
@@ -152,21 +154,20 @@ def _numbers(cell) -> list:
 
 def write_table_csv(table: Table, path: Path) -> None:
     """Numbers, not strings: each mean ± std column becomes a ``mean`` and a ``std`` column."""
-    with open(path, "w", newline="", encoding="utf-8", errors="backslashreplace") as f:
-        w = _SafeWriter(csv.writer(f))
-        last_header = None
-        for sec in table.sections:
-            is_stat = [
-                any(isinstance(r[i], Stat) for r in sec.rows) for i in range(len(sec.columns))
-            ]
-            header = ["section"]
-            for c, stat in zip(sec.columns, is_stat):
-                header += [c, f"{c} std"] if stat else [c]
-            if header != last_header:
-                w.writerow(header)
-                last_header = header
-            for row in sec.rows:
-                out = [sec.title]
-                for cell, stat in zip(row, is_stat):
-                    out += _numbers(cell) if stat else [_plain(cell)]
-                w.writerow(out)
+    buf = io.StringIO(newline="")
+    w = _SafeWriter(csv.writer(buf))
+    last_header = None
+    for sec in table.sections:
+        is_stat = [any(isinstance(r[i], Stat) for r in sec.rows) for i in range(len(sec.columns))]
+        header = ["section"]
+        for c, stat in zip(sec.columns, is_stat):
+            header += [c, f"{c} std"] if stat else [c]
+        if header != last_header:
+            w.writerow(header)
+            last_header = header
+        for row in sec.rows:
+            out = [sec.title]
+            for cell, stat in zip(row, is_stat):
+                out += _numbers(cell) if stat else [_plain(cell)]
+            w.writerow(out)
+    atomic.write_bytes(path, buf.getvalue().encode("utf-8", "backslashreplace"))

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,6 +110,31 @@ def read_bytes(path: str | os.PathLike, max_bytes: int = DEFAULT_MAX_BYTES) -> b
     finally:
         os.close(fd)
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def read_toml(path: str | os.PathLike, max_bytes: int = 1 << 20) -> dict:
+    """A TOML document from a regular UTF-8 file; :class:`BadFile` for anything else, including
+    nesting deep enough to exhaust the parser's recursion (seen: ``RecursionError`` and exit 1 in
+    three commands before this reader).
+
+    >>> import tempfile; f = tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False)
+    >>> _ = f.write("a = " + "[" * 5000 + "]" * 5000); f.close()
+    >>> read_toml(f.name)
+    Traceback (most recent call last):
+    ...
+    adaptor_score.safefiles.BadFile: not usable TOML: nested too deeply
+    """
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    text = read_text(path, max_bytes)
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise BadFile(f"not valid TOML: {e}") from None
+    except RecursionError:
+        raise BadFile("not usable TOML: nested too deeply") from None
 
 
 def read_text(path: str | os.PathLike, max_bytes: int = DEFAULT_MAX_BYTES) -> str:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from adaptor_score import atomic
 
 
 def prediction_document(
@@ -35,11 +35,5 @@ def write_prediction(
     path: str | Path, folder: str, video: str, image_name: str, points: np.ndarray
 ) -> Path:
     """Write one prediction file atomically (a crash never leaves half a file behind)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(prediction_document(folder, video, image_name, points))
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
-    return path
+    return atomic.write_text(path, text)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from adaptor_score import atomic
 from adaptor_score.manifest import ManifestError, load_manifest
 from adaptor_score.outputs import write_csv
 from adaptor_score.paper_tables import (
@@ -29,7 +30,6 @@ __all__ = ["ManifestError", "Results", "load_manifest", "run_manifest", "write_t
 def write_tables(results: Results, out_dir: str | Path) -> list[Path]:
     """Write results.csv, problems.csv and Tables 1-4 as .md, .tex and .csv; return the paths."""
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     path = out_dir / "results.csv"
     write_csv(
@@ -49,12 +49,12 @@ def write_tables(results: Results, out_dir: str | Path) -> list[Path]:
         md = to_markdown(t)
         combined.append(md)
         for suffix, text in ((".md", md), (".tex", to_latex(t))):
-            (out_dir / f"{t.name}{suffix}").write_text(text, encoding="utf-8")
+            atomic.write_text(out_dir / f"{t.name}{suffix}", text)
             written.append(out_dir / f"{t.name}{suffix}")
         write_table_csv(t, out_dir / f"{t.name}.csv")
         written.append(out_dir / f"{t.name}.csv")
-    (out_dir / "close_points.svg").write_text(close_points_figure(results), encoding="utf-8")
+    atomic.write_text(out_dir / "close_points.svg", close_points_figure(results))
     written.append(out_dir / "close_points.svg")
-    (out_dir / "tables.md").write_text("\n".join(combined), encoding="utf-8")
+    atomic.write_text(out_dir / "tables.md", "\n".join(combined))
     written.append(out_dir / "tables.md")
     return written

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from adaptor_leaderboard.bootstrap import BootstrapResult, bootstrap
-from adaptor_leaderboard.ledger import Ledger
+from adaptor_leaderboard.ledger import Ledger, LedgerError
 from adaptor_leaderboard.ranking import PhaseRules, Standing, rank_phase
 from adaptor_score.outputs import iso_time
 
@@ -75,6 +75,12 @@ def build_board(
     ledger: Ledger, rules: PhaseRules, replicates: int = 1000, seed: int = 0, unit: str = "frame"
 ) -> Board:
     standings = rank_phase(ledger, rules)
+    if not standings:
+        raise LedgerError(
+            f"{ledger.path}: no scored submission in phase {rules.phase}; nothing to publish"
+            " (the previous board, if any, is kept)"
+        )
+    _same_frames(ledger, standings, rules)
     boot = bootstrap(ledger, standings, rules, replicates, seed, unit)
     surgeries = sorted({s for st in standings for s in ledger.surgeries(st.scoring_id)})
     per = np.full((len(standings), len(surgeries)), np.nan)
@@ -84,6 +90,22 @@ def build_board(
             if sc:
                 per[i, j] = sc["f1"]
     return Board(rules, standings, boot, surgeries, per, ledger.teams(), time.time())
+
+
+def _same_frames(ledger: Ledger, standings: list[Standing], rules: PhaseRules) -> None:
+    """Refuse a board whose teams were scored on different frames: their F1s would not be
+    comparable, and no rank between them could be defended."""
+    groups: dict[tuple, list[str]] = {}
+    for st in standings:
+        keys, _ = ledger.frame_counts(st.scoring_id, rules.radius)
+        groups.setdefault(tuple(keys), []).append(st.team)
+    if len(groups) > 1:
+        parts = [f"{', '.join(teams)} on {len(keys)} frames" for keys, teams in groups.items()]
+        raise LedgerError(
+            f"{ledger.path}: the counted submissions were scored on different frame sets"
+            f" ({'; '.join(parts)}); score every team against the same ground truth before"
+            " publishing (the previous board, if any, is kept)"
+        )
 
 
 def fmt_value(x: float | None, digits: int) -> str:

@@ -15,12 +15,13 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from adaptor_leaderboard.ledger import Ledger, LedgerError, LimitReached
+from adaptor_leaderboard.ledger import Ledger, LedgerError
 from adaptor_leaderboard.ranking import load_rules
-from adaptor_score.cli_common import FiniteFloat, console, fatal, refuse, safe_streams
+from adaptor_score.cli_common import FiniteFloat, Group, console, fatal, refuse, safe_streams
 from adaptor_score.contract import RANKING_RADIUS
-from adaptor_score.groundtruth import GroundTruthError
+from adaptor_score.frames import InputFileError
 from adaptor_score.outputs import iso_time
+from adaptor_score.pathguard import check_outputs
 
 LEDGER_OPTION = click.option(
     "--ledger",
@@ -52,7 +53,7 @@ def _rules(path, phase):
         fatal(e)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="adaptor-toolkit")
 def main() -> None:
     """Run, record, rank and publish AdaptOR 2021 submissions (for organisers)."""
@@ -80,27 +81,20 @@ def ledger_group() -> None:
 @RULES_OPTION
 def ledger_add_output(output_dir, gt_dir, team, institute, phase, image, ledger_path, rules_path):
     """Record and score a submission's output folder (run elsewhere) in the ledger."""
-    from adaptor_leaderboard.runner import score_into_ledger
-    from adaptor_score.contract import REPORT_RADII
+    from adaptor_leaderboard.lifecycle import add_output
 
+    check_outputs({"OUTPUT_DIR": output_dir, "--ground-truth": gt_dir}, {"--ledger": ledger_path})
     rules = _rules(rules_path, phase)
     with _open(ledger_path) as ledger:
         try:
-            sid = ledger.add_submission(team, phase, institute, image, limit=rules.max_submissions)
-        except LimitReached as e:
+            sid, report = add_output(ledger, output_dir, gt_dir, team, rules, institute, image)
+        except PermissionError as e:
             refuse(e)
-        except LedgerError as e:
+        except (LedgerError, InputFileError) as e:
             fatal(e)
-        try:
-            report = score_into_ledger(
-                ledger, sid, output_dir, gt_dir, radii=(*REPORT_RADII, rules.radius)
-            )
-        except (GroundTruthError, LedgerError) as e:
-            try:
-                ledger.fail(sid, f"infrastructure: {e}", ours=True)
-            except LedgerError:
-                pass  # `ledger recover` marks it later
-            fatal(e)
+        except Exception as e:  # noqa: BLE001 - recorded as ours by add_output; said, not a traceback
+            fatal(f"scoring failed on our side ({type(e).__name__}: {e}); the submission is"
+                  " recorded as failed and not counted against the team")  # fmt: skip
     s = next(x for x in report.overall() if x.radius == rules.radius)
     console.print(
         f"submission {sid} of {team}: {rules.metric.upper()}@{rules.radius:g}"
@@ -199,6 +193,7 @@ def ledger_export(ledger_path, csv_out, json_out):
     """Export every submission and its latest scores as CSV and/or JSON (ISO 8601 times)."""
     from adaptor_leaderboard.export import export_csv, export_json
 
+    check_outputs({"--ledger": ledger_path}, {"--csv": csv_out, "--json": json_out})
     with _open(ledger_path, readonly=True) as ledger:
         try:
             if csv_out:
@@ -250,7 +245,11 @@ def team_add(team, institute, contact, method_url, description, ledger_path):
 def team_edit(team, institute, contact, method_url, description, ledger_path):
     """Change the details given of a registered TEAM."""
     with _open(ledger_path, readonly=True) as ledger:
-        if team not in ledger.teams():
+        try:
+            known = ledger.canonical_team(team)
+        except LedgerError as e:
+            fatal(e)
+        if known is None or known not in ledger.teams():
             fatal(
                 f"team {team!r} is not registered in {ledger_path} (adaptor-leaderboard team add)"
             )
@@ -264,6 +263,7 @@ def _register(team, ledger_path, **details):
     with _open(ledger_path) as ledger:
         try:
             ledger.register_team(team, **{k: v for k, v in details.items() if v is not None})
+            team = ledger.canonical_team(team)
         except LedgerError as e:
             fatal(e)
         t = ledger.teams()[team]
@@ -389,6 +389,7 @@ def publish_cmd(ledger_path, rules_path, phase, out_dir, replicates, unit, seed)
     """Publish a phase's leaderboard: Markdown, CSV, JSON and a static HTML page with plots."""
     from adaptor_leaderboard.publish import build_board, publish, to_markdown
 
+    check_outputs({"--ledger": ledger_path, "--rules": rules_path}, {"--out": out_dir})
     rules = _rules(rules_path, phase)
     with _open(ledger_path, readonly=True) as ledger:
         try:

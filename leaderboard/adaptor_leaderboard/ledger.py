@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+import unicodedata
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,6 +36,37 @@ __all__ = ["SCHEMA_VERSION", "Ledger", "LedgerError", "LimitReached", "Submissio
 STATUSES = ("queued", "running", "failed", "scored")
 TEAM_FIELDS = ("institute", "contact", "method_url", "description")
 SCORE_COLUMNS = ("radius", "tp", "fp", "fn", "ppv", "tpr", "f1", "rmse", "rmse_images", "images")
+
+
+_INVISIBLE = ("Cf", "Cc", "Co", "Cs", "Cn", "Zl", "Zp")
+
+
+def team_name(name: str, check: bool = True) -> str:
+    """A team's identity: Unicode NFKC, whitespace collapsed to single spaces and trimmed.
+    Invisible and bidirectional control characters (zero-width spaces, RTL overrides, ...)
+    are refused with :class:`LedgerError`, so that two rows can never read alike and be two
+    teams (seen: ``Team A`` followed by a zero-width space took a second quota).
+
+    >>> team_name("  Team\u00a0 A ")
+    'Team A'
+    >>> team_name("Team A\u200b")
+    Traceback (most recent call last):
+    ...
+    adaptor_leaderboard.ledger_schema.LedgerError: team name 'Team A\u200b' holds an invisible or control character (U+200B); refused
+    """
+    if not isinstance(name, str):
+        raise LedgerError(f"a team name must be text, not {type(name).__name__}")
+    text = " ".join(unicodedata.normalize("NFKC", name).split())
+    if check:
+        for ch in text:
+            if unicodedata.category(ch) in _INVISIBLE:
+                raise LedgerError(
+                    f"team name {name!r} holds an invisible or control character"
+                    f" (U+{ord(ch):04X}); refused"
+                )
+        if not text:
+            raise LedgerError("a team needs a name")
+    return text
 
 
 class LimitReached(LedgerError):
@@ -143,11 +175,11 @@ class Ledger:
         """Record a queued submission. With ``limit``, the count of the team's submissions that
         use up its quota and the insert are one transaction: two runs at once cannot both pass.
         Raises :class:`LimitReached` when the team has none left."""
-        if not team.strip():
-            raise LedgerError("a submission needs a team")
+        team = team_name(team)
         sid = submission_id or uuid.uuid4().hex[:12]
         now = time.time()
         with self.transaction() as c:
+            team = self._same_team(c, team)
             if limit is not None:
                 used = sum(1 for s in self._submissions(c, phase, team) if s.charged)
                 if used >= limit:
@@ -276,10 +308,10 @@ class Ledger:
         unknown = set(details) - set(TEAM_FIELDS)
         if unknown:
             raise LedgerError(f"unknown team details: {', '.join(sorted(unknown))}")
-        if not team.strip():
-            raise LedgerError("a team needs a name")
+        team = team_name(team)
         now = time.time()
         with self.transaction() as c:
+            team = self._same_team(c, team)
             c.execute(
                 "INSERT INTO teams (team, registered_at, updated_at) VALUES (?, ?, ?)"
                 " ON CONFLICT(team) DO NOTHING",
@@ -290,6 +322,27 @@ class Ledger:
                     c.execute(
                         f"UPDATE teams SET {k} = ?, updated_at = ? WHERE team = ?", (v, now, team)
                     )
+
+    @staticmethod
+    def _same_team(conn: sqlite3.Connection, team: str) -> str:
+        """The spelling under which ``team`` is already known (registered or submitted), compared
+        without regard to case; ``team`` itself when it is new."""
+        key = team.casefold()
+        for (name,) in conn.execute(
+            "SELECT team FROM teams UNION SELECT DISTINCT team FROM submissions"
+        ):
+            if team_name(name, check=False).casefold() == key:
+                return name
+        return team
+
+    def canonical_team(self, team: str) -> str | None:
+        """The known spelling of ``team`` (normalised, any case), or None when it is unknown."""
+        name = self._same_team(self._conn, team_name(team))
+        known = self._read(
+            "SELECT 1 FROM teams WHERE team = ? UNION SELECT 1 FROM submissions WHERE team = ?",
+            (name, name),
+        )
+        return name if known else None
 
     def teams(self) -> dict[str, dict]:
         """Registered teams by name, with their details."""

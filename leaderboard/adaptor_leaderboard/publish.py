@@ -13,6 +13,8 @@ import numpy as np
 
 from adaptor_leaderboard.board import COLUMNS, Board, build_board, fmt_value
 from adaptor_leaderboard.page import to_html
+from adaptor_score import atomic
+from adaptor_score.atomic import replacing_dir
 from adaptor_score.outputs import md_cell, write_csv, write_json
 
 __all__ = ["Board", "build_board", "publish", "to_markdown"]
@@ -41,37 +43,43 @@ def to_markdown(board: Board) -> str:
     return "\n".join(lines) + "\n"
 
 
+SITE_FILES = ("leaderboard.md", "leaderboard.csv", "leaderboard.json", "index.html")
+
+
 def publish(board: Board, out_dir: str | Path) -> list[Path]:
+    """Write the site into ``out_dir`` as a whole: every file is rendered first, the site is built
+    in a new folder beside it and then takes its place (:func:`adaptor_score.atomic.replacing_dir`),
+    so a kill or a full disk leaves the previous site as it was. A folder holding files that are
+    not the site's is refused, never deleted."""
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     rows = board.rows()
-    (out / "leaderboard.md").write_text(to_markdown(board), encoding="utf-8")
-    write_csv(
-        out / "leaderboard.csv",
-        COLUMNS,
-        ([("" if r[k] is None else r[k]) for k in COLUMNS] for r in rows),
-    )
-    write_json(
-        out / "leaderboard.json",
-        {
-            "phase": board.rules.phase,
-            "metric": board.rules.metric,
-            "radius": board.rules.radius,
-            "bootstrap": {
-                "replicates": len(board.boot.f1),
-                "seed": board.boot.seed,
-                "unit": board.boot.unit,
-            },
-            "standings": rows,
-            "per_surgery_f1": {
-                st.team: dict(
-                    zip(board.surgeries, [None if np.isnan(v) else float(v) for v in vals])
-                )
-                for st, vals in zip(board.standings, board.per_surgery)
-            },
+    page = to_html(board)  # everything that can fail is computed before anything is written
+    markdown = to_markdown(board)
+    with replacing_dir(out, lambda p: p.name in SITE_FILES) as new:
+        atomic.write_text(new / "leaderboard.md", markdown)
+        write_csv(
+            new / "leaderboard.csv",
+            COLUMNS,
+            ([("" if r[k] is None else r[k]) for k in COLUMNS] for r in rows),
+        )
+        write_json(new / "leaderboard.json", _board_json(board, rows))
+        atomic.write_text(new / "index.html", page)
+    return [out / n for n in SITE_FILES]
+
+
+def _board_json(board: Board, rows: list[dict]) -> dict:
+    return {
+        "phase": board.rules.phase,
+        "metric": board.rules.metric,
+        "radius": board.rules.radius,
+        "bootstrap": {
+            "replicates": len(board.boot.f1),
+            "seed": board.boot.seed,
+            "unit": board.boot.unit,
         },
-    )
-    (out / "index.html").write_text(to_html(board), encoding="utf-8")
-    return [
-        out / n for n in ("leaderboard.md", "leaderboard.csv", "leaderboard.json", "index.html")
-    ]
+        "standings": rows,
+        "per_surgery_f1": {
+            st.team: dict(zip(board.surgeries, [None if np.isnan(v) else float(v) for v in vals]))
+            for st, vals in zip(board.standings, board.per_surgery)
+        },
+    }

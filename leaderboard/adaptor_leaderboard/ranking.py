@@ -10,19 +10,13 @@ declares it. Tied teams share the better rank and the next rank is skipped ("1, 
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from adaptor_leaderboard.ledger import Ledger
-from adaptor_score.safefiles import BadFile, read_text
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from adaptor_leaderboard.ledger import Ledger, LedgerError
+from adaptor_score.safefiles import BadFile, read_toml
 
 
 @dataclass(frozen=True)
@@ -56,8 +50,8 @@ def load_rules(path: str | Path | None, phase: str) -> PhaseRules:
     if path is None:
         return PhaseRules(phase=phase)
     try:
-        doc = tomllib.loads(read_text(path, 1 << 20))
-    except (BadFile, tomllib.TOMLDecodeError) as e:
+        doc = read_toml(path)
+    except BadFile as e:
         raise ValueError(f"{path}: {e}") from None
     phases = doc.get("phase", {})
     if not isinstance(phases, dict):
@@ -175,8 +169,13 @@ def rank_phase(ledger: Ledger, rules: PhaseRules) -> list[Standing]:
         if s.status != "scored" or scoring is None:
             continue
         scores = ledger.scores(scoring)
-        if rules.radius not in scores:
-            continue
+        if rules.radius not in scores:  # never a silently empty or partial board
+            scored = ", ".join(f"{r:g}" for r in sorted(scores)) or "none"
+            raise LedgerError(
+                f"{ledger.path}: the rules rank at {rules.radius:g} px, but submission"
+                f" {s.submission_id} ({s.team}) was scored at {scored} px only; score it at"
+                f" {rules.radius:g} px or fix the rules' radius"
+            )
         sc = scores[rules.radius]
         rows.append(
             {"team": s.team, "seq": s.seq, "tp": sc["tp"], "fp": sc["fp"], "fn": sc["fn"],

@@ -25,17 +25,24 @@ with files missing fails the submission. Statuses and reasons: ``failed`` with
 from __future__ import annotations
 
 import os
-import sys
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from adaptor_leaderboard.ledger import Ledger, LedgerError, LimitReached
+from adaptor_leaderboard.ledger import Ledger
+from adaptor_leaderboard.lifecycle import (
+    check_test_input,
+    claim,
+    load_truth,
+    score_into_ledger,
+    settled,
+)
 from adaptor_leaderboard.ranking import PhaseRules
+from adaptor_score import atomic
 from adaptor_score.contract import REPORT_RADII
+from adaptor_score.pathguard import check_outputs, child
 from adaptor_score.safefiles import remove_tree, tree_usage
-from adaptor_score.scoring import score
 from adaptor_score.validate import missing_outputs
 
 
@@ -56,22 +63,6 @@ class RunLimits:
     tmp_size: str = "1g"
     watch_seconds: float = 1.0
     report_seconds: float = 30.0  # how often a running container's progress is reported
-
-
-def score_into_ledger(
-    ledger: Ledger,
-    submission_id: str,
-    output_dir: str | Path,
-    gt_dir: str | Path,
-    run_seconds: float | None = None,
-    radii=REPORT_RADII,
-    note: str = "",
-):
-    """Score an output folder (at 6/8/10 px by default) and store it (overall, per surgery, per
-    frame)."""
-    report = score(gt_dir, output_dir, sorted(set(radii)))
-    ledger.record_scoring(submission_id, report, str(gt_dir), run_seconds, note)
-    return report
 
 
 def measure_output(out: Path, limits: RunLimits):
@@ -202,35 +193,21 @@ def run_submission(
     """
     import docker
 
+    gt = load_truth(gt_dir)  # everything that can be refused is, before the claim
+    check_test_input(input_dir, gt)
+    check_outputs({"--input": input_dir, "--ground-truth": gt_dir}, {"--work": work_dir})
     try:
         digest = client.images.get(image).id
     except docker.errors.ImageNotFound:
         raise ValueError(f"image {image!r} not found on the engine") from None
+    sid = claim(ledger, team, rules, institute, image, digest)
     try:
-        sid = ledger.add_submission(
-            team, rules.phase, institute, image, digest, limit=rules.max_submissions
-        )
-    except LimitReached as e:
-        raise PermissionError(str(e)) from None
-    try:
-        return _run_claimed(
-            client, ledger, sid, image, input_dir, gt_dir, work_dir, rules, limits, command, report
-        )
-    except BaseException as e:
-        # Our side broke (or the organiser pressed Ctrl-C): never the team's loss.
-        reason = f"infrastructure: {type(e).__name__}: {e}"
-        try:
-            if ledger.get(sid).status in ("queued", "running"):
-                ledger.fail(sid, reason, ours=True)
-        except LedgerError as again:
-            print(
-                f"warning: could not record the failure of {sid} ({again}); it stays"
-                " 'running' until `adaptor-leaderboard ledger recover` marks it failed on our side",
-                file=sys.stderr,
+        with settled(ledger, sid):  # our side broke (or Ctrl-C): never the team's loss
+            return _run_claimed(
+                client, ledger, sid, image, input_dir, gt, work_dir, rules, limits, command, report
             )
-        if not isinstance(e, Exception):
-            raise
-        return RunResult(sid, "failed", reason, 0.0, None)
+    except Exception as e:
+        return RunResult(sid, "failed", f"infrastructure: {type(e).__name__}: {e}", 0.0, None)
 
 
 def _run_claimed(
@@ -240,7 +217,7 @@ def _run_claimed(
 
     import docker
 
-    run_dir = Path(work_dir) / sid
+    run_dir = child(work_dir, sid, what="submission id")
     out = run_dir / "output"
     out.mkdir(parents=True)
     os.chmod(out, 0o777)  # the container's unprivileged user writes here
@@ -271,7 +248,7 @@ def _run_claimed(
             logs = container.logs(stdout=True, stderr=True, tail=5000)[-limits.log_max_bytes :]
         except Exception as e:  # noqa: BLE001
             logs = f"(logs unavailable: {e})".encode()
-        (run_dir / "container.log").write_bytes(logs)
+        atomic.write_bytes(run_dir / "container.log", logs)
     finally:
         watchdog.done.set()
         try:

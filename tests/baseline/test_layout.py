@@ -88,7 +88,7 @@ def test_metaimage_through_simpleitk(tmp_path):
 def test_unreadable_image_names_the_file(tmp_path):
     p = frame(tmp_path)
     p.write_bytes(b"not a png")
-    with pytest.raises(OSError, match="000000.png: cannot read the image"):
+    with pytest.raises(LabelError, match="000000.png: cannot read the image"):
         load_image(p)
 
 

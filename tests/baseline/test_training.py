@@ -255,9 +255,11 @@ def test_cv_jobs_and_tables(few_frames, tmp_path):
 
 
 def test_bad_inputs_exit_2(tmp_path):
-    r = CliRunner().invoke(main, ["train", "--data", str(tmp_path), "--out", str(tmp_path / "o")])
+    data = tmp_path / "data"  # beside the output: an output inside the data is refused first
+    data.mkdir()
+    r = CliRunner().invoke(main, ["train", "--data", str(data), "--out", str(tmp_path / "o")])
     assert r.exit_code == 2 and "no labelled frames" in r.output
     r = CliRunner().invoke(
-        main, ["train", "--data", str(tmp_path), "--out", str(tmp_path / "o"), "--config", "nope"]
+        main, ["train", "--data", str(data), "--out", str(tmp_path / "o"), "--config", "nope"]
     )
     assert r.exit_code == 2 and "unknown configuration" in r.output

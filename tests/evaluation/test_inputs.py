@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from adaptor_score.frames import FrameKey
+from adaptor_score.frames import FrameKey, InputFileError
 from adaptor_score.groundtruth import GroundTruthError, load_ground_truth
 from adaptor_score.jsonfiles import BadFile, read_json
 from adaptor_score.scoring import score
@@ -178,12 +178,18 @@ def test_unplaceable_file(tmp_path):
     assert report.overall()[0].tp == 5
 
 
-def test_missing_prediction_folder_scores_everything_as_missed(tmp_path):
+def test_a_missing_prediction_folder_stops_the_run_naming_it(tmp_path):
+    """A mistyped folder once scored F1 0.0000 with exit 0; now nothing is scored."""
     gt, _ = good_tree(tmp_path)
-    report = score(gt, tmp_path / "nope")
-    s = report.overall()[0]
+    with pytest.raises(InputFileError, match="nope: the prediction folder does not exist"):
+        score(gt, tmp_path / "nope")
+    (tmp_path / "file").write_text("{}")
+    with pytest.raises(InputFileError, match="file: the prediction folder is not a folder"):
+        score(gt, tmp_path / "file")
+    empty = tmp_path / "empty"
+    empty.mkdir()  # an existing empty folder is a submission without files: every label missed
+    s = score(gt, empty).overall()[0]
     assert (s.tp, s.fp, s.fn, s.ppv, s.f1) == (0, 0, 5, 0.0, 0.0)
-    assert report.problems[0].problem == "prediction folder does not exist"
 
 
 def test_broken_ground_truth_stops_with_its_name(tmp_path):

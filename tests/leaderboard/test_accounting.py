@@ -65,7 +65,13 @@ class _BrokenEngine:
         return {}
 
 
-def test_our_failures_never_use_up_a_submission(tmp_path):
+def test_our_failures_never_use_up_a_submission(tmp_path, test_set):
+    import shutil
+
+    gt, _ = test_set  # a real test set: the input checks run before the claim
+    images = shutil.copytree(
+        gt, tmp_path / "in", ignore=shutil.ignore_patterns("point_labels", "*.json")
+    )
     rules = PhaseRules("test", max_submissions=1)
     with Ledger(tmp_path / "l.sqlite") as ledger:
         r = run_submission(
@@ -73,8 +79,8 @@ def test_our_failures_never_use_up_a_submission(tmp_path):
             ledger,
             "img",
             "A",
-            tmp_path,
-            tmp_path,
+            images,
+            gt,
             tmp_path / "w",
             rules,
             limits=RunLimits(gpu=False),
@@ -211,6 +217,7 @@ def test_hostile_team_names_in_every_output(tmp_path, test_set):
                 ledger, ledger.add_submission(name, "test", "[/oops]"), teams["mid"], gt
             )
         empty = ledger.add_submission("@none", "test")
+        (tmp_path / "no-predictions").mkdir()
         score_into_ledger(ledger, empty, tmp_path / "no-predictions", gt)  # RMSE undefined
     r = CliRunner().invoke(main, ["ledger", "list", "--ledger", str(path)])
     assert r.exit_code == 0 and "[bold]Team[/] | pipe" in r.output

@@ -139,10 +139,7 @@ def test_fifo_and_device_images_do_not_block_and_output_stays_complete(frames, t
     os.symlink("/dev/zero", video / "zero.jpg")  # a device that never ends
     r = run("landmark_detection", src, tmp_path / "out")
     assert r.returncode == 0, r.stderr
-    assert (
-        "fifo.png is not a regular file" in r.stderr
-        and "zero.jpg is not a regular file" in r.stderr
-    )
+    assert "fifo.png: not a regular file" in r.stderr and "zero.jpg: not a regular file" in r.stderr
     out = tmp_path / "out" / video.relative_to(src)
     assert json.loads((out / "fifo.json").read_text())["points"] == []
     assert len(list((tmp_path / "out").rglob("*.json"))) == 6
@@ -265,3 +262,75 @@ def test_shallow_inputs_and_empty_results_validate_in_both_formats(tmp_path, fmt
         score_main, ["validate", str(tmp_path / "out"), "--images", str(tmp_path / "in")]
     )
     assert v.exit_code == 1 and v.output.count("x.json") == 1  # one problem, not two
+
+
+def _with_predictor(tmp_path, body: str) -> Path:
+    """A copy of the template whose predictor.py returns what ``body`` builds."""
+    import shutil
+
+    app = tmp_path / "app"
+    shutil.copytree(TEMPLATE, app, ignore=shutil.ignore_patterns("wheels", "weights"))
+    (app / "predictor.py").write_text(
+        "import numpy as np\n\n\ndef load_predictor():\n"
+        f"    return lambda images: [{body} for _ in images]\n"
+    )
+    return app
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        ("np.array([[10.0, 20.0, 30.0], [1.0, 2.0, 3.0]])", "shape (2, 3)"),  # (2, N)
+        ("[{'x': 1, 'y': 2}]", "not (N, 2) numbers"),  # dicts
+        ("np.array([[1.0, 2.0], [np.nan, 3.0]])", "NaN or infinite"),
+        ("np.zeros((4,))", "shape (4,)"),
+    ],
+)
+def test_a_predictor_that_breaks_its_contract_fails_the_run_saying_why(
+    frames, tmp_path, body, said
+):
+    app = _with_predictor(tmp_path, body)
+    env = {**__import__("os").environ, "ADAPTOR_INPUT": str(frames),
+           "ADAPTOR_OUTPUT": str(tmp_path / "out")}  # fmt: skip
+    r = subprocess.run(
+        [sys.executable, str(app / "entrypoint.py"), "landmark_detection"],
+        capture_output=True, text=True, env=env,
+    )  # fmt: skip
+    assert r.returncode == 1, r.stderr
+    assert said in r.stderr and "Traceback" not in r.stderr
+    assert ".png" in r.stderr  # names the image
+
+
+def test_present_weights_that_cannot_be_used_fail_loudly(frames, tmp_path):
+    bad = tmp_path / "model.pt"
+    bad.write_bytes(b"not a checkpoint")
+    r = run("landmark_detection", frames, tmp_path / "out", env={"ADAPTOR_WEIGHTS": str(bad)})
+    assert r.returncode == 1, r.stderr
+    assert "the predictor could not be loaded" in r.stderr and "model.pt" in r.stderr
+    assert "blob detector" not in r.stderr
+
+
+def test_present_weights_without_the_baseline_package_fail_loudly(frames, tmp_path):
+    """The container's situation: weights copied in, the package not installed."""
+    app = tmp_path / "app"
+    import shutil
+
+    shutil.copytree(TEMPLATE, app, ignore=shutil.ignore_patterns("wheels", "weights"))
+    (tmp_path / "model.pt").write_bytes(b"weights")
+    import os
+
+    env = {**os.environ, "ADAPTOR_INPUT": str(frames), "ADAPTOR_OUTPUT": str(tmp_path / "out"),
+           "ADAPTOR_WEIGHTS": str(tmp_path / "model.pt")}  # fmt: skip
+    # the toolkit is installed here; the import system is told to find none of it
+    code = (
+        "import sys, importlib.abc\n"
+        "class Block(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.startswith('adaptor_'): raise ImportError('no ' + name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        f"sys.path.insert(0, {str(app)!r}); sys.argv = ['entrypoint', 'landmark_detection']\n"
+        f"import runpy; runpy.run_path({str(app / 'entrypoint.py')!r}, run_name='__main__')\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert r.returncode == 1, r.stderr
+    assert "adaptor_baseline cannot be imported" in r.stderr and "blob detector" not in r.stderr

@@ -10,6 +10,7 @@ centred at ``x = i``, ``y = j``, so a resize by ``s`` maps ``x`` to ``(x + 0.5) 
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,8 +19,9 @@ from PIL import Image
 
 from adaptor_score.contract import FRAME_SIZE, IMAGE_SUFFIXES, has_image_suffix, image_stem
 from adaptor_score.frames import FrameKey, InputFileError, key_from_relative_path
+from adaptor_score.imagefile import ImageError, read_image
 from adaptor_score.jsonfiles import BadFile, decode_points_file
-from adaptor_score.safefiles import read_bytes
+from adaptor_score.safefiles import kind_of, read_bytes
 
 __all__ = ["FRAME_SIZE", "IMAGE_SUFFIXES", "FrameRecord", "LabelError", "index_dataset"]
 
@@ -41,6 +43,21 @@ def _image_stem(name: str) -> str | None:
     return image_stem(name) if has_image_suffix(name) else None
 
 
+def _label_exists(label: Path) -> bool:
+    """Whether ``label`` is a regular file; absent is False, anything unusable stops the run."""
+    try:
+        st = os.stat(label)
+    except (FileNotFoundError, NotADirectoryError):
+        if os.path.islink(label):
+            raise LabelError(label, "dangling symlink") from None
+        return False
+    except OSError as e:
+        raise LabelError(label, f"cannot examine the label file: {e.strerror or e}") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise LabelError(label, f"not a regular file: it is {kind_of(st.st_mode)}")
+    return True
+
+
 def index_dataset(root: str | Path, require_labels: bool = False) -> list[FrameRecord]:
     """Every image below ``root`` (any depth), sorted by frame, with its label file if present.
 
@@ -51,7 +68,11 @@ def index_dataset(root: str | Path, require_labels: bool = False) -> list[FrameR
     if not root.is_dir():
         raise LabelError(root, "dataset folder does not exist")
     records = []
-    for dirpath, dirnames, filenames in os.walk(root):
+
+    def unreadable(e: OSError):  # os.walk skips a folder it cannot list, unless told
+        raise LabelError(e.filename, f"cannot list the folder: {e.strerror or e}")
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable):
         dirnames[:] = sorted(d for d in dirnames if d != "point_labels")
         for name in sorted(filenames):
             stem = _image_stem(name)
@@ -64,7 +85,7 @@ def index_dataset(root: str | Path, require_labels: bool = False) -> list[FrameR
                 key = FrameKey("", "", stem)
             video_dir = path.parent.parent if path.parent.name == "images" else path.parent
             label = video_dir / "point_labels" / f"{stem}.json"
-            if not label.is_file():
+            if not _label_exists(label):
                 if require_labels:
                     raise LabelError(label, f"missing label file for image {path}")
                 label = None
@@ -88,29 +109,13 @@ def read_labels(path: str | Path) -> np.ndarray:
 
 
 def load_image(path: str | Path) -> np.ndarray:
-    """An image as ``(H, W, 3)`` uint8 RGB: PNG/JPEG through Pillow, MetaImage/NIfTI (Grand
-    Challenge inputs) through SimpleITK. Grey images are repeated to three channels."""
-    path = Path(path)
-    name = path.name.lower()
+    """An image as ``(H, W, 3)`` uint8 RGB (:func:`adaptor_score.imagefile.read_image`: 16-bit
+    and float data scaled by type, volumes, non-finite values and bombs refused);
+    :class:`LabelError` naming the file otherwise."""
     try:
-        if name.endswith((".mha", ".mhd", ".nii", ".nii.gz")):
-            import SimpleITK as sitk
-
-            arr = sitk.GetArrayFromImage(sitk.ReadImage(str(path)))
-            arr = np.squeeze(arr)
-            if arr.ndim == 3 and arr.shape[0] in (3, 4) and arr.shape[-1] not in (3, 4):
-                arr = np.moveaxis(arr, 0, -1)
-            if arr.dtype != np.uint8:
-                lo, hi = float(arr.min()), float(arr.max())
-                arr = ((arr - lo) / (hi - lo if hi > lo else 1) * 255).astype(np.uint8)
-        else:
-            with Image.open(path) as im:
-                arr = np.asarray(im.convert("RGB"))
-    except Exception as e:  # any decoder failure is reported with the file's name
-        raise OSError(f"{path}: cannot read the image ({e})") from None
-    if arr.ndim == 2:
-        arr = np.repeat(arr[..., None], 3, axis=2)
-    return np.ascontiguousarray(arr[..., :3])
+        return read_image(path)
+    except ImageError as e:
+        raise LabelError(path, e.problem) from None
 
 
 def scale_points(points: np.ndarray, sx: float, sy: float) -> np.ndarray:

@@ -8,6 +8,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from adaptor_baseline.data.layout import index_dataset, load_image, read_labels
+from adaptor_score import atomic
 
 
 def spread_over_videos(records: list, n: int, seed: int = 0) -> list:
@@ -73,6 +74,5 @@ def contact_sheet(
     for k, tile in enumerate(tiles):
         sheet.paste(tile, ((k % columns) * w, (k // columns) * h))
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    sheet.save(out)
+    atomic.write_with(out, sheet.save)
     return out

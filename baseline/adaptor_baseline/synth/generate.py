@@ -30,7 +30,10 @@ from adaptor_baseline.synth.presets import (
 )
 from adaptor_baseline.synth.render import HEIGHT, WIDTH, render_frame
 from adaptor_baseline.synth.world import WorldCache
+from adaptor_score import atomic
+from adaptor_score.frames import FrameKey
 from adaptor_score.jsonfiles import read_json
+from adaptor_score.pathguard import PathError, check_name
 from adaptor_score.safefiles import BadFile
 
 DOMAIN_IDS = {"sim": 1, "intraop": 2}
@@ -102,7 +105,7 @@ def write_manifest(out: Path, preset: DatasetPreset, seed: int, max_points: int)
     folders = [[f.name, [list(v) for v in f.videos]] for f in preset.folders]
     doc = {"generator": GENERATOR, "domain": preset.domain, "seed": seed,
            "max_points": max_points, "folders": folders}  # fmt: skip
-    (out / MANIFEST).write_text(json.dumps(doc, indent=1) + "\n")
+    atomic.write_text(out / MANIFEST, json.dumps(doc, indent=1) + "\n")
 
 
 def read_manifest(root: str | Path) -> tuple[DatasetPreset, int, int]:
@@ -121,13 +124,63 @@ def read_manifest(root: str | Path) -> tuple[DatasetPreset, int, int]:
         if doc["domain"] not in DOMAIN_IDS:
             raise ValueError(f"unknown domain {doc['domain']!r}")
         folders = tuple(
-            FolderSpec(name, tuple((str(v), int(n)) for v, n in videos))
+            FolderSpec(check_name(name, "folder"), tuple(_video(v, n) for v, n in videos))
             for name, videos in doc["folders"]
         )
+        frames = sum(n for f in folders for _, n in f.videos)
+        if len(folders) > MAX_MANIFEST_FOLDERS or frames > MAX_MANIFEST_FRAMES:
+            raise ValueError(
+                f"claims {len(folders)} folders and {frames:,} frames, above the limits of"
+                f" {MAX_MANIFEST_FOLDERS} and {MAX_MANIFEST_FRAMES:,}"
+            )
+        seed, max_points = doc["seed"], doc["max_points"]
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (seed, max_points)):
+            raise ValueError("seed and max_points must be whole numbers")
+        if not 0 <= max_points <= 10_000:
+            raise ValueError(f"max_points {max_points} is outside 0-10,000")
         preset = DatasetPreset(doc["domain"], "from " + MANIFEST, folders)
-        return preset, int(doc["seed"]), int(doc["max_points"])
-    except (BadFile, ValueError, KeyError, TypeError, AttributeError) as e:
+        return preset, seed, max_points
+    except (BadFile, PathError, ValueError, KeyError, TypeError, AttributeError) as e:
         raise ValueError(f"{path}: {e}") from None
+
+
+# What a manifest may claim: far above any preset (A.1 is 4 folders, 2,376 frames), far below
+# what would take the attribution gigabytes (seen: a manifest claiming 10^9 frames took 5 GB).
+MAX_MANIFEST_FOLDERS = 1_000
+MAX_MANIFEST_FRAMES = 1_000_000
+
+
+def _video(name, frames) -> tuple[str, int]:
+    if not isinstance(frames, int) or isinstance(frames, bool) or not 1 <= frames <= 1_000_000:
+        raise ValueError(f"video {name!r}: frames must be a whole number from 1 (got {frames!r})")
+    return check_name(str(name), "video"), frames
+
+
+def manifest_keys(preset: DatasetPreset) -> set[FrameKey]:
+    """The frames a manifest's plan renders."""
+    return {
+        FrameKey(f.name, v, f"{k:06d}")
+        for f in preset.folders
+        for v, n in f.videos
+        for k in range(n)
+    }
+
+
+def check_new_dataset_root(out: str | Path) -> None:
+    """Refuse to write a dataset into a folder that holds anything: a second dataset in one root
+    would leave ``synth.json`` describing only the last one (seen: folders 2 -> 4, manifest 2)."""
+    out = Path(out)
+    if out.exists() or out.is_symlink():
+        if not out.is_dir():
+            raise PathError(out, "exists and is not a folder")
+        try:
+            held = next(os.scandir(out), None)
+        except OSError as e:
+            raise PathError(out, f"cannot list the folder: {e.strerror or e}") from None
+        if held is not None:
+            raise PathError(
+                out, f"is not empty (holds {held.name}); write each dataset into a new folder"
+            )
 
 
 def write_video(job: VideoJob) -> tuple[int, int]:
@@ -143,13 +196,16 @@ def write_video(job: VideoJob) -> tuple[int, int]:
         image, pts, ids = render_frame(video, k, cache, rng)
         labels = annotate(video, k, pts, ids, rng)
         name = f"{k:06d}"
-        Image.fromarray(image).save(base / "images" / f"{name}.png", **PNG_OPTIONS)
+        atomic.write_with(
+            base / "images" / f"{name}.png",
+            lambda tmp, image=image: Image.fromarray(image).save(tmp, **PNG_OPTIONS),
+        )
         doc = {
             "points": [{"x": float(x), "y": float(y)} for x, y in labels],
             "imageWidth": WIDTH,
             "imageHeight": HEIGHT,
         }
-        (base / "point_labels" / f"{name}.json").write_text(json.dumps(doc))
+        atomic.write_text(base / "point_labels" / f"{name}.json", json.dumps(doc))
         n_points += len(labels)
     return job.frames, n_points
 

@@ -26,7 +26,13 @@ from pathlib import Path
 
 import numpy as np
 
-from adaptor_baseline.synth.generate import plan_job, read_manifest, video_jobs
+from adaptor_baseline.synth.generate import (
+    MANIFEST,
+    manifest_keys,
+    plan_job,
+    read_manifest,
+    video_jobs,
+)
 from adaptor_baseline.synth.plan import Surgery, Video
 from adaptor_baseline.synth.presets import DatasetPreset
 from adaptor_baseline.synth.render import _segment_distance, shaft, to_image
@@ -127,13 +133,25 @@ def attribute_false_positives(
     not be read or are missing, as scoring does). Raises ``ValueError`` when ``data`` has no
     readable manifest.
     """
-    if preset is None or seed is None:
+    from_manifest = preset is None or seed is None
+    if from_manifest:
         preset, seed, max_points = read_manifest(data)
-    from PIL import Image
+    from adaptor_score.imagefile import ImageError, read_image
 
     gt = load_ground_truth(data)
+    if from_manifest:  # the manifest must describe this tree, frame for frame
+        planned, present = manifest_keys(preset), set(gt.keys)
+        if planned != present:
+            extra, missing = sorted(present - planned), sorted(planned - present)
+            raise ValueError(
+                f"{Path(data) / MANIFEST}: describes {len(planned)} frames, the tree holds"
+                f" {len(present)} ({len(extra)} not described, first {extra[0] if extra else '-'};"
+                f" {len(missing)} missing, first {missing[0] if missing else '-'}); it is not this"
+                " dataset's manifest"
+            )
     pred = load_predictions(predictions, gt.keys)
     found: dict[str, list[float]] = {kind: [] for kind in KINDS}
+    image_problems: list[dict] = []
     for job in video_jobs(data, preset, seed, max_points):
         surgery, video = plan_job(job)
         for k in range(job.frames):
@@ -146,9 +164,11 @@ def attribute_false_positives(
             if not fps:
                 continue
             near = lookalikes(surgery, video, k)
-            frame = np.asarray(
-                Image.open(Path(data) / job.folder / job.video / "images" / f"{k:06d}.png")
-            )
+            try:
+                frame = read_image(Path(data) / job.folder / job.video / "images" / f"{k:06d}.png")
+            except ImageError as e:  # listed; its false positives cannot be told apart
+                image_problems.append({"file": e.file, "problem": e.problem, "frame": str(key)})
+                continue
             saturated = np.argwhere(frame.min(axis=2) >= 250)[:, ::-1].astype(float)
             for fp in fps:
                 d = float(np.min(np.linalg.norm(labels - fp, axis=1))) if len(labels) else np.inf
@@ -175,5 +195,5 @@ def attribute_false_positives(
             if v
         },
         # files that could not be read count as no prediction, as in scoring; said, not hidden
-        "problems": [q.to_dict() for q in pred.problems],
+        "problems": [q.to_dict() for q in pred.problems] + image_problems,
     }

@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from adaptor_baseline.data.layout import index_dataset, read_labels
 from adaptor_score.contract import CLOSE_DISTANCE
+from adaptor_score.imagefile import ImageError, read_image
 from adaptor_score.metrics import close_label_mask
 
 REFERENCE = {
@@ -80,9 +80,9 @@ def _quantiles(x, qs=(0.05, 0.25, 0.5, 0.75, 0.95)) -> dict:
 
 
 def image_stats(path: Path) -> dict:
-    """Grey level, saturation, white balance and sharpness of one frame."""
-    with Image.open(path) as im:
-        rgb = np.asarray(im.convert("RGB"), dtype=np.float32)
+    """Grey level, saturation, white balance and sharpness of one frame (:class:`ImageError`
+    naming the file when it cannot be read)."""
+    rgb = read_image(path).astype(np.float32)
     grey = rgb.mean(axis=2)
     lit = grey > 20  # the round endoscope field, not the black corners
     g = rgb[..., 1][lit].mean() if lit.any() else 1.0
@@ -135,7 +135,16 @@ def realism_report(root: str | Path, image_sample: int = 400) -> dict:
 
     step = max(1, len(records) // max(1, image_sample))
     picked = list(range(0, len(records), step))[:image_sample]
-    imgs = [image_stats(records[i].image) for i in picked]
+    imgs, problems, read = [], [], []
+    for i in picked:  # a broken frame is listed and left out of the pixel statistics
+        try:
+            imgs.append(image_stats(records[i].image))
+            read.append(i)
+        except ImageError as e:
+            problems.append({"file": e.file, "problem": e.problem})
+    if not imgs:
+        raise ValueError(f"{root}: none of the {len(picked)} sampled frames could be read")
+    picked = read
     grey = np.array([s["grey"] for s in imgs])
     by_video: dict[tuple, list[float]] = {}
     by_folder: dict[str, list[float]] = {}
@@ -186,6 +195,7 @@ def realism_report(root: str | Path, image_sample: int = 400) -> dict:
             round(float(np.quantile([s["b_g"] for s in imgs], q)), 3) for q in (0.05, 0.95)
         ],
         "sharpness_median": round(float(np.median([s["sharpness"] for s in imgs])), 1),
+        "problems": problems,
         "_trajectories": trajectories,
         "_counts": counts.tolist(),
         "_nearest": nn.round(2).tolist(),

@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from adaptor_baseline.synth.report import REFERENCE
+from adaptor_score import atomic
 from adaptor_score.outputs import write_json
 
 ROWS = (
@@ -67,6 +68,8 @@ def print_report(report: dict, console, compare: str | None = None) -> None:
             row.append(Text(_fmt(ref[key]) if key in ref else ""))
         table.add_row(*row)
     console.print(table)
+    for q in report.get("problems", []):
+        console.print(Text(f"problem: {q['file']}: {q['problem']} (left out of the image rows)"))
 
 
 def public(report: dict) -> dict:
@@ -79,7 +82,6 @@ def public(report: dict) -> dict:
 def write_report(report: dict, out: str | Path) -> list[Path]:
     """Write ``report.json`` (always) and ``report.png`` (needs matplotlib)."""
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     write_json(out / "report.json", public(report))
     return [out / "report.json", figure(report, out / "report.png")]
 
@@ -123,6 +125,8 @@ def figure(report: dict, path: Path) -> Path:
     ax[1, 1].set_xticks(range(1, len(names) + 1), [n[-10:] for n in names], rotation=45, ha="right")
     ax[1, 1].set(title="frame grey level per folder", ylabel="mean grey level (0-255)")
     fig.suptitle(f"realism report: {Path(report['root']).name}")
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    try:
+        atomic.write_with(path, lambda tmp: fig.savefig(tmp, dpi=90))
+    finally:
+        plt.close(fig)
     return path
