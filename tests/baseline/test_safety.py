@@ -308,3 +308,88 @@ def test_index_dataset_refuses_an_unlistable_folder_instead_of_skipping_it(tmp_p
         assert (_as_nobody(refused) if os.geteuid() == 0 else refused()) == 0
     finally:
         os.chmod(video, 0o755)
+
+
+def test_synth_refuses_a_folder_that_is_not_empty(data, tmp_path):
+    root = tmp_path / "root"
+    generate_dataset(root, "sim", surgeries=1, videos=1, frames=1, seed=1, workers=1)
+    before = sorted(map(str, root.rglob("*")))
+    r = CliRunner().invoke(main, ["synth", str(root), "--surgeries", "2", "--frames", "1"])
+    assert r.exit_code == 2 and "is not empty" in r.output
+    assert sorted(map(str, root.rglob("*"))) == before
+
+
+def _fp_args(data, pred):
+    return ["false-positives", str(data), str(pred)]
+
+
+def test_false_positives_checks_its_manifest_against_the_tree(tmp_path):
+    import shutil
+
+    root = tmp_path / "d"
+    generate_dataset(root, "sim", surgeries=2, videos=1, frames=2, seed=2, workers=1, max_points=6)
+    pred = tmp_path / "pred"
+    pred.mkdir()
+    ok = CliRunner().invoke(main, _fp_args(root, pred))
+    assert ok.exit_code == 0, ok.output
+    manifest = json.loads((root / "synth.json").read_text())
+    # another dataset's folder copied in: the manifest no longer describes the tree
+    shutil.copytree(next(p for p in root.iterdir() if p.is_dir()), root / "20990101_sim99")
+    r = CliRunner().invoke(main, _fp_args(root, pred))
+    assert r.exit_code == 2 and "synth.json: describes 4 frames, the tree holds 6" in r.output
+    shutil.rmtree(root / "20990101_sim99")
+    for claim, said in (
+        ({"folders": [[manifest["folders"][0][0], [["VID000_0", 10**9]]]]}, "frames must be"),
+        ({"folders": [[f"f{i}", [["v", 1]]] for i in range(1001)]}, "above the limits"),
+        ({"folders": [["../x", [["v", 1]]]]}, "cannot be a file name"),
+        ({"seed": "0"}, "whole numbers"),
+    ):
+        (root / "synth.json").write_text(json.dumps({**manifest, **claim}))
+        r = CliRunner().invoke(main, _fp_args(root, pred))
+        assert r.exit_code == 2 and said in r.output, (claim, r.output)
+
+
+def test_a_broken_frame_is_listed_by_the_realism_report_not_a_traceback(tmp_path):
+    root = tmp_path / "d"
+    generate_dataset(root, "sim", surgeries=1, videos=1, frames=3, seed=2, workers=1, max_points=6)
+    frame = next(root.rglob("images/000001.png"))
+    frame.write_bytes(frame.read_bytes()[:200])  # truncated
+    r = CliRunner().invoke(main, ["synth-report", str(root), "--out", str(tmp_path / "rep")])
+    assert r.exit_code == 0, r.output
+    assert "000001.png" in r.output and "left out of the image rows" in r.output
+    report = json.loads((tmp_path / "rep" / "report.json").read_text())
+    assert report["image_sample"] == 2 and report["problems"][0]["file"].endswith("000001.png")
+
+
+@pytest.mark.parametrize(
+    "args_for",
+    [
+        lambda d, run, t: [
+            "predict",
+            "--weights",
+            run,
+            "--input",
+            d,
+            "--output",
+            t / "p",
+            "--heatmaps",
+            d,
+        ],  # fmt: skip
+        lambda d, run, t: ["predict", "--weights", run, "--input", d, "--output", d / "preds"],
+        lambda d, run, t: ["predict", "--weights", run, "--input", d, "--output", run],
+        lambda d, run, t: ["contact-sheet", d, "--out", next(d.rglob("*.png"))],
+        lambda d, run, t: ["synth-report", d, "--out", d / "report"],
+        lambda d, run, t: ["perturb", d, d / "noisy"],
+        lambda d, run, t: ["false-positives", d, t, "--json", next(d.rglob("*.json"))],
+        lambda d, run, t: ["train", "--data", d, "--out", d / "run"],
+        lambda d, run, t: ["cv", "--data", d, "--out", t / "cv", "--test", t / "cv" / "test"],
+    ],
+)
+def test_baseline_commands_never_write_over_or_into_their_inputs(data, run, tmp_path, args_for):
+    if "--test" in [str(a) for a in args_for(data, run, tmp_path)]:
+        (tmp_path / "cv" / "test").mkdir(parents=True)
+    snapshot = {p: p.stat().st_mtime_ns for p in [*data.rglob("*"), *run.rglob("*")]}
+    r = CliRunner().invoke(main, [str(a) for a in args_for(data, run, tmp_path)])
+    assert r.exit_code == 2, r.output
+    assert "nothing was written" in r.output
+    assert {p: p.stat().st_mtime_ns for p in [*data.rglob("*"), *run.rglob("*")]} == snapshot

@@ -175,3 +175,26 @@ def test_child_refuses_a_symlink_out_of_its_root(tmp_path):
     with pytest.raises(PathError, match="leads outside"):
         child(tmp_path / "root", "exp", "fold-1")
     assert child(tmp_path / "root", "v1_g3", "fold-1") == tmp_path / "root" / "v1_g3" / "fold-1"
+
+
+@pytest.mark.parametrize("nest", ["[" * 20000 + "]" * 20000, "{a = " * 5000 + "1" + "}" * 5000])
+def test_deeply_nested_manifests_are_a_named_refusal(tmp_path, nest):
+    m = tmp_path / "deep.toml"
+    m.write_text(f"x = {nest}\n")
+    r = CliRunner().invoke(main, ["tables", str(m), "--out", str(tmp_path / "t")])
+    assert r.exit_code == 2, r.output
+    assert "deep.toml" in r.output and ("nested too deeply" in r.output or "TOML" in r.output)
+    assert not (tmp_path / "t").exists()
+
+
+def test_tables_never_write_around_the_runs_they_read(tree, tmp_path):
+    gt, pred, _ = tree
+    m = tmp_path / "m.toml"
+    m.write_text(
+        f'[[dataset]]\nname = "cv"\nground_truth = "{gt}"\n[[experiment]]\nname = "e"\n'
+        f'[[experiment.results]]\ndataset = "cv"\nruns = ["{pred}"]\n'
+    )
+    r = CliRunner().invoke(main, ["tables", str(m), "--out", str(tmp_path)])
+    assert r.exit_code == 2 and "lies inside --out" in r.output, r.output
+    r = CliRunner().invoke(main, ["tables", str(m), "--out", str(tmp_path / "tables")])
+    assert r.exit_code == 0, r.output

@@ -18,3 +18,13 @@ def test_set(tmp_path_factory):
         teams[name] = root / name
         perturbed_predictions(gt, teams[name], jitter, miss, fps, seed)
     return gt, teams
+
+
+def images_only(gt):
+    """The test set as a container gets it: images only, beside the ground truth (made once)."""
+    import shutil
+
+    out = gt.parent / "images-only"
+    if not out.exists():
+        shutil.copytree(gt, out, ignore=shutil.ignore_patterns("point_labels", "*.json"))
+    return out

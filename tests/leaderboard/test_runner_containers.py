@@ -15,6 +15,7 @@ import pytest
 from adaptor_leaderboard.ledger import Ledger
 from adaptor_leaderboard.ranking import PhaseRules, rank_phase
 from adaptor_leaderboard.runner import RunLimits, run_submission
+from tests.leaderboard.conftest import images_only
 
 pytestmark = pytest.mark.containers
 BASE = "python:3.11-slim-bookworm"
@@ -147,7 +148,7 @@ def run(engine, ledger, name, test_set, tmp_path, **kw):
         ledger,
         f"adaptor-hostile/{name}",
         name,
-        gt,
+        images_only(gt),
         gt,
         tmp_path / "runs",
         PhaseRules("test", max_submissions=None),
@@ -224,7 +225,7 @@ def test_limits_are_enforced_before_running(engine, test_set, tmp_path):
             ledger,
             "adaptor-hostile/empty",
             "T",
-            gt,
+            images_only(gt),
             gt,
             tmp_path / "runs",
             rules,
@@ -236,7 +237,7 @@ def test_limits_are_enforced_before_running(engine, test_set, tmp_path):
                 ledger,
                 "adaptor-hostile/empty",
                 "T",
-                gt,
+                images_only(gt),
                 gt,
                 tmp_path / "runs",
                 rules,
@@ -244,7 +245,14 @@ def test_limits_are_enforced_before_running(engine, test_set, tmp_path):
             )
         with pytest.raises(ValueError, match="not found"):
             run_submission(
-                engine, ledger, "adaptor-hostile/none-such", "U", gt, gt, tmp_path / "runs", rules
+                engine,
+                ledger,
+                "adaptor-hostile/none-such",
+                "U",
+                images_only(gt),
+                gt,
+                tmp_path / "runs",
+                rules,
             )
     assert os.path.exists(tmp_path / "l.sqlite")
 
@@ -257,7 +265,7 @@ def test_run_command_through_the_cli(engine, socket_url, test_set, tmp_path):
     gt, _ = test_set
     common = [
         "--input",
-        str(gt),
+        str(images_only(gt)),
         "--ground-truth",
         str(gt),
         "--ledger",

@@ -194,3 +194,12 @@ def test_publish_never_deletes_files_it_did_not_write(board):
     assert r.exit_code == 2 and "did not write" in r.output
     assert (site / "notes.md").exists()
     json.loads((site / "leaderboard.json").read_text())  # the old board, whole
+
+
+def test_deeply_nested_rules_are_a_named_refusal(board, tmp_path):
+    path, site = board
+    rules = tmp_path / "deep.toml"
+    rules.write_text("[phase.test]\nx = " + "[" * 20000 + "]" * 20000 + "\n")
+    r = CliRunner().invoke(main, ["publish", "--ledger", str(path), "--out", str(site),
+                                  "--rules", str(rules)])  # fmt: skip
+    assert r.exit_code == 2 and "deep.toml" in r.output and "nested too deeply" in r.output
