@@ -14,7 +14,9 @@ from adaptor_baseline.cli_options import (
     build_config,
     config_options,
     given,
+    json_config,
     option_args,
+    spec_path,
 )
 from adaptor_score.cli_common import FiniteFloat, Group, Progress, console, fatal, safe_streams
 from adaptor_score.pathguard import check_outputs
@@ -242,7 +244,11 @@ def train_cmd(
     from adaptor_baseline.train import train
 
     check_outputs(
-        {"--data": data_dir, "--folds": _spec_path(folds_spec), "--config": _json(config_name)},
+        {
+            "--data": data_dir,
+            "--folds": spec_path(folds_spec),
+            "--config": json_config(config_name),
+        },
         {"--out": out_dir},
     )
     try:
@@ -357,7 +363,7 @@ def cv_cmd(
 
     check_outputs(
         {"--data": data_dir, "--test": test_dir, "--sweep": sweep,
-         "--folds": _spec_path(folds_spec), "--config": _json(config_name)},
+         "--folds": spec_path(folds_spec), "--config": json_config(config_name)},
         {"--out": out_dir},
     )  # fmt: skip
     try:
@@ -387,17 +393,6 @@ def cv_cmd(
             console.print(f"manifest: {manifest}; tables in {plan.out / 'tables'}")
     except (ValueError, OSError) as e:
         fatal(e)
-
-
-def _spec_path(spec: str | None) -> str | None:
-    """The file or folder a ``--folds`` spec reads (None for generated folds)."""
-    if not spec or spec == "folder" or spec.startswith(("groups:", "preset:")):
-        return None
-    return spec.split(":", 1)[1] if spec.startswith("splits:") else spec
-
-
-def _json(config_name: str) -> str | None:
-    return config_name if config_name.endswith(".json") else None
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -91,6 +91,18 @@ OUT_OPTION = click.option(
 )
 
 
+def spec_path(spec: str | None) -> str | None:
+    """The file or folder a ``--folds`` spec reads (None for generated folds)."""
+    if not spec or spec == "folder" or spec.startswith(("groups:", "preset:")):
+        return None
+    return spec.split(":", 1)[1] if spec.startswith("splits:") else spec
+
+
+def json_config(config_name: str) -> str | None:
+    """The file a ``--config`` names (None for a preset)."""
+    return config_name if config_name.endswith(".json") else None
+
+
 def option_args(config_name: str, options: dict) -> list[str]:
     """The command-line options that reproduce ``--config`` and the given overrides
     (the inverse of :func:`config_options`, for the job lists of ``cv``)."""

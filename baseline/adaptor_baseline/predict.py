@@ -82,7 +82,7 @@ def predict_records(
             if heatmap_dir is not None:
                 target = Path(heatmap_dir) / rel.with_suffix(".png")
                 heat = Image.fromarray((np.clip(hm[0], 0, 1) * 255).astype(np.uint8))
-                atomic.write_with(target, heat.save)
+                atomic.write_with(target, lambda tmp, heat=heat: heat.save(tmp, "PNG"))
         return n
 
     # Decoding and writing the last frame (a thread) overlap with the network. A loader process

@@ -50,10 +50,12 @@ def _fsync_dir(folder: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[Path]:
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """A temporary path beside ``path`` to write to; renamed over ``path`` when the block ends
-    without an exception, removed otherwise. Give ``suffix`` when a writer chooses the format by
-    the file name (PIL, matplotlib): the default is ``path``'s own suffix.
+    without an exception, removed otherwise. Its name is ``.<name>.<random>.tmp``: a file left
+    by a kill (``SIGKILL`` runs no clean-up) never matches ``*.json`` or ``*.png`` in a tree that
+    is read later. Writers that choose a format by the file name (Pillow, matplotlib) must be
+    told the format.
 
     >>> import tempfile; d = Path(tempfile.mkdtemp())
     >>> with atomic_path(d / "a.txt") as tmp:
@@ -65,7 +67,7 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(
-            dir=path.parent, prefix=f".{path.name[:64]}.", suffix=suffix or path.suffix or ".tmp"
+            dir=path.parent, prefix=f".{path.name[:64]}.", suffix=".tmp"
         )
         os.close(fd)
         os.chmod(tmp_name, 0o666 & ~_umask())  # mkstemp makes 0600; a report is as any new file
@@ -106,7 +108,7 @@ def write_text(path: str | os.PathLike, text: str, errors: str = "strict") -> Pa
 
 def write_with(path: str | os.PathLike, writer: Callable[[Path], object]) -> Path:
     """Call ``writer(tmp)`` (e.g. ``image.save``, ``fig.savefig``, ``torch.save``) and rename the
-    result over ``path``. ``tmp`` keeps ``path``'s suffix, so format detection by name works."""
+    result over ``path``. ``tmp`` ends in ``.tmp``: pass the format (``image.save(tmp, "PNG")``)."""
     with atomic_path(path) as tmp:
         writer(tmp)
     return Path(path)

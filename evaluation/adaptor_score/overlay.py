@@ -137,7 +137,7 @@ def render_overlays(
             image = Image.new("RGB", gt.sizes.get(key, FRAME_SIZE), (90, 90, 90))
         target = child(out_dir, key.folder, key.video, f"{key.frame}.png", what="frame")
         overlay = draw_overlay(image, preds.get(key), gt.points[key], radius, caption=str(key))
-        atomic.write_with(target, overlay.save)
+        atomic.write_with(target, lambda tmp, im=overlay: im.save(tmp, "PNG"))
         written.append(target)
     if problems is not None:
         problems[:0] = preds.problems

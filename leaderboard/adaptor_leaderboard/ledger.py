@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import sqlite3
 import time
-import unicodedata
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from adaptor_leaderboard.identity import team_name
 from adaptor_leaderboard.ledger_schema import SCHEMA_VERSION, LedgerError, connect
 
 __all__ = ["SCHEMA_VERSION", "Ledger", "LedgerError", "LimitReached", "Submission"]
@@ -36,37 +36,6 @@ __all__ = ["SCHEMA_VERSION", "Ledger", "LedgerError", "LimitReached", "Submissio
 STATUSES = ("queued", "running", "failed", "scored")
 TEAM_FIELDS = ("institute", "contact", "method_url", "description")
 SCORE_COLUMNS = ("radius", "tp", "fp", "fn", "ppv", "tpr", "f1", "rmse", "rmse_images", "images")
-
-
-_INVISIBLE = ("Cf", "Cc", "Co", "Cs", "Cn", "Zl", "Zp")
-
-
-def team_name(name: str, check: bool = True) -> str:
-    """A team's identity: Unicode NFKC, whitespace collapsed to single spaces and trimmed.
-    Invisible and bidirectional control characters (zero-width spaces, RTL overrides, ...)
-    are refused with :class:`LedgerError`, so that two rows can never read alike and be two
-    teams (seen: ``Team A`` followed by a zero-width space took a second quota).
-
-    >>> team_name("  Team\u00a0 A ")
-    'Team A'
-    >>> team_name("Team A\u200b")
-    Traceback (most recent call last):
-    ...
-    adaptor_leaderboard.ledger_schema.LedgerError: team name 'Team A\u200b' holds an invisible or control character (U+200B); refused
-    """
-    if not isinstance(name, str):
-        raise LedgerError(f"a team name must be text, not {type(name).__name__}")
-    text = " ".join(unicodedata.normalize("NFKC", name).split())
-    if check:
-        for ch in text:
-            if unicodedata.category(ch) in _INVISIBLE:
-                raise LedgerError(
-                    f"team name {name!r} holds an invisible or control character"
-                    f" (U+{ord(ch):04X}); refused"
-                )
-        if not text:
-            raise LedgerError("a team needs a name")
-    return text
 
 
 class LimitReached(LedgerError):

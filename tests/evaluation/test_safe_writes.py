@@ -86,6 +86,8 @@ def test_atomic_write_keeps_the_old_file_when_the_writer_fails(tmp_path):
     atomic.write_text(path, "good\n")
 
     def broken(tmp):
+        # a temporary left by a SIGKILL must never be read as a prediction or image later
+        assert tmp.parent == tmp_path and tmp.name.startswith(".") and tmp.suffix == ".tmp"
         tmp.write_text("half")
         raise RuntimeError("killed mid-write")
 

@@ -289,3 +289,10 @@ def test_run_command_through_the_cli(engine, socket_url, test_set, tmp_path):
             ("A", "scored"),
             ("B", "failed"),
         ]
+    # the labels as the container's input: refused before the claim, with the engine right there
+    labels = [*common]
+    labels[labels.index("--input") + 1] = str(gt)
+    shown = CliRunner().invoke(main, ["run", "adaptor-hostile/empty", "--team", "C", *labels])
+    assert shown.exit_code == 2 and "would see the labels" in shown.output, shown.output
+    with Ledger(tmp_path / "l.sqlite") as ledger:
+        assert [s.team for s in ledger.submissions()] == ["A", "B"]

@@ -74,5 +74,5 @@ def contact_sheet(
     for k, tile in enumerate(tiles):
         sheet.paste(tile, ((k % columns) * w, (k // columns) * h))
     out = Path(out)
-    atomic.write_with(out, sheet.save)
+    atomic.write_with(out, lambda tmp: sheet.save(tmp, "PNG"))
     return out

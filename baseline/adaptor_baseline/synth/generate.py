@@ -198,7 +198,7 @@ def write_video(job: VideoJob) -> tuple[int, int]:
         name = f"{k:06d}"
         atomic.write_with(
             base / "images" / f"{name}.png",
-            lambda tmp, image=image: Image.fromarray(image).save(tmp, **PNG_OPTIONS),
+            lambda tmp, image=image: Image.fromarray(image).save(tmp, "PNG", **PNG_OPTIONS),
         )
         doc = {
             "points": [{"x": float(x), "y": float(y)} for x, y in labels],

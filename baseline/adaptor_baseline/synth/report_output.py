@@ -126,7 +126,7 @@ def figure(report: dict, path: Path) -> Path:
     ax[1, 1].set(title="frame grey level per folder", ylabel="mean grey level (0-255)")
     fig.suptitle(f"realism report: {Path(report['root']).name}")
     try:
-        atomic.write_with(path, lambda tmp: fig.savefig(tmp, dpi=90))
+        atomic.write_with(path, lambda tmp: fig.savefig(tmp, dpi=90, format="png"))
     finally:
         plt.close(fig)
     return path
