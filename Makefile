@@ -50,6 +50,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/soft_argmax_temperature.py
 	$(PY) benchmarks/bench_point_flood.py
 	$(PY) benchmarks/bench_predict.py
+	$(PY) benchmarks/bench_atomic_writes.py
 	$(PY) benchmarks/bench_synth.py --presets --sigma-sweep
 
 clean:

@@ -188,8 +188,11 @@ def run_submission(
     """Run ``image`` on ``input_dir``, score its output against ``gt_dir``, record everything;
     ``report(line)`` receives a progress line every ``limits.report_seconds`` while it runs.
 
-    Raises ``PermissionError`` when the team has no submission left, ``ValueError`` when the image
-    is unknown to the engine (nothing is recorded then).
+    Raises, with nothing recorded: ``GroundTruthError`` for a ground truth that cannot be used,
+    :class:`~adaptor_leaderboard.lifecycle.SubmissionInputError` for an input the container must
+    not see (labels, the ground truth itself, other frames), ``PathError`` for a work folder
+    inside an input, ``ValueError`` when the image is unknown to the engine, ``PermissionError``
+    when the team has no submission left.
     """
     import docker
 
