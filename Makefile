@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO := demo-output
 
-.PHONY: demo test test-slow test-containers test-browser wheel lint bench venv clean paper-tables quickstarts
+.PHONY: demo test test-slow test-containers test-browser test-slurm wheel lint bench venv clean paper-tables quickstarts
 
 venv: $(STAMP)
 
@@ -33,6 +33,9 @@ test-containers: $(STAMP)
 
 test-browser: $(STAMP)
 	bash tools/test-browser.sh
+
+test-slurm: $(STAMP)
+	bash tools/test-slurm.sh
 
 wheel: $(STAMP)
 	$(PY) -m pip wheel -q --no-deps . -w build/wheels

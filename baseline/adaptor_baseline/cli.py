@@ -13,9 +13,7 @@ from adaptor_baseline.cli_options import (
     OUT_OPTION,
     build_config,
     config_options,
-    given,
     json_config,
-    option_args,
     spec_path,
 )
 from adaptor_score.cli_common import FiniteFloat, Group, Progress, console, fatal, safe_streams
@@ -310,89 +308,9 @@ def predict_cmd(weights, input_dir, output_dir, batch_size, device, compile_, he
     )
 
 
-@main.command("cv")
-@DATA_OPTION
-@OUT_OPTION
-@click.option(
-    "--sweep", type=click.Path(dir_okay=False, exists=True), help="TOML list of experiments."
-)
-@FOLDS_OPTION
-@click.option(
-    "--test",
-    "test_dir",
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-    help="A separate labelled test set, predicted by every fold's model.",
-)
-@click.option(
-    "--name",
-    "cv_name",
-    default="cv",
-    show_default=True,
-    help="The cross-validation's name in the tables (e.g. A.1).",
-)
-@click.option(
-    "--test-name",
-    default="test",
-    show_default=True,
-    help="The test set's name in the tables (e.g. A.2).",
-)
-@click.option("--job", type=click.IntRange(min=0), help="Run only this job (see --list-jobs).")
-@click.option(
-    "--list-jobs", is_flag=True, help="Print one self-contained command per job and exit."
-)
-@click.option("--collect-only", is_flag=True, help="Only build the tables from finished jobs.")
-@click.option("--device", help="cpu, cuda ... (default: CUDA when available).")
-@config_options
-def cv_cmd(
-    data_dir,
-    out_dir,
-    sweep,
-    folds_spec,
-    test_dir,
-    job,
-    list_jobs,
-    collect_only,
-    device,
-    cv_name,
-    test_name,
-    config_name,
-    **overrides,
-):
-    """Cross-validate one configuration or a sweep; then write the paper's Tables 1-4."""
-    from adaptor_baseline import cv
+from adaptor_baseline.cli_cv import cv_cmd  # noqa: E402 - registered after main exists
 
-    check_outputs(
-        {"--data": data_dir, "--test": test_dir, "--sweep": sweep,
-         "--folds": spec_path(folds_spec), "--config": json_config(config_name)},
-        {"--out": out_dir},
-    )  # fmt: skip
-    try:
-        if sweep:
-            experiments = cv.load_sweep(sweep, defaults=given(overrides))
-        else:
-            experiments = [cv.Experiment(config_name, build_config(config_name, **overrides))]
-        plan = cv.make_plan(
-            data_dir, out_dir, experiments, folds_spec, test_dir, cv_name, test_name
-        )
-        jobs = plan.jobs()
-        if list_jobs:
-            base = option_args(config_name, given(overrides))
-            for i in range(len(jobs)):
-                click.echo(cv.job_command(plan, i, sweep, base))
-            return
-        if not collect_only:
-            for i in [job] if job is not None else range(len(jobs)):
-                if i >= len(jobs):
-                    raise ValueError(f"job {i} does not exist: there are {len(jobs)} jobs")
-                e, fold = jobs[i]
-                console.rule(f"job {i}: {e.name}, fold {fold}")
-                cv.run_job(plan, i, device, console)
-        if job is None:
-            manifest = cv.collect(plan)
-            console.print((plan.out / "tables" / "tables.md").read_text())
-            console.print(f"manifest: {manifest}; tables in {plan.out / 'tables'}")
-    except (ValueError, OSError) as e:
-        fatal(e)
+main.add_command(cv_cmd)
 
 
 if __name__ == "__main__":  # pragma: no cover

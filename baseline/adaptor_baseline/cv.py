@@ -23,6 +23,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -189,6 +190,7 @@ def make_plan(
     for e, f in plan.jobs():  # every folder name is checked before anything runs
         plan.run_dir(e, f)
     _record_folds(plan, keys, assigned)
+    write_jobs_record(plan)
     return plan
 
 
@@ -222,24 +224,51 @@ def _record_folds(plan: Plan, keys, assigned) -> None:
     atomic.write_text(path, text)
 
 
-def job_command(plan: Plan, index: int, sweep: str | None, base_args: list[str]) -> str:
-    """The shell command that runs job ``index`` alone (for job arrays or several GPUs)."""
-    args = [
-        "adaptor-baseline",
-        "cv",
-        "--data",
-        str(plan.data),
-        "--out",
-        str(plan.out),
-        "--job",
-        str(index),
-    ]
+def job_args(plan: Plan, sweep: str | None, base_args: list[str]) -> list[str]:
+    """The options after ``adaptor-baseline cv`` that rebuild ``plan`` (without ``--job``)."""
+    args = ["--data", str(plan.data), "--out", str(plan.out)]
     if plan.folds_spec:
         args += ["--folds", plan.folds_spec]
     if plan.test:
         args += ["--test", str(plan.test)]
-    args += (["--sweep", sweep] if sweep else []) + base_args
-    return shlex.join(args)
+    if plan.name != "cv":
+        args += ["--name", plan.name]
+    if plan.test_name != "test":
+        args += ["--test-name", plan.test_name]
+    return args + (["--sweep", str(sweep)] if sweep else []) + base_args
+
+
+def job_command(plan: Plan, index: int, sweep: str | None, base_args: list[str]) -> str:
+    """The shell command that runs job ``index`` alone (for job arrays or several GPUs)."""
+    return shlex.join(["adaptor-baseline", "cv", *job_args(plan, sweep, base_args), "--job",
+                       str(index)])  # fmt: skip
+
+
+def job_done(plan: Plan, index: int) -> bool:
+    """Whether job ``index`` has finished, judged from its files alone (no scheduler asked):
+    its held-out fold scored and, with a test set, the test set predicted."""
+    experiment, fold = plan.jobs()[index]
+    run = plan.run_dir(experiment, fold)
+    return (run / "val_score.json").exists() and (
+        plan.test is None or (run / "test_predictions").exists()
+    )
+
+
+JOBS_FILE = "jobs.json"
+
+
+def write_jobs_record(plan: Plan) -> Path:
+    """``<out>/jobs.json``: each job's number, experiment, fold and run folder, so that
+    ``cv --status OUT`` can judge every job from the files without the sweep at hand."""
+    doc = {
+        "test": plan.test is not None,
+        "jobs": [
+            {"job": i, "experiment": e.name, "fold": f,
+             "run": str(plan.run_dir(e, f).relative_to(plan.out))}
+            for i, (e, f) in enumerate(plan.jobs())
+        ],
+    }  # fmt: skip
+    return atomic.write_text(plan.out / JOBS_FILE, json.dumps(doc, indent=1) + "\n")
 
 
 def run_job(plan: Plan, index: int, device: str | None = None, console=None) -> dict:
@@ -250,10 +279,13 @@ def run_job(plan: Plan, index: int, device: str | None = None, console=None) -> 
     experiment, fold = plan.jobs()[index]
     run = plan.run_dir(experiment, fold)
     check_run_folder(run, experiment.config)
-    if (run / "val_score.json").exists() and (
-        plan.test is None or (run / "test_predictions").exists()
-    ):
+    if job_done(plan, index):
         return {"skipped": str(run)}
+    threads = os.environ.get("SLURM_CPUS_PER_TASK")
+    if threads and threads.isdigit():  # the CPUs SLURM gave this task, not the node's
+        import torch
+
+        torch.set_num_threads(int(threads))
     result = train(
         experiment.config,
         plan.data,
