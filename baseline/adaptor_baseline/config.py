@@ -58,6 +58,9 @@ class ModelConfig:
     gaussian_border: Literal["reflect", "constant"] = "reflect"
     temperature: float = 1.0
     softargmax_mode: Literal["value", "suppress"] = "value"
+    # "centred": (x - 0.5) / 0.25 before the U-Net (ours, every run so far); "raw": the authors'
+    # [0, 1] input. Batch norm after the first convolution makes the two nearly equivalent.
+    input_scaling: Literal["centred", "raw"] = "centred"
 
 
 @dataclass

@@ -1,8 +1,8 @@
 """Training: Adam, reduce-on-plateau, no early stopping, seeded, resumable, scored at the end.
 
-The plateau scheduler watches the validation loss when the run has a validation fold, else the
-mean training loss of the epoch (``metrics.csv`` says which, column ``plateau_on``). The model
-of the last epoch is the result: the validation fold is never used to pick an epoch.
+The plateau scheduler watches the mean training loss of the epoch, with or without a validation
+fold (``metrics.csv`` says so, column ``plateau_on``): the held-out fold is only logged and scored.
+The model of the last epoch is the result: the validation fold is never used to pick an epoch.
 """
 
 from __future__ import annotations

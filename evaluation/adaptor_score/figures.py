@@ -12,12 +12,14 @@ import html
 CLOSE, OTHER = "#d95f02", "#1b9e77"
 
 
-def close_points_svg(groups: list[tuple[str, list[tuple[str, float, float, float, float]]]]) -> str:
+def close_points_svg(groups: list[tuple[str, list[tuple]]]) -> str:
     """``groups``: per dataset title, rows ``(label, close mean, close std, other mean, other
-    std)`` with shares in 0-1 (std 0 where undefined). Returns the SVG text.
+    std[, per_run])`` with shares in 0-1 (std 0 where undefined); ``per_run`` lists ``(run,
+    close share, other share)``, drawn as one dot per run (fold) on its bar, as the paper's
+    Fig. 4 shows each fold. Returns the SVG text.
 
-    >>> svg = close_points_svg([("A.1", [("V1 σ1=1", 0.5, 0.1, 0.8, 0.05)])])
-    >>> svg.startswith("<svg") and "A.1" in svg and "V1 σ1=1" in svg
+    >>> svg = close_points_svg([("A.1", [("V1 σ1=1", 0.5, 0.1, 0.8, 0.05, [("f1", 0.4, 0.7)])])])
+    >>> svg.startswith("<svg") and "A.1" in svg and "V1 σ1=1" in svg and "<circle" in svg
     True
     """
     bar, gap, left, top, width = 12, 10, 220, 40, 640
@@ -38,7 +40,8 @@ def close_points_svg(groups: list[tuple[str, list[tuple[str, float, float, float
         y += 18
         out.append(f'<text x="10" y="{y}" font-weight="bold">{html.escape(title)}</text>')
         y += 6
-        for label, cm, cs, om, os_ in entries:
+        for label, cm, cs, om, os_, *rest in entries:
+            per_run = rest[0] if rest else []
             out.append(
                 f'<text x="{left - 8}" y="{y + bar + 4}" text-anchor="end">{html.escape(label)}</text>'
             )
@@ -55,6 +58,14 @@ def close_points_svg(groups: list[tuple[str, list[tuple[str, float, float, float
                 out.append(
                     f'<text x="{x(m) + 4:.1f}" y="{yy + bar - 3}" font-size="10">{100 * m:.1f} %</text>'
                 )
+                for run, *shares in per_run:  # each fold's value, as in the paper's Fig. 4
+                    v = shares[k]
+                    if v is None:
+                        continue
+                    out.append(
+                        f'<circle cx="{x(v):.1f}" cy="{yy + bar / 2 - 1}" r="2.5" fill="#fff"'
+                        f' stroke="#222"><title>{html.escape(str(run))}: {100 * v:.1f} %</title></circle>'
+                    )
             y += 2 * bar + gap
     for t in (0, 0.25, 0.5, 0.75, 1.0):
         out.append(

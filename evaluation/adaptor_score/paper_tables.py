@@ -37,6 +37,24 @@ def _experiments_in(results: Results, dataset: str) -> list[Experiment]:
     ]
 
 
+def _full_label(e: Experiment) -> str:
+    """What tells two experiments apart: model, target distribution and, where set, σ2 (two
+    runs that differ only in σ2 once shared one label in the close-points table and figure)."""
+    s2 = f", σ2 = {e.params['sigma2']:g}" if "sigma2" in e.params else ""
+    return f"{e.label()}, {distribution_label(e.params)}{s2}"
+
+
+# Table 2's and 3's rows in the paper: Variant 1 with Gaussian targets, σ1 = 2 and 3.
+PAPER_SIGMA_GRID = {("Variant 1", "gaussian", 2.0), ("Variant 1", "gaussian", 3.0)}
+
+
+def _in_paper_grid(model: str, params) -> bool:
+    p = dict(params)
+    dist = str(p.get("distribution", "")).lower()
+    dist = "gaussian" if dist in ("gauss", "gaussian") else dist
+    return (model, dist, float(p.get("sigma1", -1))) in PAPER_SIGMA_GRID
+
+
 def table1(results: Results) -> Table:
     r0 = results.manifest.radius
     sections = []
@@ -74,7 +92,13 @@ def _sigma_grid(results: Results, dataset: str):
             tuple(sorted((k, v) for k, v in e.params.items() if k not in ("sigma2", "model"))),
         )
         groups.setdefault(key, {})[float(e.params["sigma2"])] = e
-    return sig2, groups
+    # the paper's rows first, then ours (labelled as such where they are shown)
+    ordered = sorted(groups.items(), key=lambda kv: not _in_paper_grid(*kv[0]))
+    return sig2, dict(ordered)
+
+
+def _row_label(model: str, params) -> str:
+    return model if _in_paper_grid(model, params) else f"{model} (ours, not in the paper)"
 
 
 def table2(results: Results) -> Table:
@@ -96,7 +120,7 @@ def table2(results: Results) -> Table:
                         if runs
                         else ""
                     )
-                rows.append([label, model, dict(params)] + cells)
+                rows.append([label, _row_label(model, params), dict(params)] + cells)
         sections.append(
             Section(
                 results.manifest.datasets[ds].title,
@@ -134,7 +158,7 @@ def table3(results: Results) -> Table:
                     note = f"[{lo if lo == hi else f'{lo}-{hi}'}/{runs[0].images}]"
                 partial = results.coverage(ds, e)
                 cells.append(_stat([s.rmse for s in runs], "rmse", f"{note} {partial}".strip()))
-            rows.append([model, dict(params)] + cells)
+            rows.append([_row_label(model, params), dict(params)] + cells)
         sections.append(
             Section(
                 results.manifest.datasets[ds].title,
@@ -239,15 +263,17 @@ def close_points(results: Results) -> Table:
                 for r in results.rows
                 if r.dataset == ds and r.experiment is e and r.summary.radius == r0
             ]
+            s2 = f"{e.params['sigma2']:g}" if "sigma2" in e.params else "-"
             for r in runs:
                 s = r.summary
                 rows.append(
-                    [e.label(), e.params, r.run, _stat([s.close_tp_share], "ppv"), _stat([s.other_tp_share], "ppv"),
+                    [e.label(), e.params, s2, r.run, _stat([s.close_tp_share], "ppv"),
+                     _stat([s.other_tp_share], "ppv"),
                      f"{s.close_labels}/{s.close_labels + s.other_labels}"]
                 )  # fmt: skip
             cover = results.coverage(ds, e)
             rows.append(
-                [e.label(), e.params, "mean ± std",
+                [e.label(), e.params, s2, "mean ± std",
                  _stat([r.summary.close_tp_share for r in runs], "ppv", cover),
                  _stat([r.summary.other_tp_share for r in runs], "ppv", cover), ""]
             )  # fmt: skip
@@ -257,6 +283,7 @@ def close_points(results: Results) -> Table:
                 [
                     "Experiment",
                     "Mask distribution",
+                    "σ2",
                     "Run",
                     "Close found (%)",
                     "Other found (%)",
@@ -286,7 +313,11 @@ def close_points_figure(results: Results) -> str:
             ]
             cm, cs = mean_std([s.close_tp_share for s in runs])
             om, os_ = mean_std([s.other_tp_share for s in runs])
-            label = f"{e.label()}, {distribution_label(e.params)}"
-            entries.append((label, cm or 0.0, cs or 0.0, om or 0.0, os_ or 0.0))
+            per_run = [
+                (r.run, r.summary.close_tp_share, r.summary.other_tp_share)
+                for r in results.rows
+                if r.dataset == ds and r.experiment is e and r.summary.radius == r0
+            ]
+            entries.append((_full_label(e), cm or 0.0, cs or 0.0, om or 0.0, os_ or 0.0, per_run))
         groups.append((results.manifest.datasets[ds].title, entries))
     return close_points_svg(groups)

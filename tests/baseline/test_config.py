@@ -110,7 +110,8 @@ def test_the_example_paper_sweep_loads():
         names["baseline-t7"].target.distribution == "tanh"
         and names["baseline-t7"].target.alpha == 7
     )
-    assert names["v2-g3-s1"].model.variant == "variant2"
+    assert names["v2-g2-s1"].model.variant == "variant2" and names["v2-g2-s1"].target.sigma1 == 2
+    assert len(experiments) == 13  # the paper's whole grid: Table 1's nine and Table 2's four more
     assert all(e.config.epochs == 1 for e in experiments)
 
 

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from adaptor_score.cli import main
 from adaptor_score.frames import FrameKey
+from adaptor_score.render import to_markdown
 from adaptor_score.tables import ManifestError, load_manifest, run_manifest, write_tables
 from tests.evaluation.helpers import write_label, write_prediction
 
@@ -233,3 +234,36 @@ def test_close_points_table_and_figure_and_merged_manifests(tmp_path):
         "Simulator: " in table1
         and load_manifest(tmp_path / "both.toml").datasets.keys() == merged.datasets.keys()
     )
+
+
+def test_close_points_tell_sigma2_apart_and_show_every_fold(tmp_path):
+    """v1-g2-s1 and v1-g2-s2 differ only in σ2: the table and figure must say so, and the figure
+    shows each fold's value (the paper's Fig. 4), not only the mean."""
+    from adaptor_score.paper_tables import close_points, close_points_figure
+
+    results = run_manifest(load_manifest(build(tmp_path)))
+    md = to_markdown(close_points(results))
+    assert "| Variant 1 | Gauss, σ1 = 2 | 1 |" in md and "| Variant 1 | Gauss, σ1 = 2 | 2 |" in md
+    svg = close_points_figure(results)
+    assert "Variant 1, Gauss, σ1 = 2, σ2 = 1" in svg and "Variant 1, Gauss, σ1 = 2, σ2 = 2" in svg
+    # one dot per dataset, experiment and run; these labels have no close pair, so the close
+    # subset's share is undefined and only the other labels' dots are drawn
+    assert svg.count("<circle") == 2 * 2 * len(EXPERIMENTS)
+    assert "<title>s1:" in svg
+
+
+def test_table2_rows_the_paper_lacks_are_labelled_as_ours(tmp_path):
+    from adaptor_score.paper_tables import table2
+
+    extra = ("v1-g4-s1", dict(model="Variant 1", distribution="gauss", sigma1=4, sigma2=1),
+             [(2, 0, 1), (2, 0, 1)])  # fmt: skip
+    EXPERIMENTS.append(extra)
+    try:
+        md = to_markdown(table2(run_manifest(load_manifest(build(tmp_path)))))
+    finally:
+        EXPERIMENTS.remove(extra)
+    rows = [line for line in md.splitlines() if "Gauss" in line]
+    assert all("(ours, not in the paper)" in r for r in rows if "σ1 = 4" in r)
+    assert not any("(ours" in r for r in rows if "σ1 = 2" in r)
+    first = [r for r in rows if "PPV" in r]
+    assert "σ1 = 2" in first[0]  # the paper's rows come first

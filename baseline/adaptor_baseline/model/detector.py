@@ -10,7 +10,8 @@ from adaptor_baseline.model.layers import GaussianLayer, SoftArgmaxLayer
 from adaptor_baseline.model.losses import fbeta_loss, heatmap_loss
 from adaptor_baseline.model.unet import UNet
 
-# Images are scaled to [0, 1] and then centred; batch norm takes care of the rest.
+# Images are scaled to [0, 1] and, with input_scaling "centred" (the default), then centred;
+# "raw" feeds [0, 1] as the authors do. Batch norm takes care of the rest.
 MEAN, STD = 0.5, 0.25
 
 
@@ -38,7 +39,8 @@ class SutureDetector(nn.Module):
             self.softargmax = SoftArgmaxLayer(cfg.temperature, cfg.softargmax_mode)
 
     def forward(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
-        prob = torch.sigmoid(self.unet((images - MEAN) / STD))
+        x = images if self.cfg.input_scaling == "raw" else (images - MEAN) / STD
+        prob = torch.sigmoid(self.unet(x))
         if self.cfg.variant == "baseline":
             return {"stage0": prob, "output": prob}
         s1 = self.gaussian(prob)
