@@ -49,6 +49,12 @@ from adaptor_score.pathguard import check_outputs
     "--test-name", default="test", show_default=True,
     help="The test set's name in the tables (e.g. A.2).",
 )  # fmt: skip
+@click.option(
+    "--seeds", "seeds", type=int, multiple=True,
+    help="Train every (experiment, fold) once per seed: --seeds 0 1 2. The tables give mean ±"
+    " std over folds and, beside it, the spread over seeds.",
+)  # fmt: skip
+@click.argument("more_seeds", nargs=-1, type=int, metavar="[SEED]...")
 @click.option("--job", type=click.IntRange(min=0), help="Run only this job (see --list-jobs).")
 @click.option(
     "--list-jobs", is_flag=True, help="Print one self-contained command per job and exit."
@@ -77,11 +83,17 @@ from adaptor_score.pathguard import check_outputs
     help="Say per job of this sweep folder: done, queued, failed (with its log), missing.",
 )  # fmt: skip
 @config_options
-def cv_cmd(data_dir, out_dir, sweep, folds_spec, test_dir, job, list_jobs, collect_only, device,
-           cv_name, test_name, executor, sbatch_args, max_parallel, dry_run, status_dir,
-           config_name, **overrides):  # fmt: skip
-    """Cross-validate one configuration or a sweep; then write the paper's Tables 1-4."""
+def cv_cmd(data_dir, out_dir, sweep, folds_spec, test_dir, seeds, more_seeds, job, list_jobs,
+           collect_only, device, cv_name, test_name, executor, sbatch_args, max_parallel, dry_run,
+           status_dir, config_name, **overrides):  # fmt: skip
+    """Cross-validate one configuration or a sweep; then write the paper's Tables 1-4.
+
+    SEED...: further seeds after --seeds (``--seeds 0 1 2``)."""
     from adaptor_baseline import cv
+
+    if more_seeds and not seeds:
+        raise click.UsageError(f"unexpected arguments {' '.join(map(str, more_seeds))}")
+    seeds = [*seeds, *more_seeds] or None
 
     if status_dir is not None:
         return _print_status(status_dir)
@@ -98,7 +110,7 @@ def cv_cmd(data_dir, out_dir, sweep, folds_spec, test_dir, job, list_jobs, colle
         else:
             experiments = [cv.Experiment(config_name, build_config(config_name, **overrides))]
         plan = cv.make_plan(
-            data_dir, out_dir, experiments, folds_spec, test_dir, cv_name, test_name
+            data_dir, out_dir, experiments, folds_spec, test_dir, cv_name, test_name, seeds
         )
         jobs = plan.jobs()
         base = option_args(config_name, given(overrides))
@@ -113,7 +125,8 @@ def cv_cmd(data_dir, out_dir, sweep, folds_spec, test_dir, job, list_jobs, colle
                 if i >= len(jobs):
                     raise ValueError(f"job {i} does not exist: there are {len(jobs)} jobs")
                 e, fold = jobs[i]
-                console.rule(f"job {i}: {e.name}, fold {fold}")
+                seed = "" if e.seed is None else f", seed {e.seed}"
+                console.rule(f"job {i}: {e.name}{seed}, fold {fold}")
                 cv.run_job(plan, i, device, console)
         if job is None:
             manifest = cv.collect(plan)

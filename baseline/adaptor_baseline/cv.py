@@ -47,6 +47,11 @@ from adaptor_score.safefiles import BadFile, read_text, read_toml
 class Experiment:
     name: str
     config: TrainConfig
+    seed: int | None = None  # set when the sweep runs several training seeds (cv --seeds)
+
+    def with_seed(self, seed: int) -> Experiment:
+        """This experiment trained with ``seed`` (its own folder: ``<name>/seed-<seed>``)."""
+        return Experiment(self.name, with_overrides(self.config, seed=seed), seed)
 
     def params(self) -> dict:
         """Columns for the paper's tables."""
@@ -153,13 +158,21 @@ class Plan:
     test: Path | None
     name: str = "cv"  # the datasets' names in the manifest and the tables (e.g. A.1, A.2)
     test_name: str = "test"
+    seeds: list[int] | None = None  # cv --seeds: every (experiment, fold) once per seed
+
+    def variants(self, experiment: Experiment) -> list[Experiment]:
+        """The experiment once, or once per seed."""
+        return [experiment.with_seed(s) for s in self.seeds] if self.seeds else [experiment]
 
     def jobs(self) -> list[tuple[Experiment, str]]:
-        return [(e, f) for e in self.experiments for f in self.folds]
+        """(experiment, fold) per job, experiment-major, then seed, then fold."""
+        return [(v, f) for e in self.experiments for v in self.variants(e) for f in self.folds]
 
     def run_dir(self, experiment: Experiment, fold: str) -> Path:
-        """``<out>/<experiment>/fold-<fold>``; names that would leave ``out`` are refused."""
-        return child(self.out, experiment.name, f"fold-{fold}", what="experiment or fold")
+        """``<out>/<experiment>/[seed-<seed>/]fold-<fold>``; names that would leave ``out`` are
+        refused."""
+        seed = [] if experiment.seed is None else [f"seed-{experiment.seed}"]
+        return child(self.out, experiment.name, *seed, f"fold-{fold}", what="experiment or fold")
 
     @property
     def folds_file(self) -> Path:
@@ -175,6 +188,7 @@ def make_plan(
     test: str | Path | None = None,
     name: str = "cv",
     test_name: str = "test",
+    seeds: list[int] | None = None,
 ) -> Plan:
     if name == test_name:
         raise ValueError(
@@ -186,7 +200,10 @@ def make_plan(
     if len(folds) < 2:
         raise ValueError(f"cross-validation needs at least 2 folds, found {len(folds)}")
     test_dir = Path(test) if test else None
-    plan = Plan(Path(data), Path(out), experiments, folds, folds_spec, test_dir, name, test_name)
+    if seeds is not None and len(set(seeds)) != len(seeds):
+        raise ValueError(f"--seeds names a seed twice: {seeds}")
+    plan = Plan(Path(data), Path(out), experiments, folds, folds_spec, test_dir, name, test_name,
+                list(seeds) if seeds else None)  # fmt: skip
     for e, f in plan.jobs():  # every folder name is checked before anything runs
         plan.run_dir(e, f)
     _record_folds(plan, keys, assigned)
@@ -235,6 +252,8 @@ def job_args(plan: Plan, sweep: str | None, base_args: list[str]) -> list[str]:
         args += ["--name", plan.name]
     if plan.test_name != "test":
         args += ["--test-name", plan.test_name]
+    if plan.seeds:
+        args += ["--seeds", *map(str, plan.seeds)]
     return args + (["--sweep", str(sweep)] if sweep else []) + base_args
 
 
@@ -263,7 +282,7 @@ def write_jobs_record(plan: Plan) -> Path:
     doc = {
         "test": plan.test is not None,
         "jobs": [
-            {"job": i, "experiment": e.name, "fold": f,
+            {"job": i, "experiment": e.name, "seed": e.seed, "fold": f,
              "run": str(plan.run_dir(e, f).relative_to(plan.out))}
             for i, (e, f) in enumerate(plan.jobs())
         ],
@@ -328,30 +347,35 @@ def collect(plan: Plan) -> Path:
             plan.name,
         )
     rows = []
-    for e in plan.experiments:
-        done = [f for f in plan.folds if (plan.run_dir(e, f) / "val_predictions").exists()]
-        if not done:
+    for experiment in plan.experiments:
+        results, labels = [], set()
+        for e in plan.variants(experiment):  # one set of results per training seed
+            done = [f for f in plan.folds if (plan.run_dir(e, f) / "val_predictions").exists()]
+            if not done:
+                continue
+            runs = {f: plan.run_dir(e, f) / "val_predictions" for f in done}
+            results.append({"dataset": plan.name, "kind": "folds", "runs": runs, "seed": e.seed})
+            tested = [f for f in done if (plan.run_dir(e, f) / "test_predictions").exists()]
+            if plan.test and tested:
+                runs = {
+                    f"run{i + 1}": plan.run_dir(e, f) / "test_predictions"
+                    for i, f in enumerate(tested)
+                }
+                results.append(
+                    {"dataset": plan.test_name, "kind": "runs", "runs": runs, "seed": e.seed}
+                )
+            # Labels come from what the runs were trained with, never from the sweep as it is now.
+            labels |= {
+                json.dumps(params_of(_trained_with(plan.run_dir(e, f))), sort_keys=True)
+                for f in done
+            }
+        if not results:
             continue
-        results = [
-            {
-                "dataset": plan.name,
-                "kind": "folds",
-                "runs": {f: plan.run_dir(e, f) / "val_predictions" for f in done},
-            }
-        ]
-        tested = [f for f in done if (plan.run_dir(e, f) / "test_predictions").exists()]
-        if plan.test and tested:
-            runs = {
-                f"run{i + 1}": plan.run_dir(e, f) / "test_predictions" for i, f in enumerate(tested)
-            }
-            results.append({"dataset": plan.test_name, "kind": "runs", "runs": runs})
-        # Labels come from what the runs were trained with, never from the sweep file as it is now.
-        labels = {
-            json.dumps(params_of(_trained_with(plan.run_dir(e, f))), sort_keys=True) for f in done
-        }
         if len(labels) > 1:
-            raise ValueError(f"experiment {e.name}: its folds were trained with different settings")
-        rows.append(Row(e.name, json.loads(labels.pop()), results))
+            raise ValueError(
+                f"experiment {experiment.name}: its folds were trained with different settings"
+            )
+        rows.append(Row(experiment.name, json.loads(labels.pop()), results))
     if not rows:
         raise ValueError(f"{plan.out}: no finished jobs to collect")
     manifest = Manifest(

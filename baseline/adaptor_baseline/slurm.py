@@ -198,7 +198,8 @@ def status(out: str | Path) -> list[JobStatus]:
         done = (run / "val_score.json").exists() and (
             not jobs["test"] or (run / "test_predictions").exists()
         )
-        st = JobStatus(j["job"], j["experiment"], j["fold"], "missing")
+        name = j["experiment"] if j.get("seed") is None else f"{j['experiment']} (seed {j['seed']})"
+        st = JobStatus(j["job"], name, j["fold"], "missing")
         if done:
             st.state = "done"
         elif j["job"] in last:

@@ -71,7 +71,8 @@ class Dataset:
 class Experiment:
     name: str
     params: dict
-    results: list[dict]  # {"dataset", "kind": "folds" | "runs", "runs": {name: path}}
+    # {"dataset", "kind": "folds" | "runs", "runs": {name: path}, "seed": training seed or None}
+    results: list[dict]
 
     def label(self) -> str:
         return str(self.params.get("model") or self.name)
@@ -215,7 +216,12 @@ def load_manifest(path: str | Path) -> Manifest:
         results = []
         for j, r in enumerate(c.array(e.get("results", []), f"{key}.results", "tables")):
             rkey = f"{key}.results[{j}]"
-            c.table(r, rkey, {"dataset", "folds", "runs"}, {"dataset"})
+            c.table(r, rkey, {"dataset", "folds", "runs", "seed"}, {"dataset"})
+            seed = None
+            if "seed" in r:  # the training seed of these runs: several seeds, one experiment
+                if not isinstance(r["seed"], int) or isinstance(r["seed"], bool):
+                    c.fail(f"{rkey}.seed", f"must be an integer, found {_type_name(r['seed'])}")
+                seed = r["seed"]
             ds = c.text(r["dataset"], f"{rkey}.dataset")
             if ds not in datasets:
                 c.fail(
@@ -233,7 +239,7 @@ def load_manifest(path: str | Path) -> Manifest:
                 if not folds:
                     c.fail(f"{rkey}.folds", "is empty")
                 runs = {str(k): base / c.text(v, f"{rkey}.folds.{k}") for k, v in folds.items()}
-                results.append({"dataset": ds, "kind": "folds", "runs": runs})
+                results.append({"dataset": ds, "kind": "folds", "runs": runs, "seed": seed})
             else:
                 paths = c.array(r["runs"], f"{rkey}.runs", "paths")
                 if not paths:
@@ -242,7 +248,7 @@ def load_manifest(path: str | Path) -> Manifest:
                     f"run{n + 1}": base / c.text(v, f"{rkey}.runs[{n}]")
                     for n, v in enumerate(paths)
                 }
-                results.append({"dataset": ds, "kind": "runs", "runs": runs})
+                results.append({"dataset": ds, "kind": "runs", "runs": runs, "seed": seed})
         experiments.append(Experiment(name, params, results))
     if not experiments:
         c.fail("experiment", "needs at least one [[experiment]]")
@@ -332,6 +338,8 @@ def manifest_text(manifest: Manifest) -> str:
             lines.append(f"{k} = {_q(v)}" if isinstance(v, str) else f"{k} = {_num(v)}")
         for r in e.results:
             lines += ["[[experiment.results]]", f"dataset = {_q(r['dataset'])}"]
+            if r.get("seed") is not None:
+                lines.append(f"seed = {int(r['seed'])}")
             if r["kind"] == "folds":
                 folds = ", ".join(f"{_q(k)} = {_q(_rel(v, base))}" for k, v in r["runs"].items())
                 lines.append(f"folds = {{ {folds} }}")

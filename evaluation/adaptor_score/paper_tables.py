@@ -62,23 +62,29 @@ def table1(results: Results) -> Table:
         exps = _experiments_in(results, ds)
         # The paper's Table 1 fixes σ2; when the manifest varies it, rows need it to differ.
         with_s2 = any("sigma2" in e.params for e in exps)
+        seeds = results.seeds(ds)
         rows = []
         for e in exps:
-            runs = results.select(ds, e, r0)
             s2 = [f"{e.params['sigma2']:g}" if "sigma2" in e.params else "-"] if with_s2 else []
+            spread = [Stat(results.seed_spread(ds, e, r0, "f1"), None, 4)] if len(seeds) > 1 else []
             rows.append(
                 [e.label(), e.params, *s2]
                 + [
-                    _stat([getattr(s, m) for s in runs], m, results.coverage(ds, e))
+                    _stat(results.fold_values(ds, e, r0, m), m, results.coverage(ds, e))
                     for m in ("ppv", "tpr", "f1")
                 ]
+                + spread
             )
         columns = ["Experiment", "Mask distribution", *(["σ2"] if with_s2 else [])]
-        sections.append(
-            Section(
-                results.manifest.datasets[ds].title, columns + ["PPV (%)", "TPR (%)", "F1"], rows
-            )
+        columns += ["PPV (%)", "TPR (%)", "F1"] + (["F1 sd over seeds"] if len(seeds) > 1 else [])
+        note = (
+            f"mean ± sample std over folds of each fold's mean over seeds {seeds}; beside it the"
+            " sample std over seeds of the mean over folds: a difference in F1 smaller than it"
+            " is within what the training seed alone moves"
+            if len(seeds) > 1
+            else ""
         )
+        sections.append(Section(results.manifest.datasets[ds].title, columns, rows, note=note))
     return Table("table1", f"PPV, TPR and F1 at {r0:g} px, mean ± std over runs", sections)
 
 
@@ -116,7 +122,9 @@ def table2(results: Results) -> Table:
                     e = by_s2.get(s2)
                     runs = results.select(ds, e, r0) if e else []
                     cells.append(
-                        _stat([getattr(s, metric) for s in runs], metric, results.coverage(ds, e))
+                        _stat(
+                            results.fold_values(ds, e, r0, metric), metric, results.coverage(ds, e)
+                        )
                         if runs
                         else ""
                     )
@@ -143,7 +151,7 @@ def table3(results: Results) -> Table:
             cells = []
             for s2 in sig2:
                 e = by_s2.get(s2)
-                runs = results.select(ds, e, r0) if e else []
+                runs = results.select(ds, e, r0, first_seed_only=True) if e else []
                 if not runs:
                     cells.append("")
                     continue
@@ -157,7 +165,11 @@ def table3(results: Results) -> Table:
                     hi = max(s.rmse_images for s in runs)
                     note = f"[{lo if lo == hi else f'{lo}-{hi}'}/{runs[0].images}]"
                 partial = results.coverage(ds, e)
-                cells.append(_stat([s.rmse for s in runs], "rmse", f"{note} {partial}".strip()))
+                cells.append(
+                    _stat(
+                        results.fold_values(ds, e, r0, "rmse"), "rmse", f"{note} {partial}".strip()
+                    )
+                )
             rows.append([_row_label(model, params), dict(params)] + cells)
         sections.append(
             Section(
@@ -220,11 +232,10 @@ def table4(results: Results) -> Table:
             continue
         rows = []
         for r in results.manifest.radii:
-            runs = results.select(ds, best, r)
             rows.append(
                 [best.label(), best.params, f"{r:g} px"]
                 + [
-                    _stat([getattr(s, m) for s in runs], m, results.coverage(ds, best))
+                    _stat(results.fold_values(ds, best, r, m), m, results.coverage(ds, best))
                     for m in ("ppv", "tpr", "f1")
                 ]
             )
@@ -266,16 +277,17 @@ def close_points(results: Results) -> Table:
             s2 = f"{e.params['sigma2']:g}" if "sigma2" in e.params else "-"
             for r in runs:
                 s = r.summary
+                run = r.run if r.seed is None else f"{r.run}, seed {r.seed}"
                 rows.append(
-                    [e.label(), e.params, s2, r.run, _stat([s.close_tp_share], "ppv"),
+                    [e.label(), e.params, s2, run, _stat([s.close_tp_share], "ppv"),
                      _stat([s.other_tp_share], "ppv"),
                      f"{s.close_labels}/{s.close_labels + s.other_labels}"]
                 )  # fmt: skip
             cover = results.coverage(ds, e)
             rows.append(
                 [e.label(), e.params, s2, "mean ± std",
-                 _stat([r.summary.close_tp_share for r in runs], "ppv", cover),
-                 _stat([r.summary.other_tp_share for r in runs], "ppv", cover), ""]
+                 _stat(results.fold_values(ds, e, r0, "close_tp_share"), "ppv", cover),
+                 _stat(results.fold_values(ds, e, r0, "other_tp_share"), "ppv", cover), ""]
             )  # fmt: skip
         sections.append(
             Section(

@@ -19,7 +19,7 @@ from adaptor_score.metrics import Summary
 from adaptor_score.scoring import METRIC_KEYS, score
 
 # One row per run and radius: who and what, then the metrics every score report has.
-RESULT_COLUMNS = ("dataset", "experiment", *PARAM_KEYS, "run", *METRIC_KEYS)
+RESULT_COLUMNS = ("dataset", "experiment", *PARAM_KEYS, "seed", "run", *METRIC_KEYS)
 
 
 # ----------------------------------------------------------------------------- scoring
@@ -31,6 +31,7 @@ class ResultRow:
     experiment: Experiment
     run: str
     summary: Summary
+    seed: int | None = None  # the training seed, when the manifest names one
 
     def as_dict(self) -> dict:
         s = self.summary
@@ -38,6 +39,7 @@ class ResultRow:
             "dataset": self.dataset,
             "experiment": self.experiment.name,
             **{k: self.experiment.params.get(k, "") for k in PARAM_KEYS},
+            "seed": "" if self.seed is None else self.seed,
             "run": self.run,
             **{k: getattr(s, k) for k in METRIC_KEYS},
         }
@@ -67,12 +69,58 @@ class Results:
 
         return pd.DataFrame([r.as_dict() for r in self.rows], columns=list(RESULT_COLUMNS))
 
-    def select(self, dataset: str, experiment: Experiment, radius: float) -> list[Summary]:
-        return [
-            r.summary
+    def select(
+        self, dataset: str, experiment: Experiment, radius: float, first_seed_only: bool = False
+    ) -> list[Summary]:
+        """Every run's summary; with ``first_seed_only``, those of the lowest training seed (for
+        counts that would repeat once per seed, such as images)."""
+        rows = [
+            r
             for r in self.rows
             if r.dataset == dataset and r.experiment is experiment and r.summary.radius == radius
         ]
+        seeds = sorted({r.seed for r in rows if r.seed is not None})
+        if first_seed_only and seeds:
+            rows = [r for r in rows if r.seed in (None, seeds[0])]
+        return [r.summary for r in rows]
+
+    def fold_values(
+        self, dataset: str, experiment: Experiment, radius: float, metric: str
+    ) -> list[float | None]:
+        """One value per run (fold): the metric, averaged over the training seeds where a run
+        was trained with several. Without seeds, each run's own value."""
+        by_run: dict[str, list[float]] = {}
+        for r in self.rows:
+            if r.dataset == dataset and r.experiment is experiment and r.summary.radius == radius:
+                v = getattr(r.summary, metric)
+                by_run.setdefault(r.run, [])
+                if v is not None:
+                    by_run[r.run].append(v)
+        return [sum(v) / len(v) if v else None for v in by_run.values()]
+
+    def seed_spread(
+        self, dataset: str, experiment: Experiment, radius: float, metric: str
+    ) -> float | None:
+        """Sample std over training seeds of the mean over runs: how much the seed alone moves
+        the headline number (None with fewer than two seeds)."""
+        per_seed: dict[int, list[float]] = {}
+        for r in self.rows:
+            if (
+                r.dataset == dataset
+                and r.experiment is experiment
+                and r.seed is not None
+                and r.summary.radius == radius
+                and getattr(r.summary, metric) is not None
+            ):
+                per_seed.setdefault(r.seed, []).append(getattr(r.summary, metric))  # fmt: skip
+        means = [sum(v) / len(v) for v in per_seed.values()]
+        if len(means) < 2:
+            return None
+        m = sum(means) / len(means)
+        return (sum((x - m) ** 2 for x in means) / (len(means) - 1)) ** 0.5
+
+    def seeds(self, dataset: str) -> list[int]:
+        return sorted({r.seed for r in self.rows if r.dataset == dataset and r.seed is not None})
 
 
 def run_manifest(manifest: Manifest) -> Results:
@@ -126,5 +174,5 @@ def run_manifest(manifest: Manifest) -> Results:
                         Problem(p.file, f"[{ds.name} / {exp.name} / {run}] {p.problem}", p.frame)
                     )
                 for s in report.overall():
-                    results.rows.append(ResultRow(ds.name, exp, run, s))
+                    results.rows.append(ResultRow(ds.name, exp, run, s, res.get("seed")))
     return results
