@@ -8,6 +8,8 @@ set -euo pipefail
 OUT=${1:-paper-output}
 SWEEP=${SWEEP:-examples/paper-sweep.toml}
 TINY=(--width 4 --depth 2 --epochs 1 --steps-per-epoch 2 --batch-size 2 --input-size 128 72)
+# SEEDS="0 1 2" trains every (experiment, fold) once per seed; Table 1 then shows the seed's spread
+read -r -a SEED_ARGS <<< "${SEEDS:+--seeds $SEEDS}"
 rm -rf "$OUT" && mkdir -p "$OUT"
 echo "== synthetic stand-ins for A.1, A.2 and B.1"
 adaptor-baseline synth "$OUT/A1" --domain intraop --surgeries 4 --videos 1 --frames 4 --seed 11 >/dev/null
@@ -15,10 +17,10 @@ adaptor-baseline synth "$OUT/A2" --domain intraop --surgeries 2 --videos 1 --fra
 adaptor-baseline synth "$OUT/B1" --domain sim --surgeries 5 --videos 1 --frames 4 --seed 13 >/dev/null
 echo "== intraop sweep: 4 folds, every fold's model also predicts the test set"
 adaptor-baseline cv --data "$OUT/A1" --test "$OUT/A2" --name A.1 --test-name A.2 --out "$OUT/cv-or" \
-    --sweep "$SWEEP" "${TINY[@]}" --device cpu >"$OUT/cv-or.log"
+    --sweep "$SWEEP" "${TINY[@]}" "${SEED_ARGS[@]}" --device cpu >"$OUT/cv-or.log"
 echo "== simulator sweep: 5 folds"
 adaptor-baseline cv --data "$OUT/B1" --name B.1 --out "$OUT/cv-sim" --sweep "$SWEEP" "${TINY[@]}" \
-    --device cpu >"$OUT/cv-sim.log"
+    "${SEED_ARGS[@]}" --device cpu >"$OUT/cv-sim.log"
 echo "== one set of tables for A.1, A.2 and B.1"
 adaptor-score tables "$OUT/cv-or/manifest.toml" "$OUT/cv-sim/manifest.toml" --out "$OUT/tables" \
     --write-manifest "$OUT/manifest.toml"
