@@ -56,20 +56,15 @@ def random_crops(
 
 
 def make_targets(
-    codec: HeatmapCodec,
-    points: list[torch.Tensor],
-    size: tuple[int, int],
-    binary_radius: float,
-    binary: bool,
+    codec: HeatmapCodec, points: list[torch.Tensor], size: tuple[int, int]
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """Heatmaps ``(B, 1, H, W)`` (and binary masks for Variant 2) rendered from the points."""
+    """Heatmaps ``(B, 1, H, W)`` (and, when the codec makes them, Variant 2's binary masks)
+    rendered from the points on a ``size`` grid."""
     c = dataclasses.replace(codec, heatmap_size=tuple(size))
     heat = np.stack([c.encode(p.numpy()) for p in points])[:, None]
     masks = None
-    if binary:
-        masks = torch.from_numpy(
-            np.stack([c.encode_binary(p.numpy(), radius=binary_radius) for p in points])[:, None]
-        )
+    if c.masks:
+        masks = torch.from_numpy(np.stack([c.encode_binary(p.numpy()) for p in points])[:, None])
     return torch.from_numpy(heat), masks
 
 

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import torch
 
-from adaptor_baseline.codec import HeatmapCodec
 from adaptor_baseline.config import TrainConfig
 from adaptor_baseline.model.detector import SutureDetector
 from adaptor_score import atomic
@@ -30,20 +29,6 @@ def pick_device(name: str | None = None) -> torch.device:
     if name:
         return torch.device(name)
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
-def codec_for(cfg: TrainConfig, size: tuple[int, int] | None = None) -> HeatmapCodec:
-    """The heatmap codec a configuration trains and decodes with."""
-    t = cfg.target
-    return HeatmapCodec(
-        t.distribution,
-        sigma=t.sigma1,
-        alpha=t.alpha,
-        radius=t.binary_radius,
-        heatmap_size=tuple(size or cfg.input_size),
-        threshold=t.threshold,
-        combine=t.combine,
-    )
 
 
 def save_atomic(obj, path: Path) -> None:

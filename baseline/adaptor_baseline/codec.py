@@ -44,6 +44,9 @@ from scipy import ndimage
 
 from adaptor_score.contract import FRAME_SIZE
 
+# The paper's Tanh spread: alpha = 3.5 sigma (alpha 7 and 10.5 for sigma 2 and 3).
+TANH_ALPHA_PER_SIGMA = 3.5
+
 Distribution = Literal["gaussian", "tanh", "binary"]
 
 
@@ -81,7 +84,9 @@ def render_heatmap(
     if distribution == "gaussian":
         reach = 3.0 * sigma
     elif distribution == "tanh":
-        reach = alpha if alpha is not None else 3.5 * sigma  # 1 - tanh(pi) = 0.0037 there
+        reach = (
+            alpha if alpha is not None else TANH_ALPHA_PER_SIGMA * sigma
+        )  # 1 - tanh(pi) = 0.0037
     elif distribution == "binary":
         reach = radius if radius is not None else sigma
     else:
@@ -170,6 +175,11 @@ class HeatmapCodec:
         heatmap_size: ``(W, H)`` of the targets (the network output).
         threshold: decoding threshold.
         combine: ``"sum"`` (overlaps add up, cut at 1: the authors') or ``"max"``.
+        masks: whether targets include Variant 2's binary masks (:meth:`encode_binary`).
+        mask_radius: their disc radius (0: the single nearest pixel).
+
+    :meth:`from_config` builds the codec a training configuration trains and decodes with: the
+    one place where a configuration becomes targets.
 
     Example:
         >>> codec = HeatmapCodec("gaussian", sigma=2, heatmap_size=(256, 144))
@@ -187,6 +197,31 @@ class HeatmapCodec:
     heatmap_size: tuple[int, int] = FRAME_SIZE
     threshold: float = 0.5
     combine: str = "sum"
+    masks: bool = False
+    mask_radius: float = 0.0
+
+    @classmethod
+    def from_config(cls, cfg, size: tuple[int, int] | None = None) -> HeatmapCodec:
+        """The codec of a :class:`~adaptor_baseline.config.TrainConfig`, on its input grid or
+        ``size``.
+
+        >>> from adaptor_baseline.config import preset
+        >>> c = HeatmapCodec.from_config(preset("variant2"))
+        >>> c.distribution, c.sigma, c.masks, c.heatmap_size
+        ('gaussian', 2.0, True, (512, 288))
+        """
+        t = cfg.target
+        return cls(
+            t.distribution,
+            sigma=t.sigma1,
+            alpha=t.alpha,
+            radius=t.binary_radius,
+            heatmap_size=tuple(size or cfg.input_size),
+            threshold=t.threshold,
+            combine=t.combine,
+            masks=cfg.model.variant == "variant2",
+            mask_radius=t.binary_radius,
+        )
 
     def to_heatmap_grid(self, points: np.ndarray, image_size: tuple[int, int]) -> np.ndarray:
         pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
@@ -214,11 +249,16 @@ class HeatmapCodec:
         )
 
     def encode_binary(
-        self, points: np.ndarray, image_size: tuple[int, int] | None = None, radius: float = 0.0
+        self,
+        points: np.ndarray,
+        image_size: tuple[int, int] | None = None,
+        radius: float | None = None,
     ) -> np.ndarray:
-        """Binary mask target (Variant 2's second stage) on the same grid."""
+        """Binary mask target (Variant 2's second stage) on the same grid; ``radius`` defaults to
+        :attr:`mask_radius`."""
         pts = self.to_heatmap_grid(points, image_size or self.heatmap_size)
-        return render_heatmap(pts, self.heatmap_size, "binary", radius=radius)
+        r = self.mask_radius if radius is None else radius
+        return render_heatmap(pts, self.heatmap_size, "binary", radius=r)
 
     def decode(
         self, heatmaps: np.ndarray, image_size: tuple[int, int] | None = None

@@ -65,7 +65,11 @@ def params_of(c: TrainConfig) -> dict:
     ]
     p = {"model": model, "variant": c.model.variant, "distribution": c.target.distribution}
     if c.target.distribution == "tanh":
-        p["alpha"] = c.target.alpha if c.target.alpha is not None else 3.5 * c.target.sigma1
+        from adaptor_baseline.codec import TANH_ALPHA_PER_SIGMA  # the codec's default, not a copy
+
+        p["alpha"] = (
+            c.target.alpha if c.target.alpha is not None else TANH_ALPHA_PER_SIGMA * c.target.sigma1
+        )
     else:
         p["sigma1"] = c.target.sigma1
     if c.model.variant != "baseline":

@@ -11,7 +11,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from adaptor_baseline.checkpoints import codec_for, load_model, pick_device
+from adaptor_baseline.checkpoints import load_model, pick_device
+from adaptor_baseline.codec import HeatmapCodec
 from adaptor_baseline.config import TrainConfig
 from adaptor_baseline.data.dataset import AdaptorFrames, frame_loader
 from adaptor_baseline.data.layout import FrameRecord, index_dataset, unscale_points
@@ -57,7 +58,7 @@ def predict_records(
     device = torch.device(device)
     batch_size = batch_size or default_batch_size(device)
     out_dir, root = Path(out_dir), Path(root)
-    codec = codec_for(cfg)
+    codec = HeatmapCodec.from_config(cfg)
     ds = AdaptorFrames([FrameRecord(r.key, r.image, None) for r in records], cfg.input_size)
     t0 = time.perf_counter()
     run = inference_fn(model, device, tuple(cfg.input_size), channels_last, freeze, compile)
@@ -153,7 +154,7 @@ class ArrayPredictor:
         self.run = inference_fn(
             self.model, self.device, tuple(self.cfg.input_size), channels_last, freeze
         )
-        self.codec = codec_for(self.cfg)
+        self.codec = HeatmapCodec.from_config(self.cfg)
 
     def __call__(self, images: list[np.ndarray]) -> list[np.ndarray]:
         size = tuple(self.cfg.input_size)

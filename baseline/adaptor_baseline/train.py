@@ -26,11 +26,11 @@ from adaptor_baseline.batches import CachedFrames, make_targets, random_crops
 from adaptor_baseline.checkpoints import (
     CHECKPOINT,
     MODEL,
-    codec_for,
     pick_device,
     read_checkpoint,
     save_atomic,
 )
+from adaptor_baseline.codec import HeatmapCodec
 from adaptor_baseline.config import TrainConfig, config_diff
 from adaptor_baseline.data.dataset import AdaptorFrames, frame_loader
 from adaptor_baseline.data.folds import make_folds
@@ -225,7 +225,7 @@ def _train_epoch(state: _State, cfg: TrainConfig, loader, epoch: int, steps: int
     loader.generator.manual_seed(cfg.seed * 100_003 + epoch)
     gen = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch + 1)
     pipeline = build_pipeline(cfg.augment)
-    codec = codec_for(cfg)
+    codec = HeatmapCodec.from_config(cfg)
     model, dev = state.model, state.device
     model.train()
     t0, seen, step = time.perf_counter(), 0, 0
@@ -242,9 +242,7 @@ def _train_epoch(state: _State, cfg: TrainConfig, loader, epoch: int, steps: int
             images, points = random_crops(images, points, cfg.crop, gen, cfg.crop_foreground)
         images, points = augment_with_points(pipeline, images, points)
         size = (images.shape[-1], images.shape[-2])
-        heat, masks = make_targets(
-            codec, points, size, cfg.target.binary_radius, cfg.model.variant == "variant2"
-        )
+        heat, masks = make_targets(codec, points, size)
         images, heat = images.to(dev, non_blocking=True), heat.to(dev, non_blocking=True)
         masks = masks.to(dev) if masks is not None else None
         with _autocast(dev, state.use_amp):

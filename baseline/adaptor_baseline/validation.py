@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from adaptor_baseline.batches import make_targets
-from adaptor_baseline.checkpoints import codec_for
+from adaptor_baseline.codec import HeatmapCodec
 from adaptor_baseline.config import TrainConfig
 from adaptor_baseline.data.dataset import AdaptorFrames, frame_loader
 from adaptor_baseline.data.layout import FrameRecord
@@ -32,7 +32,7 @@ def evaluate(
 
     if not records:
         return {}
-    codec = codec_for(cfg)
+    codec = HeatmapCodec.from_config(cfg)
     ds = AdaptorFrames(records, cfg.input_size)
     metric = DetectionMetric(radii=(RANKING_RADIUS,))
     losses = []
@@ -41,13 +41,7 @@ def evaluate(
         for batch in frame_loader(ds, batch_size):
             images = batch["image"].to(device).float() / 255
             out = model(images)
-            heat, masks = make_targets(
-                codec,
-                batch["points"],
-                cfg.input_size,
-                cfg.target.binary_radius,
-                cfg.model.variant == "variant2",
-            )
+            heat, masks = make_targets(codec, batch["points"], cfg.input_size)
             loss, _ = model.loss(out, heat.to(device), None if masks is None else masks.to(device))
             losses.append(float(loss) * len(images))
             found = codec.decode(out["output"].float().cpu().numpy())

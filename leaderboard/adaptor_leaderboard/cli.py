@@ -8,49 +8,21 @@ list``, ``ledger export``, ``publish``) open the ledger read-only.
 from __future__ import annotations
 
 import copy
-import os
 import sys
 from pathlib import Path
 
 import click
 from rich.table import Table
 
-from adaptor_leaderboard.ledger import Ledger, LedgerError
-from adaptor_leaderboard.ranking import load_rules
+from adaptor_leaderboard.cli_options import LEDGER_OPTION, RULES_OPTION
+from adaptor_leaderboard.cli_options import open_ledger as _open
+from adaptor_leaderboard.cli_options import rules_for as _rules
+from adaptor_leaderboard.ledger import LedgerError
 from adaptor_score.cli_common import FiniteFloat, Group, console, fatal, refuse, safe_streams
 from adaptor_score.contract import RANKING_RADIUS
 from adaptor_score.frames import InputFileError
 from adaptor_score.outputs import iso_time
 from adaptor_score.pathguard import check_outputs
-
-LEDGER_OPTION = click.option(
-    "--ledger",
-    "ledger_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=lambda: os.environ.get("ADAPTOR_LEDGER", "leaderboard.sqlite"),
-    show_default="leaderboard.sqlite",
-    help="SQLite ledger (also ADAPTOR_LEDGER).",
-)
-RULES_OPTION = click.option(
-    "--rules",
-    "rules_path",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="TOML with [phase.NAME] rules (limits, metric, radius, rounding).",
-)
-
-
-def _open(path: Path, readonly: bool = False) -> Ledger:
-    try:
-        return Ledger(path, readonly=readonly)
-    except LedgerError as e:
-        fatal(e)
-
-
-def _rules(path, phase):
-    try:
-        return load_rules(path, phase)
-    except ValueError as e:
-        fatal(e)
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -207,89 +179,6 @@ def ledger_export(ledger_path, csv_out, json_out):
     )
 
 
-@main.group("team")
-def team_group() -> None:
-    """Registered teams: add, edit, list (institute, contact, method link, description)."""
-
-
-def _team_options(f):
-    for name, help_ in reversed(
-        [
-            ("--institute", "Institute shown on the board."),
-            ("--contact", "Contact e-mail (kept in the ledger, never published)."),
-            (
-                "--method-url",
-                "Link to the method's description (http or https), shown on the page.",
-            ),
-            ("--description", "One line on the method."),
-        ]
-    ):
-        f = click.option(name, help=help_)(f)
-    return f
-
-
-@team_group.command("add")
-@click.argument("team")
-@_team_options
-@LEDGER_OPTION
-def team_add(team, institute, contact, method_url, description, ledger_path):
-    """Register TEAM (or update the details given)."""
-    _register(team, ledger_path, institute=institute, contact=contact, method_url=method_url,
-              description=description)  # fmt: skip
-
-
-@team_group.command("edit")
-@click.argument("team")
-@_team_options
-@LEDGER_OPTION
-def team_edit(team, institute, contact, method_url, description, ledger_path):
-    """Change the details given of a registered TEAM."""
-    with _open(ledger_path, readonly=True) as ledger:
-        try:
-            known = ledger.canonical_team(team)
-        except LedgerError as e:
-            fatal(e)
-        if known is None or known not in ledger.teams():
-            fatal(
-                f"team {team!r} is not registered in {ledger_path} (adaptor-leaderboard team add)"
-            )
-    _register(team, ledger_path, institute=institute, contact=contact, method_url=method_url,
-              description=description)  # fmt: skip
-
-
-def _register(team, ledger_path, **details):
-    if details.get("method_url") and not details["method_url"].startswith(("https://", "http://")):
-        fatal(f"--method-url must start with https:// or http://, got {details['method_url']!r}")
-    with _open(ledger_path) as ledger:
-        try:
-            ledger.register_team(team, **{k: v for k, v in details.items() if v is not None})
-            team = ledger.canonical_team(team)
-        except LedgerError as e:
-            fatal(e)
-        t = ledger.teams()[team]
-    console.print(
-        f"team {team}: {t['institute'] or '-'}, {t['method_url'] or 'no method link'}",
-        soft_wrap=True,
-    )
-
-
-@team_group.command("list")
-@LEDGER_OPTION
-def team_list(ledger_path):
-    """Every registered team with its details and when they last changed (UTC)."""
-    with _open(ledger_path, readonly=True) as ledger:
-        try:
-            teams = ledger.teams()
-        except LedgerError as e:
-            fatal(e)
-    t = Table(title=f"Teams in {ledger_path}", title_justify="left")
-    for col in ("team", "institute", "contact", "method", "updated (UTC)"):
-        t.add_column(col)
-    for name, d in teams.items():
-        t.add_row(name, d["institute"], d["contact"], d["method_url"], iso_time(d["updated_at"]))
-    console.print(t)
-
-
 @main.command("run")
 @click.argument("image")
 @click.option("--team", required=True)
@@ -400,6 +289,10 @@ def publish_cmd(ledger_path, rules_path, phase, out_dir, replicates, unit, seed)
     console.print(to_markdown(board))
     console.print(f"wrote {', '.join(str(p) for p in paths)}", soft_wrap=True)
 
+
+from adaptor_leaderboard.cli_teams import team_group  # noqa: E402 - registered after main
+
+main.add_command(team_group)
 
 # The old name of `publish`, as `adaptor-score leaderboard` had it (hidden from --help).
 _alias = copy.copy(publish_cmd)

@@ -221,7 +221,7 @@ def test_empty_files_are_not_free(tmp_path):
 def test_watchdog_kills_on_a_deep_tree_and_survives_a_measuring_error(tmp_path, monkeypatch):
     import time
 
-    from adaptor_leaderboard import runner
+    from adaptor_leaderboard import container
 
     class Container:
         kills = 0
@@ -231,8 +231,8 @@ def test_watchdog_kills_on_a_deep_tree_and_survives_a_measuring_error(tmp_path, 
 
     out = tmp_path / "out"
     out.mkdir()
-    limits = runner.RunLimits(output_max_depth=8, watch_seconds=0.05)
-    dog = runner._Watchdog(Container(), out, limits)
+    limits = container.RunLimits(output_max_depth=8, watch_seconds=0.05)
+    dog = container.Watchdog(Container(), out, limits)
     dog.start()
     time.sleep(0.2)
     assert dog.is_alive() and dog.violation is None
@@ -243,8 +243,8 @@ def test_watchdog_kills_on_a_deep_tree_and_survives_a_measuring_error(tmp_path, 
     def explode(*_a, **_k):
         raise RuntimeError("the tree changed under us")
 
-    monkeypatch.setattr(runner, "tree_usage", explode)
-    assert "could not be measured" in runner.output_violation(out, limits)
+    monkeypatch.setattr(container, "tree_usage", explode)
+    assert "could not be measured" in container.output_violation(out, limits)
 
 
 def test_total_bytes_read_are_bounded(tmp_path, gt):
@@ -279,7 +279,7 @@ def test_score_json_still_written_with_every_kind_of_problem(tmp_path, gt):
 def test_the_watchdog_reports_progress_while_a_container_runs(tmp_path):
     import time
 
-    from adaptor_leaderboard import runner
+    from adaptor_leaderboard import container
 
     class Container:
         def kill(self):
@@ -289,8 +289,8 @@ def test_the_watchdog_reports_progress_while_a_container_runs(tmp_path):
     out.mkdir()
     (out / "a.json").write_text("{}")
     lines = []
-    limits = runner.RunLimits(watch_seconds=0.02, report_seconds=0.05)
-    dog = runner._Watchdog(Container(), out, limits, lines.append)
+    limits = container.RunLimits(watch_seconds=0.02, report_seconds=0.05)
+    dog = container.Watchdog(Container(), out, limits, lines.append)
     dog.start()
     time.sleep(0.3)
     dog.done.set()
