@@ -17,6 +17,7 @@ from adaptor_baseline.cli_options import (
     spec_path,
 )
 from adaptor_score.cli_common import FiniteFloat, Group, Progress, console, fatal, safe_streams
+from adaptor_score.contract import RANKING_RADIUS
 from adaptor_score.pathguard import check_outputs
 
 
@@ -142,7 +143,9 @@ def synth_report_cmd(data_dir, out, compare, image_sample):
 @main.command("false-positives")
 @click.argument("data_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
 @click.argument("pred_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
-@click.option("--radius", type=FiniteFloat(min=0), default=6.0, show_default=True, help="px")
+@click.option(
+    "--radius", type=FiniteFloat(min=0), default=RANKING_RADIUS, show_default=True, help="px"
+)
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None)
 def false_positives_cmd(data_dir, pred_dir, radius, json_out):
     """Name what lies under each false positive of PRED_DIR on DATA_DIR, a dataset written by

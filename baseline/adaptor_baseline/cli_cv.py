@@ -11,9 +11,9 @@ from adaptor_baseline.cli_options import (
     FOLDS_OPTION,
     build_config,
     config_options,
-    given,
     json_config,
     option_args,
+    options_given,
     spec_path,
 )
 from adaptor_score.cli_common import console, fatal
@@ -106,14 +106,14 @@ def cv_cmd(data_dir, out_dir, sweep, folds_spec, test_dir, seeds, more_seeds, jo
     )  # fmt: skip
     try:
         if sweep:
-            experiments = cv.load_sweep(sweep, defaults=given(overrides))
+            experiments = cv.load_sweep(sweep, defaults=options_given(overrides))
         else:
             experiments = [cv.Experiment(config_name, build_config(config_name, **overrides))]
         plan = cv.make_plan(
             data_dir, out_dir, experiments, folds_spec, test_dir, cv_name, test_name, seeds
         )
         jobs = plan.jobs()
-        base = option_args(config_name, given(overrides))
+        base = option_args(config_name, options_given(overrides))
         if list_jobs:
             for i in range(len(jobs)):
                 click.echo(cv.job_command(plan, i, sweep, base))

@@ -61,16 +61,17 @@ def config_options(f):
     )(f)
 
 
-def given(overrides: dict) -> dict:
+def options_given(overrides: dict) -> dict:
     """The options the user gave (click passes None for the others)."""
     return {k: v for k, v in overrides.items() if v is not None}
 
 
-def build_config(config_name, **o):
+def build_config(config_name: str, **overrides):
+    """The preset (or ``config.json``) ``config_name`` with the options the user gave."""
     from adaptor_baseline.config import TrainConfig, overrides_from, preset, with_overrides
 
     cfg = TrainConfig.load(config_name) if config_name.endswith(".json") else preset(config_name)
-    return with_overrides(cfg, **overrides_from(given(o)))
+    return with_overrides(cfg, **overrides_from(options_given(overrides)))
 
 
 DATA_OPTION = click.option(

@@ -328,7 +328,7 @@ def collect(plan: Plan) -> Path:
     """Write ``<out>/manifest.toml`` for the finished runs (paths relative to it) and the tables
     into ``<out>/tables``."""
     from adaptor_score.manifest import Dataset, Manifest, write_manifest
-    from adaptor_score.manifest import Experiment as Row
+    from adaptor_score.manifest import Experiment as ManifestExperiment
     from adaptor_score.tables import load_manifest, run_manifest, write_tables
 
     folds_file = plan.folds_file  # exactly the folds that trained the models
@@ -379,7 +379,7 @@ def collect(plan: Plan) -> Path:
             raise ValueError(
                 f"experiment {experiment.name}: its folds were trained with different settings"
             )
-        rows.append(Row(experiment.name, json.loads(labels.pop()), results))
+        rows.append(ManifestExperiment(experiment.name, json.loads(labels.pop()), results))
     if not rows:
         raise ValueError(f"{plan.out}: no finished jobs to collect")
     manifest = Manifest(

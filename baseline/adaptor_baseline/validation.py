@@ -65,7 +65,7 @@ def score_fold(model, cfg, split, data_dir: Path, out_dir: Path, console) -> lis
     predict_records(
         model, cfg, split.val, data_dir, pred_dir, device=next(model.parameters()).device
     )
-    report = score(data_dir, pred_dir, REPORT_RADII, frames=[r.key for r in split.val])
+    report = score(data_dir, pred_dir, REPORT_RADII, keys=[r.key for r in split.val])
     report.write_json(out_dir / "val_score.json")
     s = report.overall()[0]
     console.print(

@@ -18,7 +18,7 @@ import click
 from rich.table import Table
 
 from adaptor_score.cli_common import FiniteFloat, Group, console, fatal, safe_streams, styled
-from adaptor_score.contract import DEFAULT_MAX_BYTES
+from adaptor_score.contract import DEFAULT_MAX_BYTES, RANKING_RADIUS
 from adaptor_score.folds import FoldFileError
 from adaptor_score.frames import FrameKey, Problem
 from adaptor_score.groundtruth import GroundTruthError
@@ -145,7 +145,9 @@ def score_cmd(gt_dir, pred_dir, radii, fold_file, json_out, csv_out, strict, max
         {"--json": json_out, "--csv": csv_out},
     )
     try:
-        report = score(gt_dir, pred_dir, radii or (6.0,), fold_file=fold_file, max_bytes=max_bytes)
+        report = score(
+            gt_dir, pred_dir, radii or (RANKING_RADIUS,), fold_file=fold_file, max_bytes=max_bytes
+        )
     except (GroundTruthError, FoldFileError) as e:
         fatal(e)
     overall = report.overall()
@@ -287,7 +289,7 @@ def tables_cmd(manifests, out_dir, write_manifest):
 @click.argument("pred_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--frame", "frames", multiple=True, help="folder/video/frame; repeatable.")
-@click.option("--radius", type=FiniteFloat(min=0), default=6.0, show_default=True)
+@click.option("--radius", type=FiniteFloat(min=0), default=RANKING_RADIUS, show_default=True)
 @click.option(
     "--images",
     "images_dir",

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from adaptor_score.contract import RANKING_RADIUS
+
 # Frames are matched in chunks of at most this many (prediction, label) pairs: it bounds memory,
 # and small temporaries are reused by the allocator instead of being mapped (and page-faulted)
 # afresh for every operation, which made large chunks twice as slow. A single frame with more
@@ -202,7 +204,7 @@ def _match_large_frame(pred: np.ndarray, label: np.ndarray, max_radius: float, b
 
 
 def match_frames(
-    preds: Sequence[np.ndarray], labels: Sequence[np.ndarray], max_radius: float = 6.0
+    preds: Sequence[np.ndarray], labels: Sequence[np.ndarray], max_radius: float = RANKING_RADIUS
 ) -> Matches:
     """Greedy closest-pair matching of every frame of a batch, in one vectorised pass.
 
@@ -255,7 +257,7 @@ def match_frames(
     )
 
 
-def match_points(pred: np.ndarray, label: np.ndarray, radius: float = 6.0) -> np.ndarray:
+def match_points(pred: np.ndarray, label: np.ndarray, radius: float = RANKING_RADIUS) -> np.ndarray:
     """Match one frame; returns ``(K, 2)`` index pairs ``(prediction, label)`` in greedy order.
 
     Example:

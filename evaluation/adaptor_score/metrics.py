@@ -198,7 +198,7 @@ def close_label_mask(labels: Sequence[np.ndarray], distance: float = CLOSE_DISTA
 def score_frames(
     preds: Sequence[np.ndarray],
     labels: Sequence[np.ndarray],
-    radii: Sequence[float] = (6.0,),
+    radii: Sequence[float] = (RANKING_RADIUS,),
     keys: Sequence | None = None,
     close_distance: float = CLOSE_DISTANCE,
 ) -> FrameScores:

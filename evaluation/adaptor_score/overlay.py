@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from adaptor_score import atomic
-from adaptor_score.contract import FRAME_SIZE
+from adaptor_score.contract import FRAME_SIZE, IMAGE_FOLDER, RANKING_RADIUS
 from adaptor_score.frames import FrameKey, Problem
 from adaptor_score.groundtruth import GroundTruth, load_ground_truth
 from adaptor_score.imagefile import ImageError, read_image
@@ -29,7 +29,7 @@ def draw_overlay(
     image: Image.Image,
     preds: np.ndarray,
     labels: np.ndarray,
-    radius: float = 6.0,
+    radius: float = RANKING_RADIUS,
     scale: int = 2,
     caption: str = "",
 ) -> Image.Image:
@@ -79,7 +79,7 @@ def draw_overlay(
 
 
 def find_image(images_root: Path, key: FrameKey) -> Path | None:
-    for sub in ("images", ""):
+    for sub in (IMAGE_FOLDER, ""):
         for ext in (".png", ".jpg", ".jpeg"):
             p = images_root / key.folder / key.video / sub / f"{key.frame}{ext}"
             if p.is_file():
@@ -92,7 +92,7 @@ def render_overlays(
     pred_dir: str | Path,
     out_dir: str | Path,
     frames: Sequence[FrameKey] | None = None,
-    radius: float = 6.0,
+    radius: float = RANKING_RADIUS,
     images_dir: str | Path | None = None,
     worst: int | None = None,
     limit: int | None = 20,

@@ -168,7 +168,7 @@ def run_manifest(manifest: Manifest) -> Results:
                             )
                         )
                         continue
-                report = score(gts[ds.name], pred_dir, manifest.radii, frames=frames)
+                report = score(gts[ds.name], pred_dir, manifest.radii, keys=frames)
                 for p in report.problems:
                     results.problems.append(
                         Problem(p.file, f"[{ds.name} / {exp.name} / {run}] {p.problem}", p.frame)

@@ -248,7 +248,7 @@ def score(
     pred_dir: str | Path,
     radii: Sequence[float] = DEFAULT_RADII,
     fold_file: str | Path | None = None,
-    frames: Sequence[FrameKey] | None = None,
+    keys: Sequence[FrameKey] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     close_distance: float = CLOSE_DISTANCE,
 ) -> ScoreReport:
@@ -260,8 +260,8 @@ def score(
         pred_dir: participant JSON files anywhere below it.
         radii: match radii in pixels (distance ``<= r``).
         fold_file: CSV of folds; default leave-one-folder-out.
-        frames: score only these ground-truth frames (e.g. one fold's); predictions for other
-            ground-truth frames are skipped silently.
+        keys: score only the ground-truth frames with these keys (e.g. one fold's);
+            predictions for other ground-truth frames are skipped silently.
         max_bytes: prediction files above this size are refused (listed as problems).
 
     Returns:
@@ -269,8 +269,8 @@ def score(
     """
     gt = gt_dir if isinstance(gt_dir, GroundTruth) else load_ground_truth(gt_dir)
     all_keys = gt.keys
-    if frames is not None:
-        wanted = set(frames)
+    if keys is not None:
+        wanted = set(keys)
         gt = gt.subset([k for k in all_keys if k in wanted])
     ignore = set(all_keys) - set(gt.keys)
     preds = load_predictions(pred_dir, gt.keys, max_bytes=max_bytes, ignore=ignore)

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from adaptor_leaderboard.ledger import Ledger, LedgerError
+from adaptor_score.contract import RANKING_RADIUS
 from adaptor_score.safefiles import BadFile, read_toml
 
 
@@ -26,7 +27,7 @@ class PhaseRules:
         3  # per team; counts every submission that was not a failure of ours
     )
     metric: str = "f1"  # f1 | ppv | tpr (higher is better)
-    radius: float = 6.0
+    radius: float = RANKING_RADIUS
     display_decimals: int = 4
     tie_decimals: int | None = None  # None: ties only when exactly equal
 
@@ -73,7 +74,7 @@ def load_rules(path: str | Path | None, phase: str) -> PhaseRules:
     values = dict(table)
     if values.get("metric", "f1") not in METRICS:
         raise ValueError(f"{path}: phase.{phase}.metric must be one of {', '.join(METRICS)}")
-    radius = float(values.get("radius", 6.0))
+    radius = float(values.get("radius", RANKING_RADIUS))
     if not (math.isfinite(radius) and radius >= 0):
         raise ValueError(f"{path}: phase.{phase}.radius must be a finite number >= 0")
     for key in ("max_submissions", "display_decimals", "tie_decimals"):
@@ -133,15 +134,6 @@ def rank(values, tie_decimals: int | None = None) -> np.ndarray:
     return 1 + (keys[..., None, :] > keys[..., :, None]).sum(axis=-1)
 
 
-def competition_ranks(values: list[float], tie_decimals: int | None = None) -> list[int]:
-    """Ranks for values sorted best first (:func:`rank` on a sorted list).
-
-    >>> competition_ranks([0.9, 0.8, 0.8, 0.7])
-    [1, 2, 2, 4]
-    """
-    return rank(values, tie_decimals).tolist()
-
-
 def standings_from(rows: list[dict], rules: PhaseRules) -> list[dict]:
     """The ranking as a pure function of per-submission rows (``team``, ``seq``, ``tp``, ``fp``,
     ``fn`` at the ranking radius, plus anything to carry along): each team's best submission by
@@ -195,17 +187,3 @@ def rank_phase(ledger: Ledger, rules: PhaseRules) -> list[Standing]:
         )
         for k in standings_from(rows, rules)
     ]
-
-
-def check_limit(ledger: Ledger, rules: PhaseRules, team: str) -> str | None:
-    """Why ``team`` may not submit now (None when it may): a friendly early answer. The binding
-    check is the one inside :meth:`Ledger.add_submission` (``limit=``), in the same transaction
-    as the claim. A submission counts unless its failure was recorded as ours (``charged``)."""
-    if rules.max_submissions is None:
-        return None
-    used = sum(1 for s in ledger.submissions(rules.phase, team) if s.charged)
-    if used >= rules.max_submissions:
-        return (
-            f"team {team} has used its {rules.max_submissions} submissions in phase {rules.phase}"
-        )
-    return None

@@ -17,7 +17,14 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from adaptor_score.contract import FRAME_SIZE, IMAGE_SUFFIXES, has_image_suffix, image_stem
+from adaptor_score.contract import (
+    FRAME_SIZE,
+    IMAGE_FOLDER,
+    IMAGE_SUFFIXES,
+    LABEL_FOLDER,
+    has_image_suffix,
+    image_stem,
+)
 from adaptor_score.frames import FrameKey, InputFileError, key_from_relative_path
 from adaptor_score.imagefile import ImageError, read_image
 from adaptor_score.jsonfiles import BadFile, decode_points_file
@@ -73,7 +80,7 @@ def index_dataset(root: str | Path, require_labels: bool = False) -> list[FrameR
         raise LabelError(e.filename, f"cannot list the folder: {e.strerror or e}")
 
     for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable):
-        dirnames[:] = sorted(d for d in dirnames if d != "point_labels")
+        dirnames[:] = sorted(d for d in dirnames if d != LABEL_FOLDER)
         for name in sorted(filenames):
             stem = _image_stem(name)
             if stem is None:
@@ -83,8 +90,8 @@ def index_dataset(root: str | Path, require_labels: bool = False) -> list[FrameR
             key = key_from_relative_path(rel.with_name(stem + ".png"))
             if key is None:
                 key = FrameKey("", "", stem)
-            video_dir = path.parent.parent if path.parent.name == "images" else path.parent
-            label = video_dir / "point_labels" / f"{stem}.json"
+            video_dir = path.parent.parent if path.parent.name == IMAGE_FOLDER else path.parent
+            label = video_dir / LABEL_FOLDER / f"{stem}.json"
             if not _label_exists(label):
                 if require_labels:
                     raise LabelError(label, f"missing label file for image {path}")

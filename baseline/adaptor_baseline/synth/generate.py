@@ -31,6 +31,7 @@ from adaptor_baseline.synth.presets import (
 from adaptor_baseline.synth.render import HEIGHT, WIDTH, render_frame
 from adaptor_baseline.synth.world import WorldCache
 from adaptor_score import atomic
+from adaptor_score.contract import IMAGE_FOLDER, LABEL_FOLDER
 from adaptor_score.frames import FrameKey
 from adaptor_score.jsonfiles import read_json
 from adaptor_score.pathguard import PathError, check_name
@@ -188,8 +189,8 @@ def write_video(job: VideoJob) -> tuple[int, int]:
     surgery, video = plan_job(job)
     cache = WorldCache(surgery)
     base = Path(job.out) / job.folder / job.video
-    (base / "images").mkdir(parents=True, exist_ok=True)
-    (base / "point_labels").mkdir(parents=True, exist_ok=True)
+    (base / IMAGE_FOLDER).mkdir(parents=True, exist_ok=True)
+    (base / LABEL_FOLDER).mkdir(parents=True, exist_ok=True)
     n_points = 0
     for k in range(job.frames):
         rng = np.random.default_rng([job.seed, k])
@@ -197,7 +198,7 @@ def write_video(job: VideoJob) -> tuple[int, int]:
         labels = annotate(video, k, pts, ids, rng)
         name = f"{k:06d}"
         atomic.write_with(
-            base / "images" / f"{name}.png",
+            base / IMAGE_FOLDER / f"{name}.png",
             lambda tmp, image=image: Image.fromarray(image).save(tmp, "PNG", **PNG_OPTIONS),
         )
         doc = {
@@ -205,7 +206,7 @@ def write_video(job: VideoJob) -> tuple[int, int]:
             "imageWidth": WIDTH,
             "imageHeight": HEIGHT,
         }
-        atomic.write_text(base / "point_labels" / f"{name}.json", json.dumps(doc))
+        atomic.write_text(base / LABEL_FOLDER / f"{name}.json", json.dumps(doc))
         n_points += len(labels)
     return job.frames, n_points
 

@@ -37,6 +37,7 @@ from adaptor_baseline.synth.plan import Surgery, Video
 from adaptor_baseline.synth.presets import DatasetPreset
 from adaptor_baseline.synth.render import _segment_distance, shaft, to_image
 from adaptor_baseline.synth.world import knot_points, thread_line
+from adaptor_score.contract import IMAGE_FOLDER, RANKING_RADIUS
 from adaptor_score.frames import FrameKey
 from adaptor_score.groundtruth import load_ground_truth
 from adaptor_score.matching import match_points
@@ -120,7 +121,7 @@ def attribute_false_positives(
     predictions: str | Path,
     preset: DatasetPreset | None = None,
     seed: int | None = None,
-    radius: float = 6.0,
+    radius: float = RANKING_RADIUS,
     max_points: int = 60,
 ) -> dict:
     """Name the look-alike under every false positive of ``predictions`` on ``data``, a dataset
@@ -165,7 +166,9 @@ def attribute_false_positives(
                 continue
             near = lookalikes(surgery, video, k)
             try:
-                frame = read_image(Path(data) / job.folder / job.video / "images" / f"{k:06d}.png")
+                frame = read_image(
+                    Path(data) / job.folder / job.video / IMAGE_FOLDER / f"{k:06d}.png"
+                )
             except ImageError as e:  # listed; its false positives cannot be told apart
                 image_problems.append({"file": e.file, "problem": e.problem, "frame": str(key)})
                 continue
