@@ -7,8 +7,8 @@ Usage:
     python benchmarks/bench_synth.py --presets          # + full a1/b1 presets and their reports
     python benchmarks/bench_synth.py --sigma-sweep      # + sigma_1 1 and 3 per domain, 30 x 40 steps
     python benchmarks/bench_synth.py --presets --sigma-sweep --seeds 0 1 2 3 4 \
-        --sweep-seeds 0 1 --sweep-sigmas 1 2 3           # the README's figures (about 75 min)
-    python benchmarks/bench_synth.py --sweep-only --sweep-seeds 0 1   # the README's two seeds
+        --sweep-seeds 0 1 --sweep-sigmas 1 2 3           # the figures of docs/synthetic.md (about 75 min)
+    python benchmarks/bench_synth.py --sweep-only --sweep-seeds 0 1   # the two seeds of docs/synthetic.md
     python benchmarks/bench_synth.py --sweep-only       # the sweep alone (about 15 min a seed)
 
 Difficulty: the demo's recipe (``config.DEMO_RECIPE``, as ``tools/demo.sh``: Variant 1,

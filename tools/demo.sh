@@ -13,7 +13,7 @@ adaptor-baseline contact-sheet "$OUT/train" --out "$OUT/contact-sheet.png" -n 9
 adaptor-baseline synth-report "$OUT/train" --out "$OUT/synth-report" --compare b1 --image-sample 120
 echo "== 2. train Variant 1 (U-Net + Gaussian layer + soft-argmax), small and on 128 x 128 crops"
 # Three documented changes from the authors' settings, without which 560 steps on crops end
-# before learning starts (config.DEMO_RECIPE; README, "What the synthetic benchmark shows"):
+# before learning starts (config.DEMO_RECIPE; docs/synthetic.md, "What the synthetic benchmark shows"):
 # --head-prior -4 (the output starts near the foreground share, not 0.5), --crop-foreground 0.5
 # (half the crops hold a label; most uniform 128 x 128 crops hold none) and --dropout 0.
 adaptor-baseline train --data "$OUT/train" --out "$OUT/run" --config variant1 --sigma1 1 --sigma2 1 \

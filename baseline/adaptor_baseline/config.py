@@ -45,7 +45,7 @@ class AugmentConfig:
 
 @dataclass
 class ModelConfig:
-    """The network and its two layers; defaults are the authors' (see the README's table)."""
+    """The network and its two layers; defaults are the authors' (docs/baseline.md, the fidelity table)."""
 
     variant: Variant = "variant1"
     architecture: Literal["authors", "symmetric"] = "authors"
@@ -149,7 +149,7 @@ PRESETS = ("baseline", "variant1", "variant2")
 # The demo's short CPU recipe, as overrides of preset("variant1"): what the synthetic benchmark
 # and the slow test measure. tools/demo.sh spells the same options on the command line (a test
 # checks). Three settings differ from the authors' on purpose, because 560 steps on crops end
-# before learning starts without them (README, "What the synthetic benchmark shows"): the output
+# before learning starts without them (docs/synthetic.md, "What the synthetic benchmark shows"): the output
 # bias starts at the foreground share (head_prior), half the crops hold a label
 # (crop_foreground; the authors train on whole frames, where every frame holds ~10), and no
 # dropout (the authors' 0.3-0.5 per level is for 30 epochs of whole frames at width 16).

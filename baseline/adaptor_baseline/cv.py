@@ -329,7 +329,7 @@ def collect(plan: Plan) -> Path:
     into ``<out>/tables``."""
     from adaptor_score.manifest import Dataset, Manifest, write_manifest
     from adaptor_score.manifest import Experiment as ManifestExperiment
-    from adaptor_score.tables import load_manifest, run_manifest, write_tables
+    from adaptor_score.tables import run_manifest, write_tables
 
     folds_file = plan.folds_file  # exactly the folds that trained the models
     title = f"Cross-validation on {plan.data.name}"
@@ -385,6 +385,6 @@ def collect(plan: Plan) -> Path:
     manifest = Manifest(
         plan.out / "manifest.toml", RANKING_RADIUS, list(REPORT_RADII), datasets, rows
     )
-    write_manifest(manifest)
-    write_tables(run_manifest(load_manifest(manifest.path)), plan.out / "tables")
+    write_manifest(manifest)  # the record; the tables come from the manifest in memory
+    write_tables(run_manifest(manifest), plan.out / "tables")
     return manifest.path

@@ -1,6 +1,6 @@
 """Detection metrics: per-frame counts, and sums over any group of frames.
 
-Conventions (also in the README):
+Conventions (also in docs/scoring.md):
 
 * PPV, TPR and F1 of a group come from its summed counts, never from averaging frames: this is
   the challenge's ranking rule. F1 is computed as ``2 TP / (2 TP + FP + FN)``, which equals

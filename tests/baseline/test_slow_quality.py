@@ -1,5 +1,5 @@
 """Slow (make test-slow): what the synthetic benchmark must show with the demo's recipe, on
-held-out frames of another seed (README, "What the synthetic benchmark shows"): sim stays
+held-out frames of another seed (docs/synthetic.md, "What the synthetic benchmark shows"): sim stays
 learnable; intraop is learned but harder, in precision and recall; labels are not pixel-exact,
 so F1 rises from 6 to 10 px; false positives put the RMSE in the several-pixel range.
 

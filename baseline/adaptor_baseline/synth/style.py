@@ -160,7 +160,7 @@ STYLES = {
         # Was (0.65, 1.25): a mean grey level of 60 (A.1 preset), darker than an auto-exposed
         # endoscope keeps the valve, and too dark for the demo recipe to learn at all (no
         # prediction with 2 of 3 training seeds); at (0.95, 1.45) both of those seeds learn
-        # (README, "What the synthetic benchmark shows"). Still the widest light of the two domains.
+        # (docs/synthetic.md, "What the synthetic benchmark shows"). Still the widest light of the two domains.
         exposure=(0.95, 1.45),
         exposure_drift=0.25,
         wb=0.14,
