@@ -39,15 +39,17 @@ dataset and experiment names, finite radii, known datasets. Any violation raises
 from __future__ import annotations
 
 import json
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
+
+import msgspec
 
 from adaptor_score import atomic
 from adaptor_score.contract import RANKING_RADIUS
 from adaptor_score.frames import InputFileError
-from adaptor_score.safefiles import BadFile, read_toml
+from adaptor_score.schemas import NonNegative, Text, decode
 
 PARAM_KEYS = ("model", "distribution", "sigma1", "sigma2", "alpha", "variant")
 _NUMERIC_PARAMS = ("sigma1", "sigma2", "alpha")
@@ -102,158 +104,111 @@ def manifest_inputs(manifest: Manifest) -> dict[str, Path]:
     return out
 
 
-def _type_name(v) -> str:
-    return {
-        str: "a string",
-        bool: "a boolean",
-        int: "an integer",
-        float: "a number",
-        list: "an array",
-        dict: "a table",
-    }.get(type(v), type(v).__name__)
+class _Results(msgspec.Struct, forbid_unknown_fields=True):
+    dataset: Text
+    folds: dict[str, Text] | None = None
+    runs: list[Text] | None = None
+    seed: int | None = None
 
 
-class _Checker:
-    def __init__(self, path: Path):
-        self.path = path
+class _Dataset(msgspec.Struct, forbid_unknown_fields=True):
+    name: Text
+    ground_truth: Text
+    title: Text | None = None
+    folds: Text | None = None
+    selected_on: Text | None = None
 
-    def fail(self, key: str, problem: str):
-        raise ManifestError(self.path, f"{key}: {problem}")
 
-    def table(self, v, key: str, allowed: set[str], required: set[str] = frozenset()) -> dict:
-        if not isinstance(v, dict):
-            self.fail(key, f"must be a table, found {_type_name(v)}")
-        unknown = sorted(set(v) - allowed)
-        if unknown:
-            self.fail(
-                key, f"unknown key(s) {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})"
-            )
-        for r in sorted(required):
-            if r not in v:
-                self.fail(f"{key}.{r}" if key else r, "is required")
-        return v
+class _Experiment(msgspec.Struct, forbid_unknown_fields=True):
+    name: Text
+    results: list[_Results] = []
+    model: Text | None = None
+    distribution: Literal[DISTRIBUTIONS] | None = None  # type: ignore[valid-type]
+    sigma1: NonNegative | None = None
+    sigma2: NonNegative | None = None
+    alpha: NonNegative | None = None
+    variant: Text | int | None = None
 
-    def array(self, v, key: str, of: str) -> list:
-        if not isinstance(v, list):
-            self.fail(key, f"must be an array of {of}, found {_type_name(v)}")
-        return v
 
-    def text(self, v, key: str) -> str:
-        if not isinstance(v, str) or not v.strip():
-            self.fail(key, f"must be a non-empty string, found {_type_name(v)} {v!r}"[:200])
-        return v
+class _Manifest(msgspec.Struct, forbid_unknown_fields=True):
+    dataset: list[_Dataset]
+    experiment: list[_Experiment]
+    radius: NonNegative = RANKING_RADIUS
+    radii: list[NonNegative] | None = None
 
-    def number(self, v, key: str, low: float = 0.0) -> float:
-        if isinstance(v, bool) or not isinstance(v, (int, float)):
-            self.fail(key, f"must be a number, found {_type_name(v)} {v!r}"[:200])
-        if not math.isfinite(v) or v < low:
-            self.fail(key, f"must be a finite number >= {low:g}, found {v}")
-        return float(v)
+
+_HINTS = {
+    "runs": "an array of paths",
+    "radii": "an array of numbers",
+    "dataset": "an array of [[dataset]] tables",
+    "experiment": "an array of [[experiment]] tables",
+    "results": "an array of [[experiment.results]] tables",
+    "folds": "a table { fold = path }",
+    "distribution": f"one of {', '.join(DISTRIBUTIONS)}",
+}
 
 
 def load_manifest(path: str | Path) -> Manifest:
-    """Read and check a manifest; :class:`ManifestError` names the file and the first bad key."""
+    """Read and check a manifest; :class:`ManifestError` names the file and the first bad key.
+
+    The shape (types, required keys, bounds, no unknown keys) is the declared schema above,
+    checked by msgspec (:mod:`adaptor_score.schemas`); unique names and references between
+    tables are checked here.
+    """
     path = Path(path)
-    try:
-        doc = read_toml(path, 16 << 20)
-    except BadFile as e:
-        raise ManifestError(path, str(e)) from None
-    c = _Checker(path)
+    doc = decode(path, _Manifest, ManifestError, 16 << 20, _HINTS)
+
+    def fail(key: str, problem: str):
+        raise ManifestError(path, f"{key}: {problem}")
+
     base = path.parent
-    c.table(doc, "", {"radius", "radii", "dataset", "experiment"}, {"dataset", "experiment"})
-    radius = c.number(doc.get("radius", RANKING_RADIUS), "radius")
-    radii = [
-        c.number(r, f"radii[{i}]")
-        for i, r in enumerate(c.array(doc.get("radii", [radius]), "radii", "numbers"))
-    ]
     datasets: dict[str, Dataset] = {}
-    for i, d in enumerate(c.array(doc["dataset"], "dataset", "[[dataset]] tables")):
-        key = f"dataset[{i}]"
-        c.table(
-            d,
-            key,
-            {"name", "title", "ground_truth", "folds", "selected_on"},
-            {"name", "ground_truth"},
-        )
-        name = c.text(d["name"], f"{key}.name")
-        if name in datasets:
-            c.fail(f"{key}.name", f"dataset {name!r} is defined twice")
-        datasets[name] = Dataset(
-            name=name,
-            title=c.text(d.get("title", name), f"{key}.title"),
-            ground_truth=base / c.text(d["ground_truth"], f"{key}.ground_truth"),
-            folds=base / c.text(d["folds"], f"{key}.folds") if "folds" in d else None,
-            selected_on=c.text(d["selected_on"], f"{key}.selected_on")
-            if "selected_on" in d
-            else None,
-        )
+    for i, d in enumerate(doc.dataset):
+        if d.name in datasets:
+            fail(f"dataset[{i}].name", f"dataset {d.name!r} is defined twice")
+        datasets[d.name] = Dataset(
+            d.name, d.title or d.name, base / d.ground_truth,
+            base / d.folds if d.folds is not None else None, d.selected_on,
+        )  # fmt: skip
     if not datasets:
-        c.fail("dataset", "needs at least one [[dataset]]")
+        fail("dataset", "needs at least one [[dataset]]")
     for i, d in enumerate(datasets.values()):
         if d.selected_on is not None and d.selected_on not in datasets:
-            c.fail(f"dataset[{i}].selected_on", f"unknown dataset {d.selected_on!r}")
+            fail(f"dataset[{i}].selected_on", f"unknown dataset {d.selected_on!r}")
     experiments: list[Experiment] = []
-    seen: set[str] = set()
-    for i, e in enumerate(c.array(doc["experiment"], "experiment", "[[experiment]] tables")):
+    for i, e in enumerate(doc.experiment):
         key = f"experiment[{i}]"
-        c.table(e, key, {"name", "results", *PARAM_KEYS}, {"name"})
-        name = c.text(e["name"], f"{key}.name")
-        if name in seen:
-            c.fail(f"{key}.name", f"experiment {name!r} is defined twice")
-        seen.add(name)
-        params = {}
-        for k in PARAM_KEYS:
-            if k not in e:
-                continue
-            if k in _NUMERIC_PARAMS:
-                params[k] = c.number(e[k], f"{key}.{k}")
-            elif k == "variant" and isinstance(e[k], int) and not isinstance(e[k], bool):
-                params[k] = e[k]
-            else:
-                params[k] = c.text(e[k], f"{key}.{k}")
-        if "distribution" in params and params["distribution"].lower() not in DISTRIBUTIONS:
-            c.fail(f"{key}.distribution", f"must be one of {', '.join(DISTRIBUTIONS)}")
+        if any(x.name == e.name for x in experiments):
+            fail(f"{key}.name", f"experiment {e.name!r} is defined twice")
+        params = {k: getattr(e, k) for k in PARAM_KEYS if getattr(e, k) is not None}
+        for k in _NUMERIC_PARAMS:
+            if k in params:
+                params[k] = float(params[k])
         results = []
-        for j, r in enumerate(c.array(e.get("results", []), f"{key}.results", "tables")):
+        for j, r in enumerate(e.results):
             rkey = f"{key}.results[{j}]"
-            c.table(r, rkey, {"dataset", "folds", "runs", "seed"}, {"dataset"})
-            seed = None
-            if "seed" in r:  # the training seed of these runs: several seeds, one experiment
-                if not isinstance(r["seed"], int) or isinstance(r["seed"], bool):
-                    c.fail(f"{rkey}.seed", f"must be an integer, found {_type_name(r['seed'])}")
-                seed = r["seed"]
-            ds = c.text(r["dataset"], f"{rkey}.dataset")
-            if ds not in datasets:
-                c.fail(
-                    f"{rkey}.dataset", f"unknown dataset {ds!r} (defined: {', '.join(datasets)})"
+            if r.dataset not in datasets:
+                fail(f"{rkey}.dataset",
+                     f"unknown dataset {r.dataset!r} (defined: {', '.join(datasets)})")  # fmt: skip
+            if (r.folds is None) == (r.runs is None):
+                fail(rkey, "give either folds = { fold = path } or runs = [paths]")
+            if r.folds is not None:
+                if not r.folds:
+                    fail(f"{rkey}.folds", "is empty")
+                runs = {str(k): base / v for k, v in r.folds.items()}
+                results.append(
+                    {"dataset": r.dataset, "kind": "folds", "runs": runs, "seed": r.seed}
                 )
-            if ("folds" in r) == ("runs" in r):
-                c.fail(rkey, "give either folds = { fold = path } or runs = [paths]")
-            if "folds" in r:
-                folds = r["folds"]
-                if not isinstance(folds, dict):
-                    c.fail(
-                        f"{rkey}.folds",
-                        f"must be a table {{ fold = path }}, found {_type_name(folds)}",
-                    )
-                if not folds:
-                    c.fail(f"{rkey}.folds", "is empty")
-                runs = {str(k): base / c.text(v, f"{rkey}.folds.{k}") for k, v in folds.items()}
-                results.append({"dataset": ds, "kind": "folds", "runs": runs, "seed": seed})
             else:
-                paths = c.array(r["runs"], f"{rkey}.runs", "paths")
-                if not paths:
-                    c.fail(f"{rkey}.runs", "is empty")
-                runs = {
-                    f"run{n + 1}": base / c.text(v, f"{rkey}.runs[{n}]")
-                    for n, v in enumerate(paths)
-                }
-                results.append({"dataset": ds, "kind": "runs", "runs": runs, "seed": seed})
-        experiments.append(Experiment(name, params, results))
+                if not r.runs:
+                    fail(f"{rkey}.runs", "is empty")
+                runs = {f"run{n + 1}": base / v for n, v in enumerate(r.runs)}
+                results.append({"dataset": r.dataset, "kind": "runs", "runs": runs, "seed": r.seed})
+        experiments.append(Experiment(e.name, params, results))
     if not experiments:
-        c.fail("experiment", "needs at least one [[experiment]]")
-    radii = sorted(set(radii) | {radius})
-    return Manifest(path, radius, radii, datasets, experiments)
+        fail("experiment", "needs at least one [[experiment]]")
+    radii = sorted(set(doc.radii if doc.radii is not None else [doc.radius]) | {doc.radius})
+    return Manifest(path, float(doc.radius), [float(r) for r in radii], datasets, experiments)
 
 
 def merge_manifests(manifests: list[Manifest], path: str | Path) -> Manifest:
