@@ -324,12 +324,10 @@ def run_job(plan: Plan, index: int, device: str | None = None, console=None) -> 
     return result
 
 
-def collect(plan: Plan) -> Path:
-    """Write ``<out>/manifest.toml`` for the finished runs (paths relative to it) and the tables
-    into ``<out>/tables``."""
-    from adaptor_score.manifest import Dataset, Manifest, write_manifest
-    from adaptor_score.manifest import Experiment as ManifestExperiment
-    from adaptor_score.tables import run_manifest, write_tables
+def _datasets(plan: Plan) -> dict:
+    """The manifest's datasets: the cross-validation, on exactly the folds that trained the
+    models, and the test set when there is one."""
+    from adaptor_score.manifest import Dataset
 
     folds_file = plan.folds_file  # exactly the folds that trained the models
     title = f"Cross-validation on {plan.data.name}"
@@ -350,6 +348,17 @@ def collect(plan: Plan) -> Path:
             None,
             plan.name,
         )
+    return datasets
+
+
+def collect(plan: Plan) -> Path:
+    """Write ``<out>/manifest.toml`` for the finished runs (paths relative to it) and the tables
+    into ``<out>/tables``."""
+    from adaptor_score.manifest import Experiment as ManifestExperiment
+    from adaptor_score.manifest import Manifest, write_manifest
+    from adaptor_score.tables import run_manifest, write_tables
+
+    datasets = _datasets(plan)
     rows = []
     for experiment in plan.experiments:
         results, labels = [], set()

@@ -116,21 +116,33 @@ def train(
     if state.epoch == 0 and metrics_path.exists():
         metrics_path.unlink()
 
+    last = _epochs(state, cfg, split, out_dir, console)
+    save_atomic({"model": state.model.state_dict(), "config": cfg.to_dict()}, out_dir / MODEL)
+    if split.val:
+        last = {
+            **last,
+            "val_score": score_fold(state.model, cfg, split, Path(data_dir), out_dir, console),
+        }
+    return last
+
+
+def _epochs(state: _State, cfg: TrainConfig, split, out_dir: Path, console: Console) -> dict:
+    """Train from ``state.epoch`` to ``cfg.epochs``: after each epoch the plateau steps on the
+    training loss, the held-out fold is evaluated for the log only, a row goes to
+    ``metrics.csv`` and a checkpoint is saved. Returns the last epoch's row."""
     ds = AdaptorFrames(split.train, cfg.input_size)
     if cfg.cache_images:
         ds = CachedFrames([ds[i] for i in range(len(ds))])
     loader = frame_loader(ds, cfg.batch_size, shuffle=True, workers=cfg.workers, seed=cfg.seed)
     steps = cfg.steps_per_epoch or len(loader)
+    metrics_path = out_dir / "metrics.csv"
     last: dict = {}
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
+    columns = (
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
         TextColumn("loss {task.fields[loss]:.4f}  {task.fields[rate]:.1f} img/s"),
         TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as progress:
+    )  # fmt: skip
+    with Progress(*columns, console=console, transient=True) as progress:
         for epoch in range(state.epoch, cfg.epochs):
             task = progress.add_task(
                 f"epoch {epoch + 1}/{cfg.epochs}", total=steps, loss=0.0, rate=0.0
@@ -141,7 +153,7 @@ def train(
             row["plateau_on"] = "train_loss"
             state.sched.step(row["train_loss"])
             if split.val:  # logged for the reader only; nothing above or below reads it
-                row.update(evaluate(state.model, cfg, split.val, dev))
+                row.update(evaluate(state.model, cfg, split.val, state.device))
             _append_csv(metrics_path, row)
             extra = f"  val F1@6 {row['val_f1']:.4f}" if "val_f1" in row else ""
             console.print(
@@ -151,12 +163,6 @@ def train(
             state.epoch = epoch + 1
             save_atomic(state.checkpoint(cfg), out_dir / CHECKPOINT)
             last = row
-    save_atomic({"model": state.model.state_dict(), "config": cfg.to_dict()}, out_dir / MODEL)
-    if split.val:
-        last = {
-            **last,
-            "val_score": score_fold(state.model, cfg, split, Path(data_dir), out_dir, console),
-        }
     return last
 
 

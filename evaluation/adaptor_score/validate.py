@@ -141,6 +141,43 @@ def missing_outputs(pred_dir: str | Path, images_dir: str | Path) -> tuple[int, 
     return missing, len(expected)
 
 
+def _shallow_problems(json_path, rel, size, by_path, unplaced, handled: set) -> list[Problem]:
+    """An image whose path names no frame: its file is the one at the image's relative path."""
+    json_path = str(json_path)
+    c = unplaced.get(json_path) or by_path.get(json_path, (None, None))[1]
+    handled.add(json_path)
+    if c is None:
+        return [Problem(json_path, f"missing: no prediction for image {rel}")]
+    if c.points is None:  # it could not be read or decoded
+        return [Problem(json_path, c.problem)]
+    return [Problem(json_path, p) for p in check_contents(c.fields, c.points, c.format, rel, size)]
+
+
+def _frame_problems(mirror, rel, size, got: list, by_path, handled: set) -> list[Problem]:
+    """An image of a frame, answered by the files ``got`` placed on that frame (as score places
+    them); ``mirror`` is the file at the image's own relative path."""
+    mirror = str(mirror)
+    if not got:
+        if mirror not in by_path:
+            return [Problem(mirror, f"missing: no prediction for image {rel}")]
+        other, c = by_path[mirror]  # the file at the image's place names another frame
+        handled.add(mirror)
+        found = check_contents(c.fields, c.points, c.format, rel, size)
+        consequence = (
+            f": it is placed on frame {other} (as score places it), so image {rel} has"
+            " no prediction"
+        )
+        first = Problem(mirror, (found[0] if found else "it names another frame") + consequence)
+        return [first, *(Problem(mirror, p) for p in found[1:])]
+    if len(got) > 1:
+        names = ", ".join(c.path for c in got)
+        return [Problem(c.path, f"{len(got)} files claim image {rel} ({names})") for c in got]
+    c = got[0]
+    if c.problem is not None:
+        return [Problem(c.path, c.problem)]
+    return [Problem(c.path, p) for p in check_contents(c.fields, c.points, c.format, rel, size)]
+
+
 def validate_submission(
     pred_dir: str | Path,
     images_dir: str | Path,
@@ -181,44 +218,12 @@ def validate_submission(
             size = None
         key = key_from_relative_path(rel)
         if key is None:  # a shallow input: its file is the one at the image's relative path
-            json_path = str(pred_dir / json_rel)
-            c = unplaced.get(json_path) or by_path.get(json_path, (None, None))[1]
-            handled.add(json_path)
-            if c is None:
-                problems.append(Problem(json_path, f"missing: no prediction for image {rel}"))
-            elif c.points is None:  # it could not be read or decoded
-                problems.append(Problem(json_path, c.problem))
-            else:
-                for p in check_contents(c.fields, c.points, c.format, rel, size):
-                    problems.append(Problem(json_path, p))
-            continue
-        got = tree.claims.pop(key, [])
-        if not got:
-            mirror = str(pred_dir / json_rel)
-            if mirror in by_path:  # the file at the image's place names another frame
-                other, c = by_path[mirror]
-                handled.add(mirror)
-                found = check_contents(c.fields, c.points, c.format, rel, size)
-                consequence = (
-                    f": it is placed on frame {other} (as score places it), so image {rel} has"
-                    " no prediction"
-                )
-                problems.append(
-                    Problem(mirror, (found[0] if found else "it names another frame") + consequence)
-                )
-                problems.extend(Problem(mirror, p) for p in found[1:])
-            else:
-                problems.append(Problem(mirror, f"missing: no prediction for image {rel}"))
-        elif len(got) > 1:
-            names = ", ".join(c.path for c in got)
-            for c in got:
-                problems.append(Problem(c.path, f"{len(got)} files claim image {rel} ({names})"))
-        elif got[0].problem is not None:
-            problems.append(Problem(got[0].path, got[0].problem))
+            problems += _shallow_problems(
+                pred_dir / json_rel, rel, size, by_path, unplaced, handled
+            )
         else:
-            c = got[0]
-            for p in check_contents(c.fields, c.points, c.format, rel, size):
-                problems.append(Problem(c.path, p))
+            got = tree.claims.pop(key, [])
+            problems += _frame_problems(pred_dir / json_rel, rel, size, got, by_path, handled)
     for key, found in tree.claims.items():
         for c in found:
             if c.path not in handled:

@@ -141,15 +141,7 @@ def attribute_false_positives(
 
     gt = load_ground_truth(data)
     if from_manifest:  # the manifest must describe this tree, frame for frame
-        planned, present = manifest_keys(preset), set(gt.keys)
-        if planned != present:
-            extra, missing = sorted(present - planned), sorted(planned - present)
-            raise ValueError(
-                f"{Path(data) / MANIFEST}: describes {len(planned)} frames, the tree holds"
-                f" {len(present)} ({len(extra)} not described, first {extra[0] if extra else '-'};"
-                f" {len(missing)} missing, first {missing[0] if missing else '-'}); it is not this"
-                " dataset's manifest"
-            )
+        _check_manifest_covers(data, manifest_keys(preset), set(gt.keys))
     pred = load_predictions(predictions, gt.keys)
     found: dict[str, list[float]] = {kind: [] for kind in KINDS}
     image_problems: list[dict] = []
@@ -176,27 +168,43 @@ def attribute_false_positives(
             for fp in fps:
                 d = float(np.min(np.linalg.norm(labels - fp, axis=1))) if len(labels) else np.inf
                 found[_kind(fp, labels, near, saturated, radius)].append(d)
+    return _summary(found, radius, [q.to_dict() for q in pred.problems] + image_problems)
+
+
+def _check_manifest_covers(data, planned: set, present: set) -> None:
+    if planned != present:
+        extra, missing = sorted(present - planned), sorted(planned - present)
+        raise ValueError(
+            f"{Path(data) / MANIFEST}: describes {len(planned)} frames, the tree holds"
+            f" {len(present)} ({len(extra)} not described, first {extra[0] if extra else '-'};"
+            f" {len(missing)} missing, first {missing[0] if missing else '-'}); it is not this"
+            " dataset's manifest"
+        )
+
+
+def _median(values) -> float | None:
+    values = [v for v in values if np.isfinite(v)]
+    return round(float(np.median(values)), 1) if values else None
+
+
+def _summary(found: dict[str, list[float]], radius: float, problems: list[dict]) -> dict:
+    """The JSON-ready result from each kind's distances to the nearest label."""
     total = sum(len(v) for v in found.values())
     every = np.array([d for v in found.values() for d in v if np.isfinite(d)])
-
-    def median(values) -> float | None:
-        values = [v for v in values if np.isfinite(v)]
-        return round(float(np.median(values)), 1) if values else None
-
     return {
         "radius": radius,
         "false_positives": total,
-        "median_px_to_label": median(every),
+        "median_px_to_label": _median(every),
         "beyond_50px": round(float(np.mean(every > 50)), 3) if len(every) else None,
         "kinds": {
             kind: {
                 "count": len(v),
                 "share": round(len(v) / total, 3) if total else 0.0,
-                "median_px_to_label": median(v),
+                "median_px_to_label": _median(v),
             }
             for kind, v in found.items()
             if v
         },
         # files that could not be read count as no prediction, as in scoring; said, not hidden
-        "problems": [q.to_dict() for q in pred.problems] + image_problems,
+        "problems": problems,
     }

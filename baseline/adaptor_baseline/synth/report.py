@@ -106,10 +106,19 @@ def realism_report(root: str | Path, image_sample: int = 400) -> dict:
         FrameRow(r.key.folder, r.key.video, r.key.frame, read_labels(r.labels)) for r in records
     ]
     counts = np.array([len(r.labels) for r in rows])
-    all_labels = np.concatenate([r.labels for r in rows]) if counts.sum() else np.zeros((0, 2))
-    close = close_label_mask([r.labels for r in rows])
-    nn = np.concatenate([_nearest(r.labels) for r in rows] or [np.zeros(0)])
+    labels, raw = label_statistics(rows, counts)
+    light, grey_by_folder = light_statistics(root, records, rows, image_sample)
+    return {
+        "root": str(root),
+        **labels,
+        **light,
+        **raw,
+        "_grey_by_folder": {k: [round(x, 1) for x in v] for k, v in grey_by_folder.items()},
+    }
 
+
+def _growth(rows: list[FrameRow], counts: np.ndarray) -> tuple[dict, dict]:
+    """Growth of the label count within each video: Spearman's rho, first against last quarter."""
     videos: dict[tuple[str, str], list[int]] = {}
     for r, c in zip(rows, counts):
         videos.setdefault((r.folder, r.video), []).append(int(c))
@@ -123,7 +132,23 @@ def realism_report(root: str | Path, image_sample: int = 400) -> dict:
         first.append(float(y[:q].mean()))
         last.append(float(y[-q:].mean()))
         trajectories[f"{folder}/{video}"] = cs
+    stats = {
+        "videos": len(videos),
+        "growth_spearman_median": round(float(np.median(growth)), 3) if growth else None,
+        "videos_growing": round(float(np.mean(np.array(last) > np.array(first))), 3),
+        "first_quarter_labels": round(float(np.mean(first)), 3),
+        "last_quarter_labels": round(float(np.mean(last)), 3),
+    }
+    return stats, trajectories
 
+
+def label_statistics(rows: list[FrameRow], counts: np.ndarray) -> tuple[dict, dict]:
+    """Counts, growth, close pairs and precision of the labels; and the raw distributions
+    (``_trajectories``, ``_counts``, ``_nearest``) for the figure."""
+    all_labels = np.concatenate([r.labels for r in rows]) if counts.sum() else np.zeros((0, 2))
+    close = close_label_mask([r.labels for r in rows])
+    nn = np.concatenate([_nearest(r.labels) for r in rows] or [np.zeros(0)])
+    growth, trajectories = _growth(rows, counts)
     folders = {}
     for f in sorted({r.folder for r in rows}):
         m = np.array([r.folder == f for r in rows])
@@ -132,42 +157,17 @@ def realism_report(root: str | Path, image_sample: int = 400) -> dict:
             "labels": int(counts[m].sum()),
             "labels_per_frame": round(float(counts[m].mean()), 3),
         }
-
-    step = max(1, len(records) // max(1, image_sample))
-    picked = list(range(0, len(records), step))[:image_sample]
-    imgs, problems, read = [], [], []
-    for i in picked:  # a broken frame is listed and left out of the pixel statistics
-        try:
-            imgs.append(image_stats(records[i].image))
-            read.append(i)
-        except ImageError as e:
-            problems.append({"file": e.file, "problem": e.problem})
-    if not imgs:
-        raise ValueError(f"{root}: none of the {len(picked)} sampled frames could be read")
-    picked = read
-    grey = np.array([s["grey"] for s in imgs])
-    by_video: dict[tuple, list[float]] = {}
-    by_folder: dict[str, list[float]] = {}
-    for i, s in zip(picked, imgs):
-        by_video.setdefault((rows[i].folder, rows[i].video), []).append(s["grey"])
-        by_folder.setdefault(rows[i].folder, []).append(s["grey"])
-    within = [np.std(v) for v in by_video.values() if len(v) > 1]
-    sat = np.array([s["saturated"] for s in imgs])
-    return {
-        "root": str(root),
+    stats = {
         "frames": len(rows),
         "folders": len(folders),
-        "videos": len(videos),
+        "videos": growth.pop("videos"),
         "labels": int(counts.sum()),
         "labels_per_frame": round(float(counts.mean()), 3),
         "labels_per_frame_quantiles": _quantiles(counts),
         "empty_frames": round(float((counts == 0).mean()), 4),
         "max_labels_per_frame": int(counts.max()),
         "per_folder": folders,
-        "growth_spearman_median": round(float(np.median(growth)), 3) if growth else None,
-        "videos_growing": round(float(np.mean(np.array(last) > np.array(first))), 3),
-        "first_quarter_labels": round(float(np.mean(first)), 3),
-        "last_quarter_labels": round(float(np.mean(last)), 3),
+        **growth,
         "close_share": round(float(close.mean()), 4) if len(close) else None,
         "close_distance": CLOSE_DISTANCE,
         "nearest_neighbour_px": _quantiles(nn),
@@ -176,6 +176,39 @@ def realism_report(root: str | Path, image_sample: int = 400) -> dict:
         )
         if len(all_labels)
         else None,
+    }
+    raw = {
+        "_trajectories": trajectories,
+        "_counts": counts.tolist(),
+        "_nearest": nn.round(2).tolist(),
+    }
+    return stats, raw
+
+
+def light_statistics(root, records, rows, image_sample: int) -> tuple[dict, dict]:
+    """Grey level, saturation, white balance and sharpness of up to ``image_sample`` frames
+    spread evenly (a broken frame is listed under ``problems`` and left out); and the grey
+    levels per folder for the figure."""
+    step = max(1, len(records) // max(1, image_sample))
+    picked = list(range(0, len(records), step))[:image_sample]
+    imgs, problems, read = [], [], []
+    for i in picked:
+        try:
+            imgs.append(image_stats(records[i].image))
+            read.append(i)
+        except ImageError as e:
+            problems.append({"file": e.file, "problem": e.problem})
+    if not imgs:
+        raise ValueError(f"{root}: none of the {len(picked)} sampled frames could be read")
+    grey = np.array([s["grey"] for s in imgs])
+    by_video: dict[tuple, list[float]] = {}
+    by_folder: dict[str, list[float]] = {}
+    for i, s in zip(read, imgs):
+        by_video.setdefault((rows[i].folder, rows[i].video), []).append(s["grey"])
+        by_folder.setdefault(rows[i].folder, []).append(s["grey"])
+    within = [np.std(v) for v in by_video.values() if len(v) > 1]
+    sat = np.array([s["saturated"] for s in imgs])
+    stats = {
         "image_sample": len(imgs),
         "grey_mean": round(float(grey.mean()), 2),
         "grey_p5_p95": [
@@ -196,8 +229,5 @@ def realism_report(root: str | Path, image_sample: int = 400) -> dict:
         ],
         "sharpness_median": round(float(np.median([s["sharpness"] for s in imgs])), 1),
         "problems": problems,
-        "_trajectories": trajectories,
-        "_counts": counts.tolist(),
-        "_nearest": nn.round(2).tolist(),
-        "_grey_by_folder": {k: [round(x, 1) for x in v] for k, v in by_folder.items()},
     }
+    return stats, by_folder
