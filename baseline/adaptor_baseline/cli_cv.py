@@ -90,6 +90,7 @@ def cv_cmd(data_dir, out_dir, sweep, folds_spec, test_dir, seeds, more_seeds, jo
 
     SEED...: further seeds after --seeds (``--seeds 0 1 2``)."""
     from adaptor_baseline import cv
+    from adaptor_baseline.sweep import Experiment, load_sweep
 
     if more_seeds and not seeds:
         raise click.UsageError(f"unexpected arguments {' '.join(map(str, more_seeds))}")
@@ -106,9 +107,9 @@ def cv_cmd(data_dir, out_dir, sweep, folds_spec, test_dir, seeds, more_seeds, jo
     )  # fmt: skip
     try:
         if sweep:
-            experiments = cv.load_sweep(sweep, defaults=options_given(overrides))
+            experiments = load_sweep(sweep, defaults=options_given(overrides))
         else:
-            experiments = [cv.Experiment(config_name, build_config(config_name, **overrides))]
+            experiments = [Experiment(config_name, build_config(config_name, **overrides))]
         plan = cv.make_plan(
             data_dir, out_dir, experiments, folds_spec, test_dir, cv_name, test_name, seeds
         )

@@ -1,16 +1,5 @@
-"""Cross-validation and sweeps: every (experiment, fold) is one self-contained training job.
-
-A sweep file (TOML) lists experiments, each a preset plus overrides::
-
-    [[experiment]]
-    name = "variant1-g2-s1"
-    config = "variant1"        # baseline | variant1 | variant2 | path/to/config.json
-    sigma1 = 2
-    sigma2 = 1
-
-Every field of the configuration can be set, by the keys of :data:`adaptor_baseline.config.FIELDS`
-(the command line's options without the dashes). Options given next to ``--sweep`` apply to every
-experiment; a value in the sweep file wins over them.
+"""Cross-validation and sweeps: every (experiment, fold[, seed]) is one self-contained training
+job. Experiments and sweep files are :mod:`adaptor_baseline.sweep`'s.
 
 Jobs are numbered experiment-major. ``run_job`` trains one job on ``<out>/<experiment>/fold-<k>``
 (the held-out fold's frames are predicted and scored there; an optional test set is predicted by
@@ -28,53 +17,14 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from adaptor_baseline.config import (
-    TrainConfig,
-    config_diff,
-    overrides_from,
-    preset,
-    with_overrides,
-)
+from adaptor_baseline.config import TrainConfig, config_diff
 from adaptor_baseline.data.folds import make_folds
 from adaptor_baseline.data.layout import index_dataset
+from adaptor_baseline.sweep import Experiment, params_of
 from adaptor_score import atomic
 from adaptor_score.contract import RANKING_RADIUS, REPORT_RADII
-from adaptor_score.pathguard import PathError, check_name, child
-from adaptor_score.safefiles import BadFile, read_text, read_toml
-
-
-@dataclass
-class Experiment:
-    name: str
-    config: TrainConfig
-    seed: int | None = None  # set when the sweep runs several training seeds (cv --seeds)
-
-    def with_seed(self, seed: int) -> Experiment:
-        """This experiment trained with ``seed`` (its own folder: ``<name>/seed-<seed>``)."""
-        return Experiment(self.name, with_overrides(self.config, seed=seed), seed)
-
-    def params(self) -> dict:
-        """Columns for the paper's tables."""
-        return params_of(self.config)
-
-
-def params_of(c: TrainConfig) -> dict:
-    """The tables' columns (model, distribution, sigma1 or alpha, sigma2) of a configuration."""
-    model = {"baseline": "Baseline", "variant1": "Variant 1", "variant2": "Variant 2"}[
-        c.model.variant
-    ]
-    p = {"model": model, "variant": c.model.variant, "distribution": c.target.distribution}
-    if c.target.distribution == "tanh":
-        from adaptor_baseline.codec import TANH_ALPHA_PER_SIGMA  # the codec's default, not a copy
-
-        p["alpha"] = (
-            c.target.alpha if c.target.alpha is not None else TANH_ALPHA_PER_SIGMA * c.target.sigma1
-        )
-    else:
-        p["sigma1"] = c.target.sigma1
-    if c.model.variant != "baseline":
-        p["sigma2"] = c.model.sigma2
-    return p
+from adaptor_score.pathguard import child
+from adaptor_score.safefiles import BadFile, read_text
 
 
 def saved_config(run: Path) -> TrainConfig | None:
@@ -109,47 +59,6 @@ def check_run_folder(run: Path, cfg: TrainConfig) -> None:
             f" sweep's experiment {cfg.name!r}); give the changed experiment a new name, use"
             " another --out, or delete that folder to train it again"
         )
-
-
-def experiment_from(name: str, config: str, overrides: dict) -> Experiment:
-    """A preset (or config.json) plus ``{key: value}`` overrides by :data:`FIELDS` keys."""
-    cfg = TrainConfig.load(config) if config.endswith(".json") else preset(config)
-    cfg = with_overrides(cfg, **overrides_from(overrides, f"experiment {name}: "))
-    cfg.name = name
-    return Experiment(name, cfg)
-
-
-def load_sweep(path: str | Path, defaults: dict | None = None) -> list[Experiment]:
-    """Experiments of a sweep file; ``defaults`` (keys of :data:`FIELDS`, e.g. the command line's
-    options) apply to every experiment unless the experiment sets the key itself."""
-    try:
-        doc = read_toml(path)
-    except BadFile as e:
-        raise ValueError(f"{path}: {e}") from None
-    out, seen = [], set()
-    entries = doc.get("experiment", [])
-    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-        raise ValueError(f"{path}: 'experiment' must be an array of [[experiment]] tables")
-    for e in entries:
-        e = dict(e)
-        name = e.pop("name", None)
-        if not isinstance(name, str) or not name or name in seen:
-            raise ValueError(f"{path}: each [[experiment]] needs a unique name (got {name!r})")
-        try:
-            check_name(name, "experiment")  # it becomes a folder under --out
-        except PathError as err:
-            raise ValueError(f"{path}: {err}") from None
-        seen.add(name)
-        config = e.pop("config", "variant1")
-        if not isinstance(config, str):
-            raise ValueError(f"{path}: experiment {name}: config must be a preset or a file name")
-        try:
-            out.append(experiment_from(name, config, {**(defaults or {}), **e}))
-        except (ValueError, TypeError) as err:
-            raise ValueError(f"{path}: {err}") from None
-    if not out:
-        raise ValueError(f"{path}: no [[experiment]] entries")
-    return out
 
 
 @dataclass

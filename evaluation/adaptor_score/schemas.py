@@ -78,17 +78,25 @@ def _unwrap(kind):
 
 
 def explain(
-    error: msgspec.ValidationError, schema=None, hints: dict[str, str] | None = None
-) -> tuple[str, str]:
-    """``(key, problem)`` from msgspec's message; ``hints`` name what a field must be (by its
-    last key: ``{"runs": "an array of paths"}``).
+    error: msgspec.ValidationError, schema=None, hints: dict[str, str] | None = None,
+    where: str = "",
+) -> tuple[str, str, str]:  # fmt: skip
+    """``(kind, key, problem)`` from msgspec's message, kind one of ``required``, ``unknown``,
+    ``type`` and ``value``; ``hints`` name what a field must be (by its last key: ``{"runs": "an
+    array of paths"}``, ``{"count": "between 0 and 10"}``); ``where`` prefixes the key.
 
     >>> explain(msgspec.ValidationError("Object missing required field `name` - at `$.dataset[0]`"))
-    ('dataset[0].name', 'is required')
+    ('required', 'dataset[0].name', 'is required')
     >>> explain(msgspec.ValidationError("Expected `float`, got `str` - at `$.radius`"))
-    ('radius', 'must be a number, found a string')
+    ('type', 'radius', 'must be a number, found a string')
     """
-    hints = hints or {}
+    kind, key, problem = _explain(error, schema, hints or {})
+    if where:
+        key = f"{where}.{key}" if key else where
+    return kind, key, problem
+
+
+def _explain(error, schema, hints: dict[str, str]) -> tuple[str, str, str]:
     text = str(error)
     where = ""
     m = re.search(r" - at `([^`]*)`$", text)
@@ -96,30 +104,52 @@ def explain(
         where, text = _key(m.group(1)), text[: m.start()]
     last = "" if where.endswith("]") else where.rsplit(".", 1)[-1]  # an element has no hint
     if m := re.match(r"Object missing required field `([^`]*)`", text):
-        return (f"{where}.{m.group(1)}" if where else m.group(1)), "is required"
+        return "required", (f"{where}.{m.group(1)}" if where else m.group(1)), "is required"
     if m := re.match(r"Object contains unknown field `([^`]*)`", text):
         struct = _struct_at(schema, where) if schema is not None else None
         allowed = sorted(f.encode_name for f in msgspec.structs.fields(struct)) if struct else []
         also = f" (allowed: {', '.join(allowed)})" if allowed else ""
-        return where, f"unknown key(s) {m.group(1)}{also}"
+        return "unknown", where, f"unknown key(s) {m.group(1)}{also}"
     if m := re.match(r"Expected `([^`]*)`, got `([^`]*)`", text):
-        want = hints.get(last) or _words(m.group(1), expected=True)
-        return where, f"must be {want}, found {_words(m.group(2))}"
+        hint = hints.get(last, "")
+        want = hint if hint and not hint.startswith("between") else _words(m.group(1), True)
+        return "type", where, f"must be {want}, found {_words(m.group(2))}"
     if m := re.match(r"Invalid enum value (.*)$", text):
-        return where, f"must be {hints.get(last, 'one of the allowed values')}, found {m.group(1)}"
+        want = hints.get(last, "one of the allowed values")
+        return "value", where, f"must be {want}, found {m.group(1)}"
     if re.match(r"Expected `str` matching regex", text):
-        return where, "must be a non-empty string"
+        return "value", where, "must be a non-empty string"
     if m := re.match(r"Expected `(?:float|int)` (>=|<=|>|<) (\S+)", text):
+        if hints.get(last, "").startswith("between"):
+            return "value", where, f"must be {hints[last]}"
         bound = "at least" if m.group(1).startswith(">") else "at most"
-        return where, f"must be a finite number {bound} {float(m.group(2)):g}"
-    return where, text
+        return "value", where, f"must be a finite number {bound} {float(m.group(2)):g}"
+    return "value", where, text
+
+
+def _default_wording(kind: str, key: str, problem: str) -> str:
+    return f"{key}: {problem}" if key else problem
+
+
+def convert(
+    obj, schema: type[T], path: Path, error: Callable[[Path, str], Exception],
+    hints: dict[str, str] | None = None, where: str = "",
+    wording: Callable[[str, str, str], str] = _default_wording,
+) -> T:  # fmt: skip
+    """``obj`` (a part of a file, at key ``where``) as ``schema``; the file's error otherwise."""
+    try:
+        return msgspec.convert(obj, schema)
+    except msgspec.ValidationError as e:
+        raise error(path, wording(*explain(e, schema, hints, where))) from None
 
 
 def decode(
     path: str | Path, schema: type[T], error: Callable[[Path, str], Exception],
     max_bytes: int = 1 << 20, hints: dict[str, str] | None = None,
+    wording: Callable[[str, str, str], str] = _default_wording,
 ) -> T:  # fmt: skip
-    """The TOML file at ``path`` as ``schema``; ``error(path, "key: problem")`` otherwise."""
+    """The TOML file at ``path`` as ``schema``; ``error(path, wording(kind, key, problem))``
+    otherwise (default wording: ``key: problem``)."""
     path = Path(path)
     try:
         doc = read_toml(path, max_bytes)
@@ -127,9 +157,5 @@ def decode(
         raise error(path, str(e)) from None
     for field in msgspec.structs.fields(schema):  # a missing section first, as a reader would
         if field.required and field.encode_name not in doc:
-            raise error(path, f"{field.encode_name}: is required")
-    try:
-        return msgspec.convert(doc, schema)
-    except msgspec.ValidationError as e:
-        key, problem = explain(e, schema, hints)
-        raise error(path, f"{key}: {problem}" if key else problem) from None
+            raise error(path, wording("required", field.encode_name, "is required"))
+    return convert(doc, schema, path, error, hints, wording=wording)

@@ -9,15 +9,16 @@ declares it. Tied teams share the better rank and the next rank is skipped ("1, 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Literal
 
+import msgspec
 import numpy as np
 
 from adaptor_leaderboard.ledger import Ledger, LedgerError
 from adaptor_score.contract import RANKING_RADIUS
-from adaptor_score.safefiles import BadFile, read_toml
+from adaptor_score.schemas import NonNegative, convert, decode
 
 
 @dataclass(frozen=True)
@@ -32,57 +33,72 @@ class PhaseRules:
     tie_decimals: int | None = None  # None: ties only when exactly equal
 
 
-_RULE_TYPES = {
-    "max_submissions": int,
-    "metric": str,
-    "radius": (int, float),
-    "display_decimals": int,
-    "tie_decimals": int,
-}
 METRICS = ("f1", "ppv", "tpr")
+_Count = Annotated[int, msgspec.Meta(ge=0, le=1_000_000)]
+
+
+class _PhaseTable(msgspec.Struct, forbid_unknown_fields=True):
+    """One ``[phase.NAME]`` table as written; every key optional (the defaults above)."""
+
+    max_submissions: _Count = 3  # 0: no limit (TOML has no null)
+    metric: Literal[METRICS] = "f1"  # type: ignore[valid-type]
+    radius: NonNegative = RANKING_RADIUS
+    display_decimals: _Count = 4
+    tie_decimals: _Count | None = None
+
+
+class _RulesFile(msgspec.Struct, forbid_unknown_fields=True):
+    phase: dict[str, dict] = {}  # each table is checked as _PhaseTable when its phase is asked
+
+
+_HINTS = {
+    "metric": f"one of {', '.join(METRICS)}",
+    **{
+        k: "between 0 and 1,000,000"
+        for k in ("max_submissions", "display_decimals", "tie_decimals")
+    },
+}
+
+
+def _wording(kind: str, key: str, problem: str) -> str:
+    """The rules' own wording: ``phase.test.metric must be one of ...``."""
+    if kind == "unknown":
+        names = problem.removeprefix("unknown key(s) ").split(" (")[0]
+        where = f"[{key}]" if key else "the file (it holds [phase.NAME] tables)"
+        return f"unknown settings in {where}: {names}"
+    if kind == "type" and key == "phase":
+        return "'phase' must be a table of [phase.NAME] tables"
+    if kind == "type":
+        return f"{key} has the wrong type ({problem})"
+    return f"{key} {problem}"
+
+
+def _error(path, text: str) -> ValueError:
+    return ValueError(f"{path}: {text}")
 
 
 def load_rules(path: str | Path | None, phase: str) -> PhaseRules:
     """Rules of ``phase`` from a TOML file with ``[phase.NAME]`` tables (defaults without a file).
 
-    Every value is checked (type, range); a wrong one raises ``ValueError`` naming the file and
+    The file's shape is a declared schema (:class:`_RulesFile`, checked by msgspec through
+    :func:`adaptor_score.schemas.decode`); a wrong value raises ``ValueError`` naming the file and
     the key. ``max_submissions = 0`` means no limit (TOML has no null).
     """
     if path is None:
         return PhaseRules(phase=phase)
-    try:
-        doc = read_toml(path)
-    except BadFile as e:
-        raise ValueError(f"{path}: {e}") from None
-    phases = doc.get("phase", {})
-    if not isinstance(phases, dict):
-        raise ValueError(f"{path}: 'phase' must be a table of [phase.NAME] tables")
-    table = phases.get(phase)
-    if table is None:
+    doc = decode(path, _RulesFile, _error, hints=_HINTS, wording=_wording)
+    if phase not in doc.phase:
         raise ValueError(f"{path}: no [phase.{phase}] table")
-    if not isinstance(table, dict):
-        raise ValueError(f"{path}: phase.{phase} must be a table")
-    unknown = set(table) - set(_RULE_TYPES)
-    if unknown:
-        raise ValueError(
-            f"{path}: unknown settings in [phase.{phase}]: {', '.join(sorted(unknown))}"
-        )
-    for key, value in table.items():
-        kinds = _RULE_TYPES[key]
-        if isinstance(value, bool) or not isinstance(value, kinds):
-            raise ValueError(f"{path}: phase.{phase}.{key} has the wrong type ({value!r})")
-    values = dict(table)
-    if values.get("metric", "f1") not in METRICS:
-        raise ValueError(f"{path}: phase.{phase}.metric must be one of {', '.join(METRICS)}")
-    radius = float(values.get("radius", RANKING_RADIUS))
-    if not (math.isfinite(radius) and radius >= 0):
-        raise ValueError(f"{path}: phase.{phase}.radius must be a finite number >= 0")
-    for key in ("max_submissions", "display_decimals", "tie_decimals"):
-        if key in values and not 0 <= values[key] <= 1_000_000:
-            raise ValueError(f"{path}: phase.{phase}.{key} must be between 0 and 1,000,000")
-    if values.get("max_submissions") == 0:
-        values["max_submissions"] = None
-    return PhaseRules(phase=phase, **{**values, "radius": radius})
+    table = convert(doc.phase[phase], _PhaseTable, Path(path), _error, _HINTS, f"phase.{phase}",
+                    _wording)  # fmt: skip
+    return PhaseRules(
+        phase=phase,
+        max_submissions=table.max_submissions or None,
+        metric=table.metric,
+        radius=float(table.radius),
+        display_decimals=table.display_decimals,
+        tie_decimals=table.tie_decimals,
+    )
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ def test_sweep_sets_any_field_and_options_beside_it_apply_to_all(tmp_path, synth
         "binary_radius = 0\nthreshold = 0.4\n"
         '[[experiment]]\nname = "b"\nconfig = "variant2"\nepochs = 7\n'
     )
-    from adaptor_baseline.cv import load_sweep
+    from adaptor_baseline.sweep import load_sweep
 
     a, b = load_sweep(sweep, defaults={"epochs": 1, "width": 4})
     assert a.config.model.dropout == 0.4 and a.config.augment.contrast == (0.3, 1.5)
@@ -79,7 +79,7 @@ def test_sweep_sets_any_field_and_options_beside_it_apply_to_all(tmp_path, synth
     ],
 )
 def test_bad_sweeps_name_the_file(tmp_path, text, needle):
-    from adaptor_baseline.cv import load_sweep
+    from adaptor_baseline.sweep import load_sweep
 
     (tmp_path / "s.toml").write_text(text)
     with pytest.raises(ValueError, match=needle) as e:
@@ -101,7 +101,7 @@ def test_out_of_range_options_are_refused(tmp_path, option, value):
 def test_the_example_paper_sweep_loads():
     from pathlib import Path
 
-    from adaptor_baseline.cv import load_sweep
+    from adaptor_baseline.sweep import load_sweep
 
     sweep = Path(__file__).resolve().parents[2] / "examples" / "paper-sweep.toml"
     experiments = load_sweep(sweep, defaults={"epochs": 1})

@@ -217,12 +217,13 @@ def test_header_and_positional_fold_files_mean_the_same(data, tmp_path):
 
 def test_tables_use_the_folds_that_trained_and_a_changed_spec_is_refused(data, tmp_path):
     from adaptor_baseline import cv
+    from adaptor_baseline.sweep import Experiment
 
     keys = [r.key for r in index_dataset(data, require_labels=True)]
     folds = tmp_path / "by-frame.csv"
     folds.write_text("".join(f"{k.folder},{k.video},{k.frame},{i % 2}\n" for i, k in
                              enumerate(keys)))  # fmt: skip
-    exp = [cv.Experiment("e", with_overrides(preset("variant1"), **TINY))]
+    exp = [Experiment("e", with_overrides(preset("variant1"), **TINY))]
     plan = cv.make_plan(data, tmp_path / "out", exp, str(folds))
     written = (tmp_path / "out" / "folds.csv").read_text().splitlines()
     assert written[0] == "folder,video,frame,fold" and len(written) == len(keys) + 1
