@@ -35,6 +35,29 @@ def default_batch_size(device: torch.device) -> int:
     return 8 if device.type == "cuda" else 1
 
 
+def _write_batch(
+    codec: HeatmapCodec, out: np.ndarray, records: list[FrameRecord], scales: list, root: Path,
+    out_dir: Path, heatmap_dir: str | Path | None,
+) -> int:  # fmt: skip
+    """Decode a batch of output maps into points in each original image's grid and write one
+    submission file per image (and its map as a PNG with ``heatmap_dir``); returns the points."""
+    n = 0
+    for hm, pts, rec, scale in zip(out, codec.decode(out), records, scales):
+        pts = unscale_points(pts, *scale)
+        folder, video = _names(rec, root)
+        rel = rec.image.relative_to(root)
+        write_prediction(
+            out_dir / rel.with_name(rel.name.split(".")[0] + ".json"),
+            folder, video, rec.image.name, pts,
+        )  # fmt: skip
+        n += len(pts)
+        if heatmap_dir is not None:
+            target = Path(heatmap_dir) / rel.with_suffix(".png")
+            heat = Image.fromarray((np.clip(hm[0], 0, 1) * 255).astype(np.uint8))
+            atomic.write_with(target, lambda tmp, heat=heat: heat.save(tmp, "PNG"))
+    return n
+
+
 def predict_records(
     model: SutureDetector,
     cfg: TrainConfig,
@@ -66,25 +89,9 @@ def predict_records(
 
     def finish(out: np.ndarray, keys: list[str], scales: list) -> int:
         """Decode one batch's maps and write its files (on the writer thread)."""
-        n = 0
-        for hm, pts, key, scale in zip(out, codec.decode(out), keys, scales):
-            rec = by_key[key]
-            pts = unscale_points(pts, *scale)
-            folder, video = _names(rec, root)
-            rel = rec.image.relative_to(root)
-            write_prediction(
-                out_dir / rel.with_name(rel.name.split(".")[0] + ".json"),
-                folder,
-                video,
-                rec.image.name,
-                pts,
-            )
-            n += len(pts)
-            if heatmap_dir is not None:
-                target = Path(heatmap_dir) / rel.with_suffix(".png")
-                heat = Image.fromarray((np.clip(hm[0], 0, 1) * 255).astype(np.uint8))
-                atomic.write_with(target, lambda tmp, heat=heat: heat.save(tmp, "PNG"))
-        return n
+        return _write_batch(
+            codec, out, [by_key[k] for k in keys], scales, root, out_dir, heatmap_dir
+        )
 
     # Decoding and writing the last frame (a thread) overlap with the network. A loader process
     # for reading as well was no faster on 2 cores and costs a process start

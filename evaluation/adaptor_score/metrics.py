@@ -195,6 +195,35 @@ def close_label_mask(labels: Sequence[np.ndarray], distance: float = CLOSE_DISTA
     return np.concatenate([_close_flags(labels[a:b], distance) for a, b in chunk_bounds(m * m)])
 
 
+def _rmse_per_frame(matches, n_pred: np.ndarray, n_label: np.ndarray) -> np.ndarray:
+    """The paper's RMSE per frame: each prediction's distance to its nearest label (no radius,
+    no one-to-one matching); NaN for a frame without predictions or without labels."""
+    n_frames = len(n_pred)
+    pred_frame = np.repeat(np.arange(n_frames), n_pred)
+    finite = ~np.isnan(matches.nearest_sq)
+    sq_sum = np.bincount(pred_frame[finite], matches.nearest_sq[finite], minlength=n_frames)
+    rmse = np.full(n_frames, np.nan)
+    ok = (n_pred > 0) & (n_label > 0)
+    rmse[ok] = np.sqrt(sq_sum[ok] / n_pred[ok])
+    return rmse
+
+
+def _close_counts(matches, labels, n_label: np.ndarray, radii: np.ndarray, close_distance: float):
+    """Per frame, the close labels and, per radius, how many of them were found."""
+    n_frames = len(n_label)
+    close = close_label_mask(labels, close_distance)
+    label_frame = np.repeat(np.arange(n_frames), n_label)
+    close_labels = np.bincount(label_frame[close], minlength=n_frames)
+    label_off = np.cumsum(n_label) - n_label
+    matched_close = close[label_off[matches.frame] + matches.label] if close.size else None
+    close_tp = np.zeros((n_frames, len(radii)), dtype=np.int64)
+    if matched_close is not None:
+        for j, r in enumerate(radii):
+            sel = matched_close & (matches.distance <= r)
+            close_tp[:, j] = np.bincount(matches.frame[sel], minlength=n_frames)
+    return close_labels, close_tp
+
+
 def score_frames(
     preds: Sequence[np.ndarray],
     labels: Sequence[np.ndarray],
@@ -225,23 +254,8 @@ def score_frames(
     n_pred = np.fromiter((len(p) for p in preds), dtype=np.int64, count=n_frames)
     n_label = np.fromiter((len(g) for g in labels), dtype=np.int64, count=n_frames)
 
-    pred_frame = np.repeat(np.arange(n_frames), n_pred)
-    finite = ~np.isnan(matches.nearest_sq)
-    sq_sum = np.bincount(pred_frame[finite], matches.nearest_sq[finite], minlength=n_frames)
-    rmse = np.full(n_frames, np.nan)
-    ok = (n_pred > 0) & (n_label > 0)
-    rmse[ok] = np.sqrt(sq_sum[ok] / n_pred[ok])
-
-    close = close_label_mask(labels, close_distance)
-    label_frame = np.repeat(np.arange(n_frames), n_label)
-    close_labels = np.bincount(label_frame[close], minlength=n_frames)
-    label_off = np.cumsum(n_label) - n_label
-    matched_close = close[label_off[matches.frame] + matches.label] if close.size else None
-    close_tp = np.zeros((n_frames, len(radii_arr)), dtype=np.int64)
-    if matched_close is not None:
-        for j, r in enumerate(radii_arr):
-            sel = matched_close & (matches.distance <= r)
-            close_tp[:, j] = np.bincount(matches.frame[sel], minlength=n_frames)
+    rmse = _rmse_per_frame(matches, n_pred, n_label)
+    close_labels, close_tp = _close_counts(matches, labels, n_label, radii_arr, close_distance)
 
     tp_distance = np.zeros((n_frames, len(radii_arr)))
     tp_distance_sq = np.zeros((n_frames, len(radii_arr)))

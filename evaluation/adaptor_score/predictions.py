@@ -125,6 +125,45 @@ def claim_tree(
     return out
 
 
+def _check_root(root: Path) -> None:
+    """A prediction folder that is missing, not a folder or cannot be listed stops the run: a
+    mistyped folder must not score 0 with exit 0."""
+    if not root.is_dir():
+        why = "is not a folder" if root.exists() else "does not exist"
+        raise InputFileError(root, f"the prediction folder {why}; nothing was scored")
+    try:
+        with os.scandir(root):
+            pass
+    except OSError as e:
+        raise InputFileError(
+            root, f"cannot list the prediction folder: {e.strerror or e}"
+        ) from None
+
+
+def _settle(out: Predictions, key: FrameKey, got: list[Claim] | None, root: Path) -> None:
+    """The prediction of one expected frame: its one usable file, or a problem (none, several)."""
+    if not got:
+        guess = root / key.folder / key.video / f"{key.frame}.json"
+        out.problems.append(
+            Problem(
+                str(guess), f"no prediction file for frame {key}; scored as no predictions", key
+            )
+        )
+    elif len(got) > 1:
+        names = ", ".join(c.path for c in got)
+        for c in got:
+            out.problems.append(
+                Problem(
+                    c.path,
+                    f"{len(got)} files claim frame {key} ({names}); scored as no predictions",
+                    key,
+                )
+            )
+    elif got[0].points is not None:
+        out.points[key] = got[0].points
+        out.files[key] = got[0].path
+
+
 def load_predictions(
     root: str | Path,
     expected: Collection[FrameKey],
@@ -147,16 +186,7 @@ def load_predictions(
     ignore = set(ignore)
     out = Predictions({})
     claims: dict[FrameKey, list[Claim]] = {}
-    if not root.is_dir():  # a mistyped folder must not score 0 with exit 0
-        why = "is not a folder" if root.exists() else "does not exist"
-        raise InputFileError(root, f"the prediction folder {why}; nothing was scored")
-    try:
-        with os.scandir(root):
-            pass
-    except OSError as e:
-        raise InputFileError(
-            root, f"cannot list the prediction folder: {e.strerror or e}"
-        ) from None
+    _check_root(root)
     tree = claim_tree(root, max_bytes, max_total_bytes)
     out.formats = tree.formats
     out.problems.extend(Problem(c.path, c.problem) for c in tree.unplaced)
@@ -177,25 +207,5 @@ def load_predictions(
         claims[key] = found
 
     for key in sorted(expected):
-        got = claims.get(key)
-        if not got:
-            guess = root / key.folder / key.video / f"{key.frame}.json"
-            out.problems.append(
-                Problem(
-                    str(guess), f"no prediction file for frame {key}; scored as no predictions", key
-                )
-            )
-        elif len(got) > 1:
-            names = ", ".join(c.path for c in got)
-            for c in got:
-                out.problems.append(
-                    Problem(
-                        c.path,
-                        f"{len(got)} files claim frame {key} ({names}); scored as no predictions",
-                        key,
-                    )
-                )
-        elif got[0].points is not None:
-            out.points[key] = got[0].points
-            out.files[key] = got[0].path
+        _settle(out, key, claims.get(key), root)
     return out

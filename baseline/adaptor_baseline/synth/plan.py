@@ -112,19 +112,9 @@ def _count(rng, lo_hi) -> int:
     return int(rng.integers(lo_hi[0], lo_hi[1] + 1))
 
 
-def plan_surgery(domain: str, seed: int, max_points: int | None = None) -> Surgery:
-    """A surgery of ``domain`` from ``seed``; ``max_points`` caps its bites (whole stitches)."""
-    style = STYLES[domain]
-    rng = np.random.default_rng([seed, 1])
-    centre = np.array(WORLD, dtype=float) / 2 + rng.uniform(-30, 30, 2)
-    axes = np.array([rng.uniform(125, 165), rng.uniform(85, 115)])
-    tilt = rng.uniform(-0.4, 0.4)
-    rot = _rot(tilt)
-
-    def world(local):
-        return centre + np.asarray(local) @ rot.T
-
-    # Stitches go round the annulus in order from a start angle, as a surgeon places them.
+def _place_stitches(rng, style, axes, world) -> list[Stitch]:
+    """Stitches round the annulus in order from a start angle, as a surgeon places them: each a
+    single bite or a pair, with its thread, colour, placement time, pledget and dimple."""
     n = _count(rng, style.stitches)
     start, direction = rng.uniform(0, 2 * np.pi), rng.choice([-1.0, 1.0])
     arc = rng.uniform(0.55, 0.95) * 2 * np.pi
@@ -154,20 +144,27 @@ def plan_surgery(domain: str, seed: int, max_points: int | None = None) -> Surge
                 dimple=rng.uniform(*style.dimple),
             )
         )
-    if max_points is not None:
-        total = np.cumsum([len(st.bites) for st in stitches])
-        stitches = [st for st, t in zip(stitches, total) if t <= max_points]
-    for _ in range(_count(rng, style.knots) if stitches else 0):
-        stitches[int(rng.integers(len(stitches)))].knots.append(rng.uniform(0.08, 0.6))
-    _needle_marks(np.random.default_rng([seed, 4]), style, stitches)
+    return stitches
 
-    def near_annulus(count, spread):
+
+class _Distractors:
+    """What is never labelled, drawn near the annulus: thread ends and loose threads, tissue
+    spots, free pledgets, blood and wet highlights (in this order: the draws are the seed's)."""
+
+    def __init__(self, rng, style, axes, world):
+        self.rng, self.style, self.axes, self.world = rng, style, axes, world
+
+    def near_annulus(self, count, spread):
+        rng = self.rng
         a = rng.uniform(0, 2 * np.pi, count)
         r = rng.normal(0, spread, count)
-        return np.array([world(_ellipse(axes, ai, ri)) for ai, ri in zip(a, r)]).reshape(-1, 2)
+        return np.array([self.world(_ellipse(self.axes, ai, ri)) for ai, ri in zip(a, r)]).reshape(
+            -1, 2
+        )
 
-    def thread_piece(lo, hi):
-        p = near_annulus(1, 25)[0]
+    def thread_piece(self, lo, hi):
+        rng, style = self.rng, self.style
+        p = self.near_annulus(1, 25)[0]
         d = _rot(rng.uniform(0, 2 * np.pi)) @ np.array([1.0, 0.0])
         length = rng.uniform(lo, hi)
         line = p + np.linspace(0, 1, 10)[:, None] * d * length
@@ -175,17 +172,50 @@ def plan_surgery(domain: str, seed: int, max_points: int | None = None) -> Surge
         colour = style.thread_colours[int(rng.integers(len(style.thread_colours)))]
         return line, colour, rng.uniform(*style.thread_width)
 
-    ends = [thread_piece(15, 70) for _ in range(_count(rng, style.thread_ends))]
-    loose = [thread_piece(150, 400) for _ in range(_count(rng, style.loose_threads))]
-    n_spots = _count(rng, style.spots)
-    spots = np.column_stack([near_annulus(n_spots, 45), rng.uniform(1.2, 2.8, n_spots)])
-    n_pl = _count(rng, style.free_pledgets)
-    pledgets = np.column_stack(
-        [near_annulus(n_pl, 30), rng.uniform(0, np.pi, n_pl), rng.uniform(10, 18, n_pl)]
-    )
-    n_blood = int(rng.integers(1, 6)) if rng.random() < style.blood else 0
-    blood = np.column_stack([near_annulus(n_blood, 60), rng.uniform(10, 45, n_blood)])
-    wet = near_annulus(int(rng.integers(30, 80)), 40)
+    def draw(self) -> dict:
+        rng, style, near = self.rng, self.style, self.near_annulus
+        ends = [self.thread_piece(15, 70) for _ in range(_count(rng, style.thread_ends))]
+        loose = [self.thread_piece(150, 400) for _ in range(_count(rng, style.loose_threads))]
+        n_spots = _count(rng, style.spots)
+        spots = np.column_stack([near(n_spots, 45), rng.uniform(1.2, 2.8, n_spots)])
+        n_pl = _count(rng, style.free_pledgets)
+        pledgets = np.column_stack(
+            [near(n_pl, 30), rng.uniform(0, np.pi, n_pl), rng.uniform(10, 18, n_pl)]
+        )
+        n_blood = int(rng.integers(1, 6)) if rng.random() < style.blood else 0
+        blood = np.column_stack([near(n_blood, 60), rng.uniform(10, 45, n_blood)])
+        wet = near(int(rng.integers(30, 80)), 40)
+        return {
+            "thread_ends": ends,
+            "loose_threads": loose,
+            "spots": spots.reshape(-1, 3),
+            "pledgets": pledgets.reshape(-1, 4),
+            "blood": blood.reshape(-1, 3),
+            "wet": wet,
+        }
+
+
+def plan_surgery(domain: str, seed: int, max_points: int | None = None) -> Surgery:
+    """A surgery of ``domain`` from ``seed``; ``max_points`` caps its bites (whole stitches)."""
+    style = STYLES[domain]
+    rng = np.random.default_rng([seed, 1])
+    centre = np.array(WORLD, dtype=float) / 2 + rng.uniform(-30, 30, 2)
+    axes = np.array([rng.uniform(125, 165), rng.uniform(85, 115)])
+    tilt = rng.uniform(-0.4, 0.4)
+    rot = _rot(tilt)
+
+    def world(local):
+        return centre + np.asarray(local) @ rot.T
+
+    stitches = _place_stitches(rng, style, axes, world)
+    if max_points is not None:
+        total = np.cumsum([len(st.bites) for st in stitches])
+        stitches = [st for st, t in zip(stitches, total) if t <= max_points]
+    for _ in range(_count(rng, style.knots) if stitches else 0):
+        stitches[int(rng.integers(len(stitches)))].knots.append(rng.uniform(0.08, 0.6))
+    _needle_marks(np.random.default_rng([seed, 4]), style, stitches)
+
+    scene = _Distractors(rng, style, axes, world).draw()
     tissue = np.clip(np.asarray(style.tissue) * (1 + rng.normal(0, style.tissue_var / 2, 3)), 0, 1)
     return Surgery(
         domain=domain,
@@ -197,12 +227,7 @@ def plan_surgery(domain: str, seed: int, max_points: int | None = None) -> Surge
         tissue=tissue,
         wb=1 + rng.uniform(-style.wb, style.wb, 3),
         stitches=stitches,
-        thread_ends=ends,
-        loose_threads=loose,
-        spots=spots.reshape(-1, 3),
-        pledgets=pledgets.reshape(-1, 4),
-        blood=blood.reshape(-1, 3),
-        wet=wet,
+        **scene,
     )
 
 
@@ -229,16 +254,10 @@ def _walk(rng, frames: int, scale: float, smooth: int = 9) -> np.ndarray:
     return x - x[0]
 
 
-def plan_video(surgery: Surgery, index: int, videos: int, frames: int, seed: int) -> Video:
-    """Video ``index`` of ``videos`` of a surgery: its share of the surgery's time and its camera."""
+def _camera_path(rng, surgery: Surgery, frames: int, mid: float):
+    """Where the camera looks and its zoom, per frame: near the stitch placed around the time
+    ``mid`` (where the surgeon works), drifting, now and then looking away, kept on the canvas."""
     style = surgery.style
-    rng = np.random.default_rng([seed, 2])
-    # Videos cover consecutive windows of the surgery with small gaps and overlaps.
-    t0 = (index + rng.uniform(-0.1, 0.2)) / videos
-    t1 = (index + 1 + rng.uniform(-0.2, 0.1)) / videos
-    t0, t1 = float(np.clip(t0, 0, 1)), float(np.clip(max(t1, t0 + 0.05), 0, 1))
-    # Look where the surgeon works: near the stitch placed around the middle of the window.
-    mid = 0.5 * (t0 + t1)
     placed = [s for s in surgery.stitches if s.placed <= mid] or surgery.stitches[:1]
     work = placed[-1].bites.mean(axis=0) if placed else surgery.centre
     towards = (work - surgery.centre) * rng.uniform(*style.look_offset)
@@ -255,17 +274,12 @@ def plan_video(surgery: Surgery, index: int, videos: int, frames: int, seed: int
     # Keep the view on the canvas: half the frame's diagonal, in world px, from every edge.
     reach = np.hypot(256, 144) / zoom[:, None]
     look = np.clip(look, reach, np.array(WORLD, dtype=float) - reach)
-    roll = rng.uniform(-style.roll, style.roll) + _walk(rng, frames, 0.004)
-    jerky = rng.random(frames) < style.motion_blur_rate
-    length = rng.uniform(*style.motion_blur_len, frames) * jerky
-    angle = rng.uniform(0, 2 * np.pi, frames)
-    jerk = np.stack([length * np.cos(angle), length * np.sin(angle)], axis=1)
-    exposure = rng.uniform(*style.exposure) * np.exp(_walk(rng, frames, style.exposure_drift / 3))
-    jumps = rng.random(frames) < 0.03  # auto-exposure steps
-    exposure *= np.exp(np.cumsum(jumps * rng.normal(0, style.exposure_drift, frames)))
-    defocus = np.clip(rng.uniform(*style.defocus) + _walk(rng, frames, 0.03), 0, 3)
-    instruments = [_instrument(rng, frames) for _ in range(rng.poisson(style.instruments))]
-    flap = _flap(rng) if rng.random() < style.flap_rate else None
+    return look, zoom
+
+
+def _annotator_errors(rng, surgery: Surgery):
+    """The bites this video's annotator misses, and those marked beside the puncture."""
+    style = surgery.style
     missed = {
         (i, j)
         for i, s in enumerate(surgery.stitches)
@@ -278,6 +292,30 @@ def plan_video(surgery: Surgery, index: int, videos: int, frames: int, seed: int
         for j in range(len(s.bites))
         if rng.random() < style.offset_share
     }
+    return missed, offsets
+
+
+def plan_video(surgery: Surgery, index: int, videos: int, frames: int, seed: int) -> Video:
+    """Video ``index`` of ``videos`` of a surgery: its share of the surgery's time and its camera."""
+    style = surgery.style
+    rng = np.random.default_rng([seed, 2])
+    # Videos cover consecutive windows of the surgery with small gaps and overlaps.
+    t0 = (index + rng.uniform(-0.1, 0.2)) / videos
+    t1 = (index + 1 + rng.uniform(-0.2, 0.1)) / videos
+    t0, t1 = float(np.clip(t0, 0, 1)), float(np.clip(max(t1, t0 + 0.05), 0, 1))
+    look, zoom = _camera_path(rng, surgery, frames, 0.5 * (t0 + t1))
+    roll = rng.uniform(-style.roll, style.roll) + _walk(rng, frames, 0.004)
+    jerky = rng.random(frames) < style.motion_blur_rate
+    length = rng.uniform(*style.motion_blur_len, frames) * jerky
+    angle = rng.uniform(0, 2 * np.pi, frames)
+    jerk = np.stack([length * np.cos(angle), length * np.sin(angle)], axis=1)
+    exposure = rng.uniform(*style.exposure) * np.exp(_walk(rng, frames, style.exposure_drift / 3))
+    jumps = rng.random(frames) < 0.03  # auto-exposure steps
+    exposure *= np.exp(np.cumsum(jumps * rng.normal(0, style.exposure_drift, frames)))
+    defocus = np.clip(rng.uniform(*style.defocus) + _walk(rng, frames, 0.03), 0, 3)
+    instruments = [_instrument(rng, frames) for _ in range(rng.poisson(style.instruments))]
+    flap = _flap(rng) if rng.random() < style.flap_rate else None
+    missed, offsets = _annotator_errors(rng, surgery)
     return Video(
         surgery=surgery,
         index=index,
