@@ -148,6 +148,23 @@ _HINTS = {
 }
 
 
+def _result(r: _Results, rkey: str, datasets: dict, base: Path, fail) -> dict:
+    """One ``[[experiment.results]]`` table as the scorer reads it."""
+    if r.dataset not in datasets:
+        fail(f"{rkey}.dataset", f"unknown dataset {r.dataset!r} (defined: {', '.join(datasets)})")
+    if (r.folds is None) == (r.runs is None):
+        fail(rkey, "give either folds = { fold = path } or runs = [paths]")
+    if r.folds is not None:
+        if not r.folds:
+            fail(f"{rkey}.folds", "is empty")
+        runs = {str(k): base / v for k, v in r.folds.items()}
+        return {"dataset": r.dataset, "kind": "folds", "runs": runs, "seed": r.seed}
+    if not r.runs:
+        fail(f"{rkey}.runs", "is empty")
+    runs = {f"run{n + 1}": base / v for n, v in enumerate(r.runs)}
+    return {"dataset": r.dataset, "kind": "runs", "runs": runs, "seed": r.seed}
+
+
 def load_manifest(path: str | Path) -> Manifest:
     """Read and check a manifest; :class:`ManifestError` names the file and the first bad key.
 
@@ -184,26 +201,9 @@ def load_manifest(path: str | Path) -> Manifest:
         for k in _NUMERIC_PARAMS:
             if k in params:
                 params[k] = float(params[k])
-        results = []
-        for j, r in enumerate(e.results):
-            rkey = f"{key}.results[{j}]"
-            if r.dataset not in datasets:
-                fail(f"{rkey}.dataset",
-                     f"unknown dataset {r.dataset!r} (defined: {', '.join(datasets)})")  # fmt: skip
-            if (r.folds is None) == (r.runs is None):
-                fail(rkey, "give either folds = { fold = path } or runs = [paths]")
-            if r.folds is not None:
-                if not r.folds:
-                    fail(f"{rkey}.folds", "is empty")
-                runs = {str(k): base / v for k, v in r.folds.items()}
-                results.append(
-                    {"dataset": r.dataset, "kind": "folds", "runs": runs, "seed": r.seed}
-                )
-            else:
-                if not r.runs:
-                    fail(f"{rkey}.runs", "is empty")
-                runs = {f"run{n + 1}": base / v for n, v in enumerate(r.runs)}
-                results.append({"dataset": r.dataset, "kind": "runs", "runs": runs, "seed": r.seed})
+        results = [
+            _result(r, f"{key}.results[{j}]", datasets, base, fail) for j, r in enumerate(e.results)
+        ]
         experiments.append(Experiment(e.name, params, results))
     if not experiments:
         fail("experiment", "needs at least one [[experiment]]")
