@@ -75,20 +75,9 @@ def read_image(path) -> np.ndarray:
         raise ImageError(path, "cannot read the image: out of memory") from None
 
 
-def _check_regular(path) -> int:
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    try:
-        st = os.fstat(fd)
-    finally:
-        os.close(fd)
-    if not stat.S_ISREG(st.st_mode):
-        raise ValueError("not a regular file")
-    if st.st_size > MAX_FILE_BYTES:
-        raise ValueError(f"file is {st.st_size:,} bytes, above the limit of {MAX_FILE_BYTES:,}")
-    return st.st_size
-
-
-def _read_bytes(path) -> bytes:
+def _open_checked(path) -> tuple[int, int]:
+    """``(fd, size)`` of a regular file within the size limit, opened without blocking (a FIFO
+    named ``*.png`` is refused, not waited on); the caller closes ``fd``."""
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     try:
         st = os.fstat(fd)
@@ -96,9 +85,23 @@ def _read_bytes(path) -> bytes:
             raise ValueError("not a regular file")
         if st.st_size > MAX_FILE_BYTES:
             raise ValueError(f"file is {st.st_size:,} bytes, above the limit of {MAX_FILE_BYTES:,}")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, st.st_size
+
+
+def _check_regular(path) -> None:
+    fd, _ = _open_checked(path)
+    os.close(fd)
+
+
+def _read_bytes(path) -> bytes:
+    fd, size = _open_checked(path)
+    try:
         chunks, total = [], 0
         while total <= MAX_FILE_BYTES:
-            chunk = os.read(fd, max(st.st_size - total, 0) + 1)
+            chunk = os.read(fd, max(size - total, 0) + 1)
             if not chunk:
                 break
             chunks.append(chunk)
