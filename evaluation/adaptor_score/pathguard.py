@@ -36,6 +36,23 @@ def _within(inner: Path, outer: Path) -> bool:
     return inner == outer or outer in inner.parents
 
 
+def relation(a: str | os.PathLike, b: str | os.PathLike) -> str | None:
+    """How path ``a`` stands to ``b`` once both are resolved: ``"is"``, ``"lies inside"``,
+    ``"contains"``, or None when they are apart.
+
+    >>> relation("/data/gt/s1", "/data/gt"), relation("/data", "/data/gt"), relation("/a", "/b")
+    ('lies inside', 'contains', None)
+    """
+    ra, rb = _real(a), _real(b)
+    if ra == rb:
+        return "is"
+    if rb in ra.parents:
+        return "lies inside"
+    if ra in rb.parents:
+        return "contains"
+    return None
+
+
 def check_outputs(
     inputs: Mapping[str, str | os.PathLike | None],
     outputs: Mapping[str, str | os.PathLike | None],

@@ -16,7 +16,6 @@ through these functions, so both keep the same guarantees:
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +26,7 @@ from adaptor_leaderboard.ranking import PhaseRules
 from adaptor_score.contract import IMAGE_SUFFIXES, LABEL_FOLDER, REPORT_RADII, image_stem
 from adaptor_score.frames import FrameKey, InputFileError, key_from_relative_path
 from adaptor_score.groundtruth import GroundTruth, load_ground_truth
+from adaptor_score.pathguard import relation
 from adaptor_score.safefiles import walk_files
 from adaptor_score.scoring import score
 
@@ -38,16 +38,11 @@ class SubmissionInputError(InputFileError):
     """An input tree that must not be shown to a container; nothing was claimed."""
 
 
-def _real(p) -> Path:
-    return Path(os.path.realpath(p))
-
-
 def check_test_input(input_dir: str | Path, gt: GroundTruth) -> int:
     """Refuse an input tree that holds labels, overlaps the ground truth, holds no image, or whose
     frames are not exactly the ground truth's; returns the number of images."""
-    inp, truth = _real(input_dir), _real(gt.root)
-    if inp == truth or truth in inp.parents or inp in truth.parents:
-        where = "is" if inp == truth else ("lies inside" if truth in inp.parents else "contains")
+    where = relation(input_dir, gt.root)
+    if where:
         raise SubmissionInputError(
             input_dir, f"{where} the ground truth {gt.root}; the container would see the labels"
         )
@@ -78,11 +73,6 @@ def check_test_input(input_dir: str | Path, gt: GroundTruth) -> int:
             said.append(f"{len(extra)} image(s) are not ground-truth frames (first {extra[0]})")
         raise SubmissionInputError(input_dir, "; ".join(said) + ": not the ground truth's frames")
     return len(keys)
-
-
-def load_truth(gt_dir: str | Path) -> GroundTruth:
-    """The ground truth, loaded before anything is claimed (a broken one costs no submission)."""
-    return load_ground_truth(gt_dir)
 
 
 def claim(
@@ -150,10 +140,12 @@ def add_output(
 ):
     """Record and score an output made elsewhere: ``(submission_id, report)``. The ground truth
     and the output folder are checked before the claim; after it, every failure is ours."""
-    gt = load_truth(gt_dir)
-    out, truth = _real(output_dir), _real(gt.root)
-    if out == truth or truth in out.parents or out in truth.parents:
-        raise SubmissionInputError(output_dir, f"overlaps the ground truth {gt.root}")
+    gt = load_ground_truth(gt_dir)  # before the claim: a broken one costs no submission
+    where = relation(output_dir, gt.root)
+    if where:
+        raise SubmissionInputError(
+            output_dir, f"overlaps the ground truth {gt.root}: the output folder {where} it"
+        )
     if not Path(output_dir).is_dir():
         raise SubmissionInputError(output_dir, "the output folder does not exist")
     sid = claim(ledger, team, rules, institute, image)

@@ -29,13 +29,12 @@ from adaptor_leaderboard.ledger import Ledger
 from adaptor_leaderboard.lifecycle import (
     check_test_input,
     claim,
-    load_truth,
     score_into_ledger,
     settled,
 )
 from adaptor_leaderboard.ranking import PhaseRules
 from adaptor_score.contract import REPORT_RADII
-from adaptor_score.groundtruth import GroundTruth
+from adaptor_score.groundtruth import GroundTruth, load_ground_truth
 from adaptor_score.pathguard import check_outputs, child
 
 __all__ = ["Claimed", "RunLimits", "RunResult", "run_submission", "score_into_ledger"]
@@ -90,7 +89,7 @@ def run_submission(
     """
     import docker
 
-    gt = load_truth(gt_dir)  # everything that can be refused is, before the claim
+    gt = load_ground_truth(gt_dir)  # everything that can be refused is, before the claim
     check_test_input(input_dir, gt)
     check_outputs({"--input": input_dir, "--ground-truth": gt_dir}, {"--work": work_dir})
     try:
