@@ -176,13 +176,12 @@ def job_command(plan: Plan, index: int, sweep: str | None, base_args: list[str])
                        str(index)])  # fmt: skip
 
 
-def job_done(plan: Plan, index: int) -> bool:
-    """Whether job ``index`` has finished, judged from its files alone (no scheduler asked):
-    its held-out fold scored and, with a test set, the test set predicted."""
-    experiment, fold = plan.jobs()[index]
-    run = plan.run_dir(experiment, fold)
+def run_finished(run: Path, with_test: bool) -> bool:
+    """Whether the job in ``run`` has finished, judged from its files alone (no scheduler asked):
+    its held-out fold scored and, with a test set, the test set predicted. The local executor,
+    the SLURM executor and ``cv --status`` all judge by this."""
     return (run / "val_score.json").exists() and (
-        plan.test is None or (run / "test_predictions").exists()
+        not with_test or (run / "test_predictions").exists()
     )
 
 
@@ -211,7 +210,7 @@ def run_job(plan: Plan, index: int, device: str | None = None, console=None) -> 
     experiment, fold = plan.jobs()[index]
     run = plan.run_dir(experiment, fold)
     check_run_folder(run, experiment.config)
-    if job_done(plan, index):
+    if run_finished(run, plan.test is not None):
         return {"skipped": str(run)}
     threads = os.environ.get("SLURM_CPUS_PER_TASK")
     if threads and threads.isdigit():  # the CPUs SLURM gave this task, not the node's

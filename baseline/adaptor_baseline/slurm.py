@@ -27,7 +27,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from adaptor_baseline.cv import JOBS_FILE, Plan, job_args, job_done
+from adaptor_baseline.cv import JOBS_FILE, Plan, job_args, run_finished
 from adaptor_score import atomic
 from adaptor_score.safefiles import BadFile, read_text
 
@@ -121,7 +121,11 @@ def submit(
         for task, job in enumerate(sub["jobs"])
         if sub.get("array") and f"{sub['array']}_{task}" in queued
     }
-    pending = [i for i in range(len(plan.jobs())) if not job_done(plan, i) and i not in in_queue]
+    pending = [  # the plan's jobs built once: with seeds, each is a configuration
+        i
+        for i, (e, f) in enumerate(plan.jobs())
+        if i not in in_queue and not run_finished(plan.run_dir(e, f), plan.test is not None)
+    ]
     argv = job_args(plan, sweep, base_args)
     n = len(record["submissions"]) + 1
     script = folder / f"array-{n}.sh"
@@ -194,10 +198,7 @@ def status(out: str | Path) -> list[JobStatus]:
                 last[job] = (sub["array"], task)
     result = []
     for j in jobs["jobs"]:
-        run = out / j["run"]
-        done = (run / "val_score.json").exists() and (
-            not jobs["test"] or (run / "test_predictions").exists()
-        )
+        done = run_finished(out / j["run"], jobs["test"])
         name = j["experiment"] if j.get("seed") is None else f"{j['experiment']} (seed {j['seed']})"
         st = JobStatus(j["job"], name, j["fold"], "missing")
         if done:

@@ -60,7 +60,10 @@ def params_of(c: TrainConfig) -> dict:
 def experiment_from(name: str, config: str, overrides: dict) -> Experiment:
     """A preset (or config.json) plus ``{key: value}`` overrides by :data:`FIELDS` keys."""
     cfg = TrainConfig.load(config) if config.endswith(".json") else preset(config)
-    cfg = with_overrides(cfg, **overrides_from(overrides, f"experiment {name}: "))
+    try:
+        cfg = with_overrides(cfg, **overrides_from(overrides))
+    except ValueError as e:
+        raise ValueError(f"experiment {name}: {e}") from None
     cfg.name = name
     return Experiment(name, cfg)
 

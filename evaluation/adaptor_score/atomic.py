@@ -34,10 +34,15 @@ class WriteError(InputFileError):
     """A file or folder that could not be written; the previous one (if any) is unchanged."""
 
 
-def _umask() -> int:
+def _read_umask() -> int:
     mask = os.umask(0o022)  # read it the only way POSIX allows, and put it back at once
     os.umask(mask)
     return mask
+
+
+# Read once at import: os.umask is process-wide, so reading it per file from the writer threads
+# (predict writes on one) could briefly change it under another thread's file creation.
+_UMASK = _read_umask()
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -70,7 +75,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
             dir=path.parent, prefix=f".{path.name[:64]}.", suffix=".tmp"
         )
         os.close(fd)
-        os.chmod(tmp_name, 0o666 & ~_umask())  # mkstemp makes 0600; a report is as any new file
+        os.chmod(tmp_name, 0o666 & ~_UMASK)  # mkstemp makes 0600; a report is as any new file
     except OSError as e:
         raise WriteError(path, f"cannot write: {e.strerror or e}") from None
     tmp = Path(tmp_name)
@@ -150,7 +155,7 @@ def replacing_dir(path: str | os.PathLike, owned: Callable[[Path], bool]) -> Ite
         raise WriteError(path, f"cannot write: {e.strerror or e}") from None
     try:
         yield new
-        os.chmod(new, 0o777 & ~_umask())
+        os.chmod(new, 0o777 & ~_UMASK)
         old = None
         if path.exists():
             old = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name[:64]}.old-"))

@@ -16,7 +16,7 @@ from adaptor_score.frames import Problem
 from adaptor_score.groundtruth import GroundTruth, load_ground_truth
 from adaptor_score.manifest import PARAM_KEYS, Experiment, Manifest
 from adaptor_score.metrics import Summary
-from adaptor_score.scoring import METRIC_KEYS, score
+from adaptor_score.scoring import METRIC_KEYS, mean_std, score
 
 # One row per run and radius: who and what, then the metrics every score report has.
 RESULT_COLUMNS = ("dataset", "experiment", *PARAM_KEYS, "seed", "run", *METRIC_KEYS)
@@ -96,7 +96,7 @@ class Results:
                 by_run.setdefault(r.run, [])
                 if v is not None:
                     by_run[r.run].append(v)
-        return [sum(v) / len(v) if v else None for v in by_run.values()]
+        return [mean_std(v)[0] for v in by_run.values()]
 
     def seed_spread(
         self, dataset: str, experiment: Experiment, radius: float, metric: str
@@ -113,11 +113,7 @@ class Results:
                 and getattr(r.summary, metric) is not None
             ):
                 per_seed.setdefault(r.seed, []).append(getattr(r.summary, metric))  # fmt: skip
-        means = [sum(v) / len(v) for v in per_seed.values()]
-        if len(means) < 2:
-            return None
-        m = sum(means) / len(means)
-        return (sum((x - m) ** 2 for x in means) / (len(means) - 1)) ** 0.5
+        return mean_std([mean_std(v)[0] for v in per_seed.values()])[1]
 
     def seeds(self, dataset: str) -> list[int]:
         return sorted({r.seed for r in self.rows if r.dataset == dataset and r.seed is not None})
