@@ -24,7 +24,7 @@ import numpy as np
 
 from adaptor_score.contract import CLOSE_DISTANCE, RANKING_RADIUS
 from adaptor_score.frames import FrameKey
-from adaptor_score.matching import chunk_bounds, frame_pairs, match_frames
+from adaptor_score.matching import chunk_bounds, flatten, in_threads, match_flat, pair_index
 
 
 def ratios(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
@@ -120,60 +120,85 @@ class FrameScores:
     def summary(self, mask: np.ndarray | None = None) -> list[Summary]:
         """One :class:`Summary` per radius over the frames selected by ``mask`` (all if None)."""
         sel = np.ones(len(self), dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
-        n_pred = int(self.n_pred[sel].sum())
-        n_label = int(self.n_label[sel].sum())
-        rm = self.rmse[sel]
-        rm = rm[~np.isnan(rm)]
-        rmse = float(rm.mean()) if rm.size else None
-        close = int(self.close_labels[sel].sum())
-        out = []
-        for j, r in enumerate(self.radii):
-            tp = int(self.tp[sel, j].sum())
-            ctp = int(self.close_tp[sel, j].sum())
-            dist = float(self.tp_distance[sel, j].sum())
-            dist_sq = float(self.tp_distance_sq[sel, j].sum())
-            ppv, tpr, f1 = ratios(tp, n_pred - tp, n_label - tp)
-            out.append(
-                Summary(
-                    radius=float(r),
-                    tp=tp,
-                    fp=n_pred - tp,
-                    fn=n_label - tp,
-                    ppv=ppv,
-                    tpr=tpr,
-                    f1=f1,
-                    rmse=rmse,
-                    rmse_images=int(rm.size),
-                    images=int(sel.sum()),
-                    close_labels=close,
-                    close_tp=ctp,
-                    other_labels=n_label - close,
-                    other_tp=tp - ctp,
-                    tp_distance_mean=dist / tp if tp else None,
-                    tp_distance_rms=float(np.sqrt(dist_sq / tp)) if tp else None,
-                )
-            )
-        return out
+        return self._summaries(sel.astype(np.int64) - 1, 1)[0]
 
     def group_summaries(self, groups: Sequence[Hashable | None]) -> dict[Hashable, list[Summary]]:
         """Summaries per group label (one label per frame; frames labelled None are left out)."""
-        index: dict[Hashable, int] = {}
-        codes = np.fromiter(
-            (-1 if g is None else index.setdefault(g, len(index)) for g in groups),
-            dtype=np.int64,
-            count=len(groups),
-        )
-        return {g: self.summary(codes == i) for g, i in index.items()}
+        # labels in order of first appearance, numbered in C (a generator costs 10 ms / 20,000)
+        index = {g: i for i, g in enumerate(g for g in dict.fromkeys(groups) if g is not None)}
+        code = {**index, None: -1}
+        codes = np.fromiter(map(code.__getitem__, groups), dtype=np.int64, count=len(groups))
+        return dict(zip(index, self._summaries(codes, len(index))))
+
+    def _summaries(self, codes: np.ndarray, n_groups: int) -> list[list[Summary]]:
+        """Summaries of the groups ``0 .. n_groups - 1`` (``codes`` per frame; -1: no group).
+
+        Frames are put in group order by a stable sort, so each group's values are one contiguous
+        run in frame order: every float sum adds the same numbers in the same order as summing
+        that group's frames alone (identical to the last bit), at one pass for all groups.
+        """
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(n_groups + 1))
+        cols = {
+            "n_pred": self.n_pred[order],
+            "n_label": self.n_label[order],
+            "rmse": self.rmse[order],
+            "close": self.close_labels[order],
+        }
+        per_radius = [
+            (
+                np.ascontiguousarray(self.tp[order, j]),
+                np.ascontiguousarray(self.close_tp[order, j]),
+                np.ascontiguousarray(self.tp_distance[order, j]),
+                np.ascontiguousarray(self.tp_distance_sq[order, j]),
+            )
+            for j in range(len(self.radii))
+        ]
+        out = []
+        for g in range(n_groups):
+            a, b = int(bounds[g]), int(bounds[g + 1])
+            n_pred = int(cols["n_pred"][a:b].sum())
+            n_label = int(cols["n_label"][a:b].sum())
+            rm = cols["rmse"][a:b]
+            rm = rm[~np.isnan(rm)]
+            rmse = float(rm.mean()) if rm.size else None
+            close = int(cols["close"][a:b].sum())
+            group = []
+            for r, (tp_c, ctp_c, dist_c, dist_sq_c) in zip(self.radii, per_radius):
+                tp = int(tp_c[a:b].sum())
+                ctp = int(ctp_c[a:b].sum())
+                dist = float(dist_c[a:b].sum())
+                dist_sq = float(dist_sq_c[a:b].sum())
+                ppv, tpr, f1 = ratios(tp, n_pred - tp, n_label - tp)
+                group.append(
+                    Summary(
+                        radius=float(r),
+                        tp=tp,
+                        fp=n_pred - tp,
+                        fn=n_label - tp,
+                        ppv=ppv,
+                        tpr=tpr,
+                        f1=f1,
+                        rmse=rmse,
+                        rmse_images=int(rm.size),
+                        images=b - a,
+                        close_labels=close,
+                        close_tp=ctp,
+                        other_labels=n_label - close,
+                        other_tp=tp - ctp,
+                        tp_distance_mean=dist / tp if tp else None,
+                        tp_distance_rms=float(np.sqrt(dist_sq / tp)) if tp else None,
+                    )
+                )
+            out.append(group)
+        return out
 
 
-def _close_flags(labels: Sequence[np.ndarray], distance: float) -> np.ndarray:
-    m = np.fromiter((len(g) for g in labels), dtype=np.int64, count=len(labels))
-    xy = np.concatenate(labels)
+def _close_flags(xy: np.ndarray, m: np.ndarray, distance: float) -> np.ndarray:
     x, y = xy[:, 0].copy(), xy[:, 1].copy()
-    off = np.cumsum(m) - m
-    frame, i, j = frame_pairs(m, m)
-    upper = i < j  # each unordered pair once
-    a, b = off[frame[upper]] + i[upper], off[frame[upper]] + j[upper]
+    a, b, _ = pair_index(m, m)
+    upper = a < b  # each unordered pair once
+    a, b = a[upper], b[upper]
     dx, dy = x[a] - x[b], y[a] - y[b]
     near = dx * dx + dy * dy <= distance * distance
     flags = np.zeros(len(xy), dtype=bool)
@@ -189,10 +214,20 @@ def close_label_mask(labels: Sequence[np.ndarray], distance: float = CLOSE_DISTA
     [True, True, False]
     """
     labels = [np.asarray(g, dtype=np.float64).reshape(-1, 2) for g in labels]
-    m = np.fromiter((len(g) for g in labels), dtype=np.int64, count=len(labels))
+    return close_flags_flat(*flatten(labels), distance)
+
+
+def close_flags_flat(xy: np.ndarray, m: np.ndarray, distance: float = CLOSE_DISTANCE) -> np.ndarray:
+    """:func:`close_label_mask` of frames given flat: ``xy`` ``(sum m, 2)``, ``m`` ``(F,)``."""
     if m.sum() == 0:
         return np.zeros(0, dtype=bool)
-    return np.concatenate([_close_flags(labels[a:b], distance) for a, b in chunk_bounds(m * m)])
+    ends = np.cumsum(m)
+
+    def flags(bounds: tuple[int, int]) -> np.ndarray:
+        a, b = bounds
+        return _close_flags(xy[int(ends[a] - m[a]) : int(ends[b - 1])], m[a:b], distance)
+
+    return np.concatenate(in_threads(flags, chunk_bounds(m * m)))
 
 
 def _rmse_per_frame(matches, n_pred: np.ndarray, n_label: np.ndarray) -> np.ndarray:
@@ -208,10 +243,10 @@ def _rmse_per_frame(matches, n_pred: np.ndarray, n_label: np.ndarray) -> np.ndar
     return rmse
 
 
-def _close_counts(matches, labels, n_label: np.ndarray, radii: np.ndarray, close_distance: float):
+def _close_counts(matches, label_xy, n_label, radii: np.ndarray, close_distance: float):
     """Per frame, the close labels and, per radius, how many of them were found."""
     n_frames = len(n_label)
-    close = close_label_mask(labels, close_distance)
+    close = close_flags_flat(label_xy, n_label, close_distance)
     label_frame = np.repeat(np.arange(n_frames), n_label)
     close_labels = np.bincount(label_frame[close], minlength=n_frames)
     label_off = np.cumsum(n_label) - n_label
@@ -244,18 +279,33 @@ def score_frames(
         >>> s.tp.tolist()
         [[0, 1]]
     """
+    preds = [np.asarray(p, dtype=np.float64).reshape(-1, 2) for p in preds]
+    labels = [np.asarray(g, dtype=np.float64).reshape(-1, 2) for g in labels]
+    if len(preds) != len(labels):
+        raise ValueError(f"{len(preds)} prediction frames but {len(labels)} label frames")
+    return score_flat(*flatten(preds), *flatten(labels), radii, keys, close_distance)
+
+
+def score_flat(
+    pred_xy: np.ndarray,
+    n_pred: np.ndarray,
+    label_xy: np.ndarray,
+    n_label: np.ndarray,
+    radii: Sequence[float] = (RANKING_RADIUS,),
+    keys: Sequence | None = None,
+    close_distance: float = CLOSE_DISTANCE,
+) -> FrameScores:
+    """:func:`score_frames` of frames given flat (see :func:`~adaptor_score.matching.match_flat`):
+    ``pred_xy`` ``(sum n_pred, 2)``, ``n_pred`` ``(F,)``, ``label_xy`` ``(sum n_label, 2)``,
+    ``n_label`` ``(F,)``."""
     radii_arr = np.asarray(sorted({float(r) for r in radii}), dtype=np.float64)
     if radii_arr.size == 0:
         raise ValueError("at least one radius is needed")
-    preds = [np.asarray(p, dtype=np.float64).reshape(-1, 2) for p in preds]
-    labels = [np.asarray(g, dtype=np.float64).reshape(-1, 2) for g in labels]
-    n_frames = len(preds)
-    matches = match_frames(preds, labels, float(radii_arr.max()))
-    n_pred = np.fromiter((len(p) for p in preds), dtype=np.int64, count=n_frames)
-    n_label = np.fromiter((len(g) for g in labels), dtype=np.int64, count=n_frames)
+    n_frames = len(n_pred)
+    matches = match_flat(pred_xy, n_pred, label_xy, n_label, float(radii_arr.max()))
 
     rmse = _rmse_per_frame(matches, n_pred, n_label)
-    close_labels, close_tp = _close_counts(matches, labels, n_label, radii_arr, close_distance)
+    close_labels, close_tp = _close_counts(matches, label_xy, n_label, radii_arr, close_distance)
 
     tp_distance = np.zeros((n_frames, len(radii_arr)))
     tp_distance_sq = np.zeros((n_frames, len(radii_arr)))

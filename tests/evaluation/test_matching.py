@@ -6,33 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adaptor_score import matching
-from adaptor_score.matching import frame_pairs, match_frames, match_points
-
-
-def published_scan(pred, label, r):
-    """The published script's loop, literally: scan predictions then labels in file order,
-    keep the closest pair with `<=` (so among equal distances the last one met wins), remove
-    both points, repeat while a pair within r remains."""
-    pred = [tuple(p) for p in pred]
-    label = [tuple(g) for g in label]
-    free_p, free_l = set(range(len(pred))), set(range(len(label)))
-    out = []
-    while True:
-        best = None
-        for i in range(len(pred)):
-            if i not in free_p:
-                continue
-            for j in range(len(label)):
-                if j not in free_l:
-                    continue
-                d = math.sqrt((pred[i][0] - label[j][0]) ** 2 + (pred[i][1] - label[j][1]) ** 2)
-                if d <= r and (best is None or d <= best[0]):
-                    best = (d, i, j)
-        if best is None:
-            return out
-        out.append((best[1], best[2], best[0]))
-        free_p.discard(best[1])
-        free_l.discard(best[2])
+from adaptor_score.matching import match_frames, match_points, pair_index
+from adaptor_score.published import published_scan
 
 
 def sorted_greedy(pred, label, r):
@@ -167,9 +142,18 @@ def test_bad_shapes_are_rejected():
         match_frames([np.zeros((1, 2))], [np.zeros((1, 2))], float("nan"))
 
 
-def test_frame_pairs_layout():
-    f, i, j = frame_pairs(np.array([2, 0, 1]), np.array([2, 3, 1]))
-    assert list(zip(f, i, j)) == [(0, 0, 0), (0, 0, 1), (0, 1, 0), (0, 1, 1), (2, 0, 0)]
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 6), st.integers(0, 6)), max_size=12))
+def test_pair_index_lists_every_pair_of_each_frame_grouped_by_row(sizes):
+    n = np.array([a for a, _ in sizes], dtype=np.int64)
+    m = np.array([b for _, b in sizes], dtype=np.int64)
+    row, column, per_row = pair_index(n, m)
+    expected, r0, c0 = [], 0, 0
+    for a, b in sizes:
+        expected += [(r0 + i, c0 + j) for i in range(a) for j in range(b)]
+        r0, c0 = r0 + a, c0 + b
+    assert list(zip(row.tolist(), column.tolist())) == expected
+    assert per_row.tolist() == [b for a, b in sizes for _ in range(a)]
 
 
 @settings(max_examples=150, deadline=None)

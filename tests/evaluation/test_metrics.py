@@ -5,6 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adaptor_score.metrics import DetectionMetric, close_label_mask, ratios, score_frames
+from adaptor_score.published import published_scan
 
 
 def test_ratios_from_counts():
@@ -67,8 +68,6 @@ def test_close_boundary_is_inclusive():
 
 
 def brute_counts(pred, label, r):
-    from tests.evaluation.test_matching import published_scan
-
     tp = len(published_scan(pred, label, r))
     return tp, len(pred) - tp, len(label) - tp
 
@@ -111,3 +110,76 @@ def test_update_rejects_non_finite():
 
     with pytest.raises(ValueError, match="non-finite"):
         DetectionMetric().update([[float("nan"), 0]], [[0, 0]], key="k")
+
+
+def _summary_by_mask(fs, sel):
+    """The reference: one group's sums computed from its frames alone (fancy-indexed copies)."""
+    rm = fs.rmse[sel]
+    rm = rm[~np.isnan(rm)]
+    out = []
+    for j in range(len(fs.radii)):
+        tp = int(fs.tp[sel, j].sum())
+        dist = float(fs.tp_distance[sel, j].sum())
+        dist_sq = float(fs.tp_distance_sq[sel, j].sum())
+        out.append(
+            (
+                tp,
+                int(fs.n_pred[sel].sum()) - tp,
+                int(fs.n_label[sel].sum()) - tp,
+                float(rm.mean()) if rm.size else None,
+                int(rm.size),
+                int(sel.sum()),
+                int(fs.close_labels[sel].sum()),
+                int(fs.close_tp[sel, j].sum()),
+                dist / tp if tp else None,
+                float(np.sqrt(dist_sq / tp)) if tp else None,
+            )
+        )
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(st.tuples(st.floats(0, 60), st.floats(0, 60)), max_size=6),
+            st.lists(st.tuples(st.floats(0, 60), st.floats(0, 60)), max_size=6),
+            st.sampled_from(["a", "b", "c", None]),
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_group_summaries_equal_each_group_summed_alone_to_the_last_bit(frames):
+    """One sorted pass for all groups must give exactly (==, not close) what summing each
+    group's frames alone gives: float sums in the same order."""
+    fs = score_frames(
+        [np.array(p, dtype=float).reshape(-1, 2) for p, _, _ in frames],
+        [np.array(g, dtype=float).reshape(-1, 2) for _, g, _ in frames],
+        radii=(2.0, 6.0, 9.5),
+    )
+    groups = [g for _, _, g in frames]
+    got = fs.group_summaries(groups)
+    assert list(got) == list(dict.fromkeys(g for g in groups if g is not None))
+    for g, summaries in got.items():
+        sel = np.array([x == g for x in groups])
+        want = _summary_by_mask(fs, sel)
+        have = [
+            (
+                s.tp,
+                s.fp,
+                s.fn,
+                s.rmse,
+                s.rmse_images,
+                s.images,
+                s.close_labels,
+                s.close_tp,
+                s.tp_distance_mean,
+                s.tp_distance_rms,
+            )
+            for s in summaries
+        ]
+        assert have == want
+    assert [(s.tp, s.fp, s.fn, s.rmse) for s in fs.summary()] == [
+        w[:4] for w in _summary_by_mask(fs, np.ones(len(frames), dtype=bool))
+    ]
