@@ -13,13 +13,15 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-
-from adaptor_score.contract import LABEL_FOLDER
+from adaptor_score.contract import DEFAULT_MAX_BYTES, LABEL_FOLDER
 from adaptor_score.frames import FrameKey, InputFileError
-from adaptor_score.jsonfiles import BadFile, decode_points_file, read_bytes
-from adaptor_score.safefiles import kind_of
+from adaptor_score.jsonfiles import BadFile, decode_points_into, read_bytes
+from adaptor_score.safefiles import kind_of, read_small
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 class GroundTruthError(InputFileError):
@@ -104,6 +106,72 @@ def label_files(root: Path) -> list[tuple[FrameKey, str]]:
     return out
 
 
+def image_size(extra: dict) -> tuple[int, int] | None:
+    """The ``(imageWidth, imageHeight)`` a label file states, when both are positive integers."""
+    w, h = extra["imageWidth"], extra["imageHeight"]
+    if type(w) is int and type(h) is int and w > 0 and h > 0:  # bool is not a size
+        return w, h
+    return None
+
+
+@dataclass
+class LabelData:
+    """What the label files hold, in the order they were given: ``xy`` the points of all files
+    one after the other (``x0, y0, x1, ...``), ``counts`` per file and the
+    stated ``sizes`` (None where not stated)."""
+
+    xy: list[float] | np.ndarray
+    counts: list[int]
+    sizes: list[tuple[int, int] | None]
+
+
+def read_label_files(paths: list[str], out: LabelData | None = None) -> LabelData:
+    """Read and decode label files in order (appending to ``out`` when given); the first that
+    cannot be used raises :class:`GroundTruthError` naming it, after the files before it were
+    appended."""
+    out = LabelData([], [], []) if out is None else out
+    for f in paths:
+        try:
+            raw = read_small(f, DEFAULT_MAX_BYTES) or read_bytes(f)  # read_bytes says what is wrong
+            _, n, extra = decode_points_into(raw, out.xy)
+        except BadFile as e:
+            raise GroundTruthError(f, str(e)) from None
+        out.counts.append(n)
+        out.sizes.append(image_size(extra))
+    return out
+
+
+def assemble(root: Path, files: list[tuple[FrameKey, str]], data: LabelData) -> GroundTruth:
+    """The :class:`GroundTruth` of ``files`` from their decoded ``data``: each frame's points are
+    a view of one flat array."""
+    import numpy as np  # here only: the label-reading helper process never assembles
+
+    xy = np.array(data.xy, dtype=np.float64).reshape(-1, 2)
+    gt = GroundTruth(root, {})
+    start = 0
+    for (key, f), n, size in zip(files, data.counts, data.sizes):
+        gt.points[key] = xy[start : start + n]
+        start += n
+        if size is not None:
+            gt.sizes[key] = size
+        gt.files[key] = f
+    return gt
+
+
+def list_ground_truth(root: str | Path) -> list[tuple[FrameKey, str]]:
+    """The label files of an AdaptOR tree (see :func:`label_files`); a missing or empty tree
+    raises :class:`GroundTruthError`."""
+    root = Path(root)
+    if not root.is_dir():
+        raise GroundTruthError(root, "ground-truth folder does not exist")
+    files = label_files(root)
+    if not files:
+        raise GroundTruthError(
+            root, f"no label files found (expected <folder>/<video>/{LABEL_FOLDER}/<frame>.json)"
+        )
+    return files
+
+
 def load_ground_truth(root: str | Path) -> GroundTruth:
     """Read every label file of an AdaptOR tree; any broken file raises :class:`GroundTruthError`.
 
@@ -114,29 +182,5 @@ def load_ground_truth(root: str | Path) -> GroundTruth:
         >>> gt = load_ground_truth(d); gt.keys, gt.points[gt.keys[0]].tolist()
         ([FrameKey(folder='s1', video='v1', frame='000000')], [[3.0, 4.0]])
     """
-    root = Path(root)
-    if not root.is_dir():
-        raise GroundTruthError(root, "ground-truth folder does not exist")
-    files = label_files(root)
-    if not files:
-        raise GroundTruthError(
-            root, f"no label files found (expected <folder>/<video>/{LABEL_FOLDER}/<frame>.json)"
-        )
-    gt = GroundTruth(root, {})
-    for key, f in files:
-        try:
-            _, pts, extra = decode_points_file(read_bytes(f))
-        except BadFile as e:
-            raise GroundTruthError(f, str(e)) from None
-        w, h = extra["imageWidth"], extra["imageHeight"]
-        if (
-            isinstance(w, int)
-            and isinstance(h, int)
-            and not isinstance(w, bool)
-            and w > 0
-            and h > 0
-        ):
-            gt.sizes[key] = (w, h)
-        gt.points[key] = pts
-        gt.files[key] = f
-    return gt
+    files = list_ground_truth(root)
+    return assemble(Path(root), files, read_label_files([f for _, f in files]))

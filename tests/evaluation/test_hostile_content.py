@@ -6,6 +6,7 @@ import csv
 import gzip
 import json
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -14,6 +15,8 @@ import zlib
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from adaptor_score.cli import main
 from adaptor_score.jsonfiles import BadFile, decode_points_file
@@ -361,3 +364,34 @@ def test_csv_markdown_and_latex_cannot_be_injected(tmp_path):
     )
     assert r.exit_code == 0
     assert (tmp_path / "f.csv").read_text().splitlines()[1].startswith("'=cmd(),v,0,")
+
+
+_PIECES = [
+    "\\ud800",
+    "\\udbff",
+    "\\udc00",
+    "\\udfff",
+    "\\\\",
+    "\\\\\\",
+    "a",
+    "\\u00e9",
+    "u",
+    "d800",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=8))
+def test_lone_surrogates_are_refused_exactly_when_the_standard_library_finds_one(pieces):
+    raw = b'{"points": [], "note": "' + "".join(pieces).encode() + b'"}'
+    try:
+        note = json.loads(raw)["note"]
+    except ValueError:
+        assume(False)  # not JSON at all: another rule's business
+    lone = re.search("[\ud800-\udfff]", note) is not None
+    try:
+        decode_points_file(raw)
+        refused = False
+    except BadFile as e:
+        refused = "surrogate" in str(e)
+    assert refused == lone
