@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.table import Table
@@ -22,9 +23,10 @@ from adaptor_score.contract import DEFAULT_MAX_BYTES, RANKING_RADIUS
 from adaptor_score.folds import FoldFileError
 from adaptor_score.frames import FrameKey, Problem
 from adaptor_score.groundtruth import GroundTruthError
-from adaptor_score.metrics import Summary
-from adaptor_score.outputs import write_json
 from adaptor_score.pathguard import check_outputs
+
+if TYPE_CHECKING:
+    from adaptor_score.metrics import Summary
 
 PLUGIN_GROUP = "adaptor_score.commands"
 
@@ -138,15 +140,25 @@ def main() -> None:
 @click.option("--per-video", is_flag=True, help="Also print the per-video table.")
 def score_cmd(gt_dir, pred_dir, radii, fold_file, json_out, csv_out, strict, max_bytes, per_video):
     """Score PRED_DIR (participant JSON files) against GT_DIR (AdaptOR label tree)."""
-    from adaptor_score.scoring import score
+    from adaptor_score.filereader import read_inputs
 
     check_outputs(
         {"GT_DIR": gt_dir, "PRED_DIR": pred_dir, "--folds": fold_file},
         {"--json": json_out, "--csv": csv_out},
     )
     try:
+        # reading starts before numpy and the scoring modules are imported: the helper process
+        # reads while this one imports
+        inputs = read_inputs(gt_dir, pred_dir, max_bytes)
+        from adaptor_score.scoring import score
+
         report = score(
-            gt_dir, pred_dir, radii or (RANKING_RADIUS,), fold_file=fold_file, max_bytes=max_bytes
+            gt_dir,
+            pred_dir,
+            radii or (RANKING_RADIUS,),
+            fold_file=fold_file,
+            max_bytes=max_bytes,
+            inputs=inputs,
         )
     except (GroundTruthError, FoldFileError) as e:
         fatal(e)
@@ -219,6 +231,7 @@ def score_cmd(gt_dir, pred_dir, radii, fold_file, json_out, csv_out, strict, max
 )
 def validate_cmd(pred_dir, images_dir, json_out, max_bytes):
     """Check a submission's output against its input images; exit 1 when anything is wrong."""
+    from adaptor_score.outputs import write_json
     from adaptor_score.validate import validate_submission
 
     check_outputs({"PRED_DIR": pred_dir, "--images": images_dir}, {"--json": json_out})

@@ -9,12 +9,19 @@ from pathlib import Path
 import numpy as np
 
 from adaptor_score.contract import CLOSE_DISTANCE, DEFAULT_MAX_BYTES, RANKING_RADIUS
+from adaptor_score.filereader import Inputs, paused_gc, read_inputs
 from adaptor_score.folds import assign_folds
 from adaptor_score.frames import FrameKey, Problem
-from adaptor_score.groundtruth import GroundTruth, load_ground_truth
-from adaptor_score.metrics import FrameScores, Summary, score_frames
+from adaptor_score.groundtruth import GroundTruth
+from adaptor_score.matching import flatten
+from adaptor_score.metrics import FrameScores, Summary, score_flat
 from adaptor_score.outputs import write_csv, write_json
-from adaptor_score.predictions import Predictions, load_predictions
+from adaptor_score.predictions import (
+    Predictions,
+    check_prediction_folder,
+    claim_tree,
+    settle_predictions,
+)
 
 DEFAULT_RADII = (RANKING_RADIUS,)
 FRAME_COLUMNS = (
@@ -229,9 +236,10 @@ def score_predictions(
     close_distance: float = CLOSE_DISTANCE,
 ) -> ScoreReport:
     keys = gt.keys
-    frames = score_frames(
-        [predictions.get(k) for k in keys],
-        [gt.points[k] for k in keys],
+    empty = np.zeros((0, 2))
+    frames = score_flat(
+        *flatten([predictions.points.get(k, empty) for k in keys]),
+        *flatten([gt.points[k] for k in keys]),
         radii,
         keys=keys,
         close_distance=close_distance,
@@ -251,6 +259,7 @@ def score(
     keys: Sequence[FrameKey] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     close_distance: float = CLOSE_DISTANCE,
+    inputs: Inputs | None = None,
 ) -> ScoreReport:
     """Score a prediction folder against a ground-truth folder.
 
@@ -263,28 +272,47 @@ def score(
         keys: score only the ground-truth frames with these keys (e.g. one fold's);
             predictions for other ground-truth frames are skipped silently.
         max_bytes: prediction files above this size are refused (listed as problems).
+        inputs: both trees already read from ``gt_dir`` and ``pred_dir`` by
+            :func:`~adaptor_score.filereader.read_inputs` (the command line starts reading
+            before it imports the rest).
 
     Returns:
         :class:`ScoreReport`; its ``problems`` list every broken or missing input.
     """
-    gt = gt_dir if isinstance(gt_dir, GroundTruth) else load_ground_truth(gt_dir)
-    all_keys = gt.keys
-    if keys is not None:
-        wanted = set(keys)
-        gt = gt.subset([k for k in all_keys if k in wanted])
-    ignore = set(all_keys) - set(gt.keys)
-    preds = load_predictions(pred_dir, gt.keys, max_bytes=max_bytes, ignore=ignore)
-    fold_of = assign_folds(gt.keys, fold_file)
-    report = score_predictions(gt, preds, radii, fold_of, close_distance)
-    uncovered = [k for k, f in zip(gt.keys, fold_of) if f is None]
-    if uncovered:
-        report.problems.append(
-            Problem(
-                str(fold_file),
-                f"{len(uncovered)} frames are in no fold (first: {uncovered[0]}); they count"
-                " overall but in no fold",
+    with paused_gc():
+        if isinstance(gt_dir, GroundTruth):
+            check_prediction_folder(pred_dir)
+            inputs, tree, all_keys = None, claim_tree(pred_dir, max_bytes), gt_dir.keys
+        else:
+            # the label files are read by a helper process when it pays
+            # (adaptor_score.filereader), the same results either way
+            inputs = inputs or read_inputs(gt_dir, pred_dir, max_bytes)
+            tree, all_keys = inputs.tree, inputs.keys
+        try:
+            scored = all_keys
+            if keys is not None:
+                wanted = set(keys)
+                scored = [k for k in all_keys if k in wanted]
+            ignore = set(all_keys) - set(scored)
+            # needs only the frames' names: done while the helper may still read the labels
+            preds = settle_predictions(tree, pred_dir, scored, ignore=ignore)
+            gt = gt_dir if inputs is None else inputs.ground_truth()
+        finally:
+            if inputs is not None:
+                inputs.close()
+        if keys is not None:
+            gt = gt.subset(scored)
+        fold_of = assign_folds(gt.keys, fold_file)
+        report = score_predictions(gt, preds, radii, fold_of, close_distance)
+        uncovered = [k for k, f in zip(gt.keys, fold_of) if f is None]
+        if uncovered:
+            report.problems.append(
+                Problem(
+                    str(fold_file),
+                    f"{len(uncovered)} frames are in no fold (first: {uncovered[0]}); they count"
+                    " overall but in no fold",
+                )
             )
-        )
     report.settings = {
         "ground_truth": str(gt.root),
         "predictions": str(pred_dir),
