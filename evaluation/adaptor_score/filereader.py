@@ -6,7 +6,7 @@ checking and decoding each costs 10-20 µs in Python, more than all the matching
 prediction files are independent (which frame a prediction file claims is in the file itself), so
 on a machine with two or more cores a helper process reads the label files while this one walks
 and reads the prediction tree, then prepares what needs only the frames' names; whatever label
-files are left then are shared (:mod:`adaptor_score.labelhelper`). The helper starts as soon as
+files are left then are shared (:mod:`adaptor_score.readhelper`). The helper starts as soon as
 the labels are listed, so that its start-up (about 0.08 s) overlaps this process's walk and
 imports. Measured in ``benchmarks/results/scoring.json``.
 
@@ -35,8 +35,8 @@ from adaptor_score.groundtruth import (
     list_ground_truth,
     read_label_files,
 )
-from adaptor_score.labelhelper import LabelHelper
 from adaptor_score.predictions import ClaimedTree, check_prediction_folder, claim_tree
+from adaptor_score.readhelper import ReadHelper
 
 # Below this many label files the helper's start-up costs more than it saves.
 MIN_FILES = 4000
@@ -87,6 +87,7 @@ class Inputs:
         self._labels: LabelData | None = labels
         self._gt: GroundTruth | None = None
         self.helper_files = 0  # label files the helper process read (0: all read here)
+        self.helper_predictions = 0  # prediction files whose reading by the helper was used
 
     @property
     def keys(self) -> list[FrameKey]:
@@ -99,7 +100,8 @@ class Inputs:
                 if self._helper is not None:
                     helper, self._helper = self._helper, None
                     self._labels = helper.labels()
-                    self.helper_files = len(self.label_files) - helper.read_here
+                    self.helper_files = len(self.label_files) - helper.labels_here
+                    self.helper_predictions = helper.predictions_there
                 if self._labels is None:
                     self._labels = read_label_files([f for _, f in self.label_files])
                 self._gt = assemble(self.gt_root, self.label_files, self._labels)
@@ -133,14 +135,15 @@ def read_inputs(
         helper = labels = None
         if len(label_files) >= min_files and workers() > 1 and os.name == "posix":
             try:
-                helper = LabelHelper(label_paths)
+                helper = ReadHelper(label_paths, max_bytes, max_total_bytes)
             except OSError:
                 helper = None  # no process to be had: read here
         if helper is None:
             labels = read_label_files(label_paths)  # first, as a broken label file stops the run
         try:
             check_prediction_folder(pred_root)
-            tree = claim_tree(pred_root, max_bytes, max_total_bytes)
+            shared = helper.predictions if helper is not None else None
+            tree = claim_tree(pred_root, max_bytes, max_total_bytes, shared)
         except InputFileError:
             if helper is not None:
                 helper.labels()  # a broken label file is still the error reported

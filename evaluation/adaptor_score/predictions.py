@@ -13,7 +13,7 @@ Rules, so that no score changes silently:
 from __future__ import annotations
 
 import os
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -136,15 +136,26 @@ def walk_predictions(root: str | Path) -> list[tuple[str, str | None]]:
 
 
 def claim_tree(
-    root: str | Path, max_bytes: int = DEFAULT_MAX_BYTES, max_total_bytes: int = MAX_TOTAL_BYTES
+    root: str | Path,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_total_bytes: int = MAX_TOTAL_BYTES,
+    read: Callable[[list[str], list[float]], list[FileRead]] | None = None,
 ) -> ClaimedTree:
-    """Read and place every ``*.json`` below ``root`` (see :class:`ClaimedTree`)."""
+    """Read and place every ``*.json`` below ``root`` (see :class:`ClaimedTree`).
+
+    ``read(paths, out)`` reads the readable files in walk order, appending their points to
+    ``out`` (default: :func:`read_prediction_files` here; the scorer may share the reading with a
+    helper process, :mod:`adaptor_score.readhelper`).
+    """
     import numpy as np
 
     entries = walk_predictions(root)
     buf: list[float] = []
     paths = [path for path, problem in entries if problem is None]
-    reads = read_prediction_files(paths, max_bytes, Budget(max_total_bytes), buf)
+    if read is None:
+        reads = read_prediction_files(paths, max_bytes, Budget(max_total_bytes), buf)
+    else:
+        reads = read(paths, buf)
     return place_files(root, entries, reads, np.array(buf, dtype=np.float64).reshape(-1, 2))
 
 

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 import pytest
 
-from adaptor_score import labelhelper
+from adaptor_score import readhelper
 from adaptor_score.filereader import read_inputs
 from adaptor_score.frames import FrameKey
 from adaptor_score.groundtruth import GroundTruthError
 from adaptor_score.jsonfiles import BadFile, decode_points_file, decode_points_into
+from adaptor_score.predictions import claim_tree
 from adaptor_score.safefiles import read_bytes, read_small
 from adaptor_score.scoring import score
 
@@ -28,7 +30,7 @@ KEYS = [FrameKey(f"s{i // 100}", f"v{(i // 10) % 10}", f"{i % 10:06d}") for i in
 
 # The helper, each label file read 3 ms late: this process reads most of them from the back.
 SLOW_HELPER = (
-    "import sys, time; sys.path.insert(0, {!r}); import adaptor_score.labelhelper as h; "
+    "import sys, time; sys.path.insert(0, {!r}); import adaptor_score.readhelper as h; "
     "read = h.read_label_files; "
     "h.read_label_files = lambda paths, out=None: (time.sleep(0.003 * len(paths)), "
     "read(paths, out))[1]; sys.exit(h._serve())"
@@ -69,8 +71,8 @@ def test_helper_gives_what_one_process_gives(tree, monkeypatch):
 def test_a_slow_helper_is_met_from_the_back_with_the_same_result(tree, monkeypatch):
     gt, pred = tree
     monkeypatch.setenv("ADAPTOR_SCORE_WORKERS", "2")
-    monkeypatch.setattr(labelhelper, "_HELPER_MAIN", SLOW_HELPER)
-    monkeypatch.setattr(labelhelper, "CHUNK", 16)
+    monkeypatch.setattr(readhelper, "_HELPER_MAIN", SLOW_HELPER)
+    monkeypatch.setattr(readhelper, "CHUNK", 16)
     got, inputs = _with_helper(gt, pred)
     assert 0 < inputs.helper_files < N  # both read label files
     assert got == _one_process(gt, pred, monkeypatch)
@@ -85,8 +87,8 @@ def test_the_first_broken_label_file_is_the_one_reported(tree, monkeypatch, brok
         (gt / k.folder / k.video / "point_labels" / f"{k.frame}.json").write_text("{broken")
     monkeypatch.setenv("ADAPTOR_SCORE_WORKERS", "2")
     if slow:
-        monkeypatch.setattr(labelhelper, "_HELPER_MAIN", SLOW_HELPER)
-        monkeypatch.setattr(labelhelper, "CHUNK", 16)
+        monkeypatch.setattr(readhelper, "_HELPER_MAIN", SLOW_HELPER)
+        monkeypatch.setattr(readhelper, "CHUNK", 16)
     with pytest.raises(GroundTruthError) as got:
         _with_helper(gt, pred)
     with monkeypatch.context() as m:
@@ -110,7 +112,7 @@ def test_the_first_broken_label_file_is_the_one_reported(tree, monkeypatch, brok
 def test_a_failing_helper_leaves_the_result_unchanged(tree, monkeypatch, main):
     gt, pred = tree
     monkeypatch.setenv("ADAPTOR_SCORE_WORKERS", "2")
-    monkeypatch.setattr(labelhelper, "_HELPER_MAIN", main)
+    monkeypatch.setattr(readhelper, "_HELPER_MAIN", main)
     got, inputs = _with_helper(gt, pred)
     assert inputs.helper_files == 0
     assert got == _one_process(gt, pred, monkeypatch)
@@ -180,3 +182,52 @@ def test_a_refused_file_appends_nothing(raw):
     with pytest.raises(BadFile):
         decode_points_into(raw, buf)
     assert buf == [1.0, 2.0]
+
+
+def _slow_here(monkeypatch, seconds_per_file=0.003):
+    """This process reads prediction files 3 ms late: the helper, done with the labels, reads
+    the last prediction files."""
+    read = readhelper.read_prediction_files
+
+    def slow(paths, *args):
+        time.sleep(seconds_per_file * len(paths))
+        return read(paths, *args)
+
+    monkeypatch.setattr(readhelper, "read_prediction_files", slow)
+    monkeypatch.setattr(readhelper, "CHUNK", 16)
+
+
+def test_the_helper_reads_the_last_prediction_files_when_it_is_ahead(tree, monkeypatch):
+    gt, pred = tree
+    want = _one_process(gt, pred, monkeypatch)
+    monkeypatch.setenv("ADAPTOR_SCORE_WORKERS", "2")
+    _slow_here(monkeypatch)
+    got, inputs = _with_helper(gt, pred)
+    assert inputs.helper_predictions > 0 and inputs.helper_files == N
+    assert got == want
+
+
+def _claims(tree):
+    return {
+        k: [(c.path, c.problem, None if c.points is None else c.points.tolist()) for c in v]
+        for k, v in tree.claims.items()
+    }
+
+
+@pytest.mark.parametrize("share", [0.5, 1.01, 3.0])
+def test_the_total_size_limit_counts_in_walk_order_whoever_reads(tree, monkeypatch, share):
+    """The limit cuts the tree in the middle (0.5), lies just above it (1.01: within one file's
+    limit, so the helper's part is read again here) or far above (3.0: the helper's part is
+    kept); the claims equal one pass's in every case."""
+    gt, pred = tree
+    size = sum(f.stat().st_size for f in pred.rglob("*.json"))
+    total, max_bytes = int(size * share), 1000
+    want = _claims(claim_tree(pred, max_bytes, total))
+    refused = [c for v in want.values() for c in v if c[1] and "limit" in c[1]]
+    assert bool(refused) == (share < 1)
+    monkeypatch.setenv("ADAPTOR_SCORE_WORKERS", "2")
+    _slow_here(monkeypatch)
+    inputs = read_inputs(gt, pred, max_bytes=max_bytes, max_total_bytes=total, min_files=1)
+    inputs.ground_truth()
+    assert _claims(inputs.tree) == want
+    assert (inputs.helper_predictions > 0) == (share == 3.0)
