@@ -1,0 +1,203 @@
+"""challengeR's ranking analyses in numpy: per-case rankings, paired tests, rank agreement.
+
+Everything works on a per-case matrix ``values`` of shape ``(algorithms, cases)`` (higher is
+better; a case is a frame, a surgery, a fold), and follows challengeR's definitions exactly, so
+that its users get the same answers:
+
+* **ties take the smallest rank** ("min": 0.8, 0.9, 0.8 rank 2, 1, 2);
+* **a missing case value counts as the worst value** (``na_value``, 0 for F1) before anything
+  is computed;
+* **aggregate-then-rank**: the mean (or median) over cases, ranked;
+* **rank-then-aggregate**: the algorithms ranked within each case, the mean rank ranked
+  (a lower mean rank is better);
+* **test-then-rank**: for every ordered pair (i, j) a one-sided Wilcoxon signed-rank test of
+  "i is better than j" on the paired cases (normal approximation with continuity correction,
+  zero differences dropped, the variance corrected for ties: R's ``wilcox.test(exact=FALSE,
+  correct=TRUE)``), Holm's adjustment over all ``k(k-1)`` ordered pairs, and each algorithm ranked
+  by how many others it beats at level ``alpha``;
+* **Kendall's tau** is tau-b (ties corrected), as R's ``cor(method = "kendall")``.
+
+scipy is not needed; the tests check every function against scipy's ``wilcoxon``,
+``kendalltau`` and brute-force loops.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+SCHEMES = ("mean", "median", "rank_then_mean", "test_then_rank")
+
+
+def min_rank(values, higher_is_better: bool = True) -> np.ndarray:
+    """Ranks along the last axis, 1 = best, ties sharing the smallest rank ("min").
+
+    >>> min_rank([0.8, 0.9, 0.8, 0.7]).tolist()
+    [2, 1, 2, 4]
+    >>> min_rank([2.5, 1.0, 2.5], higher_is_better=False).tolist()
+    [2, 1, 2]
+    """
+    v = np.asarray(values, dtype=np.float64)
+    better = (
+        v[..., None, :] > v[..., :, None]
+        if higher_is_better
+        else (v[..., None, :] < v[..., :, None])
+    )
+    return 1 + better.sum(axis=-1)
+
+
+def _average_ranks(x: np.ndarray) -> np.ndarray:
+    """Ranks 1..n of ``x`` (1 = smallest), ties sharing their average rank."""
+    order = np.argsort(x, kind="mergesort")
+    ranks = np.empty(len(x))
+    sorted_x = x[order]
+    starts = np.flatnonzero(np.r_[True, sorted_x[1:] != sorted_x[:-1]])
+    ends = np.r_[starts[1:], len(x)]
+    for a, b in zip(starts, ends):
+        ranks[order[a:b]] = (a + b + 1) / 2  # mean of ranks a+1 .. b
+    return ranks
+
+
+def wilcoxon_greater(x, y) -> float:
+    """One-sided p-value that ``x`` tends to be greater than ``y`` (paired), by the Wilcoxon
+    signed-rank test as challengeR runs it: normal approximation with continuity correction,
+    zero differences dropped, tie-corrected variance. 1.0 when no difference is non-zero.
+
+    >>> round(wilcoxon_greater([3, 4, 5, 6, 7, 8], [1, 1, 1, 1, 1, 9]), 6)
+    0.029586
+    """
+    d = np.asarray(x, dtype=np.float64) - np.asarray(y, dtype=np.float64)
+    d = d[d != 0]
+    n = len(d)
+    if n == 0:
+        return 1.0
+    r = _average_ranks(np.abs(d))
+    v = r[d > 0].sum()
+    _, t = np.unique(np.abs(d), return_counts=True)
+    sigma = math.sqrt(n * (n + 1) * (2 * n + 1) / 24 - float((t**3 - t).sum()) / 48)
+    if sigma == 0:
+        return 1.0
+    z = (v - n * (n + 1) / 4 - 0.5) / sigma
+    return 0.5 * math.erfc(z / math.sqrt(2))
+
+
+def smallest_p(n: int, two_sided: bool = False) -> float:
+    """The smallest p-value ``n`` paired differences can give in the exact signed-rank test:
+    all ``n`` of one sign, ``2^-n`` (two-sided: twice that). Four folds can never reach 0.05
+    two-sided (0.125), so "not significant" there says nothing about the methods.
+
+    >>> smallest_p(4), smallest_p(4, two_sided=True)
+    (0.0625, 0.125)
+    """
+    return min(1.0, (2.0 if two_sided else 1.0) * 0.5**n)
+
+
+def holm(pvalues) -> np.ndarray:
+    """Holm's step-down adjustment of a set of p-values (any shape; NaN stays NaN).
+
+    >>> holm([0.01, 0.04, 0.03, 0.005]).tolist()
+    [0.03, 0.06, 0.06, 0.02]
+    """
+    p = np.asarray(pvalues, dtype=np.float64)
+    flat = p.ravel()
+    ok = np.flatnonzero(~np.isnan(flat))
+    m = len(ok)
+    out = flat.copy()
+    order = ok[np.argsort(flat[ok], kind="mergesort")]
+    adjusted = np.maximum.accumulate((m - np.arange(m)) * flat[order])
+    out[order] = np.minimum(adjusted, 1.0)
+    return out.reshape(p.shape)
+
+
+def pairwise_pvalues(values) -> np.ndarray:
+    """``(k, k)`` one-sided Wilcoxon p-values, entry (i, j) for "algorithm i beats j";
+    the diagonal is NaN."""
+    v = np.asarray(values, dtype=np.float64)
+    k = len(v)
+    p = np.full((k, k), np.nan)
+    for i in range(k):
+        for j in range(k):
+            if i != j:
+                p[i, j] = wilcoxon_greater(v[i], v[j])
+    return p
+
+
+def significance(values, alpha: float = 0.05) -> np.ndarray:
+    """``(k, k)`` booleans: algorithm i is significantly better than j (one-sided Wilcoxon,
+    Holm-adjusted over all ``k(k-1)`` ordered pairs, level ``alpha``)."""
+    adjusted = holm(pairwise_pvalues(values))
+    return np.nan_to_num(adjusted, nan=1.0) < alpha
+
+
+def fill_missing(values, na_value: float = 0.0) -> np.ndarray:
+    """``values`` with NaN (a missing case) replaced by the worst value, as challengeR does."""
+    v = np.asarray(values, dtype=np.float64)
+    return np.where(np.isnan(v), na_value, v)
+
+
+def scheme_scores(values, scheme: str, alpha: float = 0.05) -> np.ndarray:
+    """The score each algorithm is ranked by under ``scheme`` (higher is better; for
+    rank-then-aggregate the negated mean rank)."""
+    v = np.asarray(values, dtype=np.float64)
+    if scheme == "mean":
+        return v.mean(axis=1)
+    if scheme == "median":
+        return np.median(v, axis=1)
+    if scheme == "rank_then_mean":
+        return -min_rank(v.T).mean(axis=0)  # ranks within each case, then their mean
+    if scheme == "test_then_rank":
+        return significance(v, alpha).sum(axis=1).astype(np.float64)
+    raise ValueError(f"unknown scheme {scheme!r}; one of {', '.join(SCHEMES)}")
+
+
+def rank_by(values, scheme: str, alpha: float = 0.05, na_value: float = 0.0) -> np.ndarray:
+    """Ranks of the algorithms (rows of ``values``) under one of :data:`SCHEMES`.
+
+    >>> v = [[0.9, 0.8, 0.7, 0.9], [0.5, 0.9, 0.9, 0.8], [0.1, 0.2, 0.1, 0.3]]
+    >>> [rank_by(v, s).tolist() for s in ("mean", "median", "rank_then_mean")]
+    [[1, 2, 3], [1, 1, 3], [1, 1, 3]]
+    """
+    return min_rank(scheme_scores(fill_missing(values, na_value), scheme, alpha))
+
+
+def kendall_tau_b(a, b) -> np.ndarray:
+    """Kendall's tau-b between rankings ``a`` and ``b`` along the last axis (broadcast, so that
+    one ranking can be compared with many replicates at once). NaN when either has no pairs
+    that are not tied.
+
+    >>> float(kendall_tau_b([1, 2, 3, 4], [1, 3, 2, 4]))
+    0.6666666666666666
+    """
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    a, b = np.broadcast_arrays(a, b)
+    n = a.shape[-1]
+    iu = np.triu_indices(n, 1)
+    da = np.sign(a[..., :, None] - a[..., None, :])[..., iu[0], iu[1]]
+    db = np.sign(b[..., :, None] - b[..., None, :])[..., iu[0], iu[1]]
+    concordance = (da * db).sum(axis=-1)
+    untied_a = (da != 0).sum(axis=-1)
+    untied_b = (db != 0).sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return concordance / np.sqrt(untied_a * untied_b)
+
+
+def paired_bootstrap_interval(
+    differences: Sequence[float], replicates: int = 2000, seed: int = 0, level: float = 0.95
+) -> tuple[float, float]:
+    """Percentile interval of the mean of paired ``differences``, resampling the pairs.
+
+    >>> lo, hi = paired_bootstrap_interval([0.01, 0.02, 0.015, 0.03], 500)
+    >>> 0.01 <= lo <= hi <= 0.03
+    True
+    """
+    d = np.asarray(differences, dtype=np.float64)
+    if d.size == 0:
+        return math.nan, math.nan
+    rng = np.random.default_rng(seed)
+    means = d[rng.integers(0, d.size, size=(replicates, d.size))].mean(axis=1)
+    q = (1 - level) / 2
+    lo, hi = np.quantile(means, [q, 1 - q])
+    return float(lo), float(hi)
