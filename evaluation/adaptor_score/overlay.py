@@ -17,9 +17,12 @@ from adaptor_score.matching import match_frames
 from adaptor_score.pathguard import child
 from adaptor_score.predictions import load_predictions
 
-TP_COLOUR = (0, 200, 0)
-FN_COLOUR = (255, 150, 0)
-FP_COLOUR = (230, 0, 0)
+# Okabe & Ito's blue, orange and vermillion: told apart with any common colour-vision deficiency
+# (the earlier green and red are the pair many readers cannot); shapes differ too (circle
+# around a label, cross on a prediction).
+TP_COLOUR = (0, 114, 178)
+FN_COLOUR = (230, 159, 0)
+FP_COLOUR = (213, 94, 0)
 
 
 BAND = 44  # px of caption and legend under the frame

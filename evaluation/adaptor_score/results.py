@@ -45,11 +45,28 @@ class ResultRow:
         }
 
 
+@dataclass(frozen=True)
+class CaseRow:
+    """One run's counts over one surgery (or simulation) of its frames: the per-case values
+    that paired comparisons and challengeR's analyses start from."""
+
+    dataset: str
+    experiment: str
+    seed: int | None
+    run: str
+    surgery: str
+    radius: float
+    tp: int
+    fp: int
+    fn: int
+
+
 @dataclass
 class Results:
     manifest: Manifest
     rows: list[ResultRow] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    cases: list[CaseRow] = field(default_factory=list)
     # (dataset, experiment name) -> folds a complete cross-validation has
     expected: dict[tuple[str, str], int] = field(default_factory=dict)
 
@@ -171,4 +188,10 @@ def run_manifest(manifest: Manifest) -> Results:
                     )
                 for s in report.overall():
                     results.rows.append(ResultRow(ds.name, exp, run, s, res.get("seed")))
+                for surgery, summaries in report.by_folder().items():
+                    results.cases += [
+                        CaseRow(ds.name, exp.name, res.get("seed"), run, surgery, s.radius,
+                                s.tp, s.fp, s.fn)
+                        for s in summaries
+                    ]  # fmt: skip
     return results

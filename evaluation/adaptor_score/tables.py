@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from adaptor_score import atomic
+from adaptor_score.compare import LONG_COLUMNS, long_rows
 from adaptor_score.manifest import ManifestError, load_manifest
 from adaptor_score.outputs import write_csv
 from adaptor_score.paper_tables import (
@@ -28,7 +29,8 @@ __all__ = ["ManifestError", "Results", "load_manifest", "run_manifest", "write_t
 
 
 def write_tables(results: Results, out_dir: str | Path) -> list[Path]:
-    """Write results.csv, problems.csv and Tables 1-4 as .md, .tex and .csv; return the paths."""
+    """Write results.csv, problems.csv, per-case.csv and Tables 1-4 as .md, .tex and .csv;
+    return the paths."""
     out_dir = Path(out_dir)
     written = []
     path = out_dir / "results.csv"
@@ -40,6 +42,9 @@ def write_tables(results: Results, out_dir: str | Path) -> list[Path]:
     written.append(path)
     path = out_dir / "problems.csv"
     write_csv(path, ["file", "problem"], ([p.file, p.problem] for p in results.problems))
+    written.append(path)
+    path = out_dir / "per-case.csv"  # challengeR's long layout: runs and surgeries as cases
+    write_csv(path, LONG_COLUMNS, long_rows(results))
     written.append(path)
     combined = []
     for build in (table1, table2, table3, table4, close_points):

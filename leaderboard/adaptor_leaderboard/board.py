@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from adaptor_leaderboard.analysis import Analysis, analyse
 from adaptor_leaderboard.bootstrap import BootstrapResult, bootstrap
 from adaptor_leaderboard.ledger import Ledger, LedgerError
 from adaptor_leaderboard.ranking import PhaseRules, Standing, rank_phase
@@ -42,6 +43,8 @@ class Board:
     per_surgery: np.ndarray  # (teams, surgeries) F1 at the ranking radius
     teams: dict = field(default_factory=dict)  # registered teams' details, by name
     published_at: float | None = None
+    analysis: Analysis | None = None
+    colours: dict[str, str] = field(default_factory=dict)  # team -> colour, the same everywhere
 
     def rows(self) -> list[dict]:
         ci = (
@@ -89,7 +92,26 @@ def build_board(
             sc = ledger.scores(st.scoring_id, g).get(rules.radius)
             if sc:
                 per[i, j] = sc["f1"]
-    return Board(rules, standings, boot, surgeries, per, ledger.teams(), time.time())
+    first_seen = list(dict.fromkeys(s.team for s in ledger.submissions(rules.phase)))
+    colours = {st.team: team_colour(first_seen.index(st.team)) for st in standings}
+    return Board(rules, standings, boot, surgeries, per, ledger.teams(), time.time(),
+                 analyse(ledger, standings, rules), colours)  # fmt: skip
+
+
+# Okabe & Ito's palette, which readers with any common colour-vision deficiency can tell apart
+# (the yellow last: it is the hardest to see on white).
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000", "#F0E442")
+
+
+def team_colour(order: int) -> str:
+    """The colour of the team that submitted ``order``-th in the phase (0 first): it stays when
+    teams are added or ranks change. Beyond eight teams colours repeat; the figures tell such
+    teams apart by their markers and names.
+
+    >>> team_colour(0), team_colour(8)
+    ('#0072B2', '#0072B2')
+    """
+    return PALETTE[order % len(PALETTE)]
 
 
 def _same_frames(ledger: Ledger, standings: list[Standing], rules: PhaseRules) -> None:

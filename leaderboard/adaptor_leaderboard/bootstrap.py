@@ -1,10 +1,12 @@
-"""Seeded bootstrap over test frames or surgeries: intervals and rank stability.
+"""Seeded bootstrap over test frames or surgeries: intervals, rank stability, rank agreement.
 
-Each replicate resamples the units (frames, or whole surgeries) with replacement, sums every
-team's TP/FP/FN over the resampled units, and re-applies the table's own rule to them: the
-phase's metric from :func:`metric_values` and the ranking from :func:`rank` (with the phase's tie
-rule), as challengeR does, so the rank-stability plot describes the ranking the table shows.
-Every team is scored on the same resample in a replicate.
+Each replicate resamples the units (frames, or whole surgeries) with replacement, sums the
+TP/FP/FN of **every scored submission** of the phase over the resampled units, and re-applies
+the whole ranking rule of the table to them, as challengeR does: each team's best submission
+by the phase's metric (the earlier one among equals), then :func:`rank` with the phase's tie
+rule. So a team whose second submission wins on a resample is ranked by it there, and the rank
+plots describe the ranking the table shows; on the original sample (every unit once) the rule
+gives the table exactly (tested). Every team is scored on the same resample in a replicate.
 """
 
 from __future__ import annotations
@@ -13,18 +15,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from adaptor_leaderboard.ledger import Ledger
+from adaptor_leaderboard.ledger import Ledger, LedgerError
 from adaptor_leaderboard.ranking import PhaseRules, Standing, metric_values, rank
+from adaptor_score.stats import kendall_tau_b
+
+METRICS = ("ppv", "tpr", "f1")
 
 
 @dataclass
 class BootstrapResult:
     teams: list[str]
-    values: dict[str, np.ndarray]  # metric -> (replicates, teams): ppv, tpr, f1
+    values: dict[str, np.ndarray]  # metric -> (replicates, teams) of each team's chosen submission
     ranks: np.ndarray  # (replicates, teams) by the phase's metric; ties share the better rank
     metric: str
     unit: str
     seed: int
+    official: np.ndarray | None = None  # (teams,) the table's ranks
 
     @property
     def f1(self) -> np.ndarray:
@@ -43,6 +49,57 @@ class BootstrapResult:
             out[:, j] = (self.ranks == j + 1).mean(axis=0)
         return out
 
+    def kendall_tau(self) -> np.ndarray:
+        """``(replicates,)`` Kendall's tau-b between the table's ranking and each replicate's."""
+        if self.official is None or len(self.ranks) == 0 or len(self.teams) < 2:
+            return np.zeros(0)
+        return kendall_tau_b(self.official, self.ranks)
+
+
+def rank_replicates(
+    sums: np.ndarray, team_of: np.ndarray, n_teams: int, rules: PhaseRules
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The table's rule on summed counts ``(replicates, submissions, 3)`` of submissions in
+    ledger order (``team_of`` their team's index): ``(ranks, values)``, ranks ``(replicates,
+    teams)`` and, per metric, the value of each team's chosen submission."""
+    by_metric = {m: metric_values(sums, m) for m in METRICS}
+    key = by_metric[rules.metric]
+    chosen = np.zeros((len(sums), n_teams), dtype=np.int64)
+    for t in range(n_teams):
+        cols = np.flatnonzero(team_of == t)
+        chosen[:, t] = cols[np.argmax(key[:, cols], axis=1)]  # the first of equals: the earlier
+    values = {m: np.take_along_axis(v, chosen, axis=1) for m, v in by_metric.items()}
+    return rank(values[rules.metric], rules.tie_decimals), values
+
+
+def phase_counts(
+    ledger: Ledger, standings: list[Standing], rules: PhaseRules, radius: float | None = None
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Every scored submission of the phase on the board's teams, in ledger order: the frames,
+    per-frame counts ``(submissions, frames, 3)`` at ``radius`` (default the rules') and each
+    submission's team index (the standings' order)."""
+    radius = rules.radius if radius is None else radius
+    index = {s.team: i for i, s in enumerate(standings)}
+    frames, counts, team_of = None, [], []
+    for s in ledger.submissions(rules.phase):
+        scoring = ledger.latest_scoring(s.submission_id)
+        if s.status != "scored" or scoring is None or s.team not in index:
+            continue
+        keys, c = ledger.frame_counts(scoring, radius)
+        if frames is None:
+            frames = keys
+        elif keys != frames:
+            raise LedgerError(
+                f"{ledger.path}: submission {s.submission_id} ({s.team}) was scored on other"
+                " frames than the rest of the phase; score every submission against the same"
+                " ground truth before publishing (the previous board, if any, is kept)"
+            )
+        counts.append(np.asarray(c, dtype=np.int64).reshape(-1, 3))
+        team_of.append(index[s.team])
+    if not counts:
+        return [], np.zeros((0, 0, 3), dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return frames or [], np.stack(counts), np.asarray(team_of)
+
 
 def bootstrap(
     ledger: Ledger,
@@ -52,29 +109,18 @@ def bootstrap(
     seed: int = 0,
     unit: str = "frame",
 ) -> BootstrapResult:
-    """Bootstrap the counted submission of every team (``unit`` = ``frame`` or ``surgery``)."""
+    """Bootstrap the phase's whole ranking (``unit`` = ``frame`` or ``surgery``)."""
     if unit not in ("frame", "surgery"):
         raise ValueError("unit must be 'frame' or 'surgery'")
-    frames, counts = None, []
-    for st in standings:
-        keys, c = ledger.frame_counts(st.scoring_id, rules.radius)
-        if frames is None:
-            frames = keys
-        elif keys != frames:
-            raise ValueError(f"team {st.team} was scored on other frames than {standings[0].team}")
-        counts.append(np.asarray(c, dtype=np.int64).reshape(-1, 3))
     teams = [s.team for s in standings]
-    if not standings or not frames:
+    official = np.array([s.rank for s in standings])
+    frames, data, team_of = phase_counts(ledger, standings, rules)
+    if not standings or not frames or replicates == 0:
         empty = np.zeros((0, len(teams)))
         return BootstrapResult(
-            teams,
-            {m: empty for m in ("ppv", "tpr", "f1")},
-            empty.astype(int),
-            rules.metric,
-            unit,
-            seed,
-        )
-    data = np.stack(counts)  # (teams, frames, 3)
+            teams, {m: empty for m in METRICS}, empty.astype(int), rules.metric, unit, seed,
+            official,
+        )  # fmt: skip
     if unit == "surgery":
         groups = np.array([f.split("/", 1)[0] for f in frames])
         names = sorted(set(groups))
@@ -83,7 +129,6 @@ def bootstrap(
     n_units = data.shape[1]
     idx = rng.integers(0, n_units, size=(replicates, n_units))
     weights = np.stack([np.bincount(row, minlength=n_units) for row in idx])  # (replicates, units)
-    sums = np.einsum("ru,tuk->rtk", weights, data)  # (replicates, teams, 3)
-    values = {m: metric_values(sums, m) for m in ("ppv", "tpr", "f1")}
-    ranks = rank(values[rules.metric], rules.tie_decimals)
-    return BootstrapResult(teams, values, ranks, rules.metric, unit, seed)
+    sums = np.einsum("ru,suk->rsk", weights, data)  # (replicates, submissions, 3)
+    ranks, values = rank_replicates(sums, team_of, len(teams), rules)
+    return BootstrapResult(teams, values, ranks, rules.metric, unit, seed, official)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import html
 
+import numpy as np
+
 from adaptor_leaderboard.board import Board, fmt_value
+from adaptor_leaderboard.figures import fig_blob, fig_cases, fig_schemes, fig_significance, fig_tau
 from adaptor_leaderboard.plots import (
     plot_f1_intervals,
     plot_per_surgery,
@@ -14,20 +17,28 @@ from adaptor_leaderboard.plots import (
 from adaptor_score.outputs import iso_time
 
 CSS = """
-body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; padding: 0 1rem;
+body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1500px; padding: 0 1rem;
        color: #222; }
 .tablewrap { overflow-x: auto; }
 table { border-collapse: collapse; margin: 1rem 0; }
-th, td { padding: .35rem .7rem; border-bottom: 1px solid #ddd; text-align: right; white-space: nowrap; }
+th, td { padding: .35rem .6rem; border-bottom: 1px solid #ddd; text-align: right; white-space: nowrap; }
 th:nth-child(2), td:nth-child(2), th:nth-child(3), td:nth-child(3) {
-    text-align: left; white-space: normal; min-width: 9rem; max-width: 18rem; overflow-wrap: break-word; }
+    text-align: left; white-space: normal; min-width: 8rem; max-width: 16rem; overflow-wrap: break-word; }
 .note { color: #555; font-size: .9rem; }
 svg { max-width: 100%; height: auto; }
-.plots { display: flex; flex-wrap: wrap; gap: 1.5rem; }
-figure { margin: 0; }
+.plots { display: flex; flex-wrap: wrap; gap: 1.5rem; align-items: flex-start; }
+figure { margin: 0; max-width: 100%; }
+figcaption { color: #555; font-size: .85rem; max-width: 36rem; margin-top: .3rem; }
 svg text { font-size: 12px; } svg .axis { font-weight: 600; font-size: 13px; }
 svg .grid { stroke: #e5e5e5; } svg .iso { fill: none; stroke: #ccc; stroke-dasharray: 3 3; }
 svg .axisline { stroke: #888; } svg .tick { fill: #555; font-size: 11px; }
+/* A phone: rank, team and F1 stay in view; the other columns are in the CSV and JSON beside. */
+@media (max-width: 700px) {
+  body { margin: 1rem auto; }
+  th:nth-child(n+3), td:nth-child(n+3) { display: none; }
+  th:nth-child(4), td:nth-child(4) { display: table-cell; }
+  th:nth-child(2), td:nth-child(2) { min-width: 0; max-width: 11rem; }
+}
 """
 
 
@@ -90,8 +101,10 @@ def to_html(board: Board) -> str:
         plot_rank_stability(board),
     ]
     figures = "".join(f"<figure>{p}</figure>" for p in plots)
+    robustness = _robustness(board)
     return (
         f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>AdaptOR 2021 leaderboard: {html.escape(r.phase)}</title><style>{CSS}</style></head>"
         f"<body><h1>AdaptOR 2021 leaderboard — phase {html.escape(r.phase)}</h1><p>{html.escape(note)}</p>"
         f'<p class="note">Last updated {iso_time(board.published_at)}.</p>'
@@ -99,5 +112,72 @@ def to_html(board: Board) -> str:
         f"<tbody>{''.join(body)}</tbody></table></div>"
         f'<p class="note">{html.escape(RMSE_NOTE)}</p>'
         f'<p class="note">{html.escape(SORT_NOTE)}</p>'
-        f'<div class="plots">{figures}</div></body></html>\n'
+        f'<div class="plots">{figures}</div>{robustness}</body></html>\n'
     )
+
+
+CAPTIONS = {
+    "schemes": "Each team's rank when the same per-frame results are ranked by challengeR's schemes:"
+    " the table's pooled F1, the mean or median of per-frame F1, the mean of per-frame ranks, and"
+    " pairwise Wilcoxon tests (Holm, α = 0.05); lines that cross mark a ranking that depends on"
+    " the scheme.",
+    "tau": "How much of the table's order survives resampling the test frames: Kendall's τ"
+    " between the table and each bootstrap replicate (every replicate re-applies the whole rule,"
+    " best submission included); 1 is the same order.",
+    "blob": "How often each team lands at each rank over the bootstrap replicates (blob area),"
+    " with the table's rank (×) and the 95 % range of the replicates' ranks (bar).",
+    "significance": "Which team is significantly better than which on paired frames: the"
+    " Holm-adjusted p-value of the one-sided Wilcoxon test that the row's team beats the"
+    " column's; filled cells are below α = 0.05.",
+    "cases": "The spread behind each pooled number: F1 of single frames (box: all frames; dots: a"
+    " seeded sample of 300).",
+}
+
+
+def _robustness(board: Board) -> str:
+    """The ranking's robustness, challengeR's figures (empty without an analysis)."""
+    a = board.analysis
+    if a is None:
+        return ""
+    figures = [
+        ("schemes", fig_schemes(a, board.colours)),
+        ("tau", fig_tau(board.boot)),
+        ("blob", fig_blob(board.boot, board.colours)),
+        ("significance", fig_significance(a)),
+        ("cases", fig_cases(a, board.colours, board.rules.radius)),
+    ]
+    body = "".join(
+        f'<figure id="fig-{name}">{svg}<figcaption>{html.escape(CAPTIONS[name])}</figcaption>'
+        "</figure>"
+        for name, svg in figures
+    )
+    return (
+        "<h2>How robust is the ranking?</h2>"
+        f'<p class="note">{html.escape(_scheme_note(board))}</p>'
+        f'<div class="plots">{body}</div>'
+    )
+
+
+def _scheme_note(board: Board) -> str:
+    a = board.analysis
+    r = board.rules.radius
+    flips = [
+        t for i, t in enumerate(a.teams) if len({int(v[i]) for (s, rr), v in a.ranks.items()}) > 1
+    ]
+    tau = board.boot.kendall_tau()
+    parts = [
+        f"Cases are the {len(a.frames)} test frames; a frame with neither labels nor predictions"
+        " scores F1 = 1. Per-case values: per-case.csv (challengeR's long layout)."
+    ]
+    if flips:
+        parts.append(
+            f"The rank of {len(flips)} of {len(a.teams)} teams changes with the scheme or radius."
+        )
+    else:
+        parts.append("No team's rank changes with the scheme or the radius.")
+    if tau.size:
+        parts.append(f"Median Kendall's τ to the table over the replicates: {np.median(tau):.2f}.")
+    sig = int(a.significant.sum())
+    parts.append(f"{sig} of {len(a.teams) * (len(a.teams) - 1)} ordered pairs differ significantly"
+                 f" at {r:g} px.")  # fmt: skip
+    return " ".join(parts)

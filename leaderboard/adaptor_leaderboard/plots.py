@@ -1,33 +1,21 @@
 """The leaderboard's plots as inline SVG (no script, no external file): F1 with bootstrap
 intervals, precision against recall, F1 per test surgery, rank stability. Every text from teams
 is escaped with ``html.escape``; long names are shortened in the plots (the full name is the
-label's tooltip), so no name can squeeze a plot; each team keeps its colour from one
-publication to the next (it comes from the name, not the rank).
+label's tooltip), so no name can squeeze a plot; each team keeps its colour (``board.colours``,
+Okabe-Ito's colour-blind-safe palette, by order of first submission) in every plot and from one
+publication to the next. Labels placed by hand next to data are moved until their boxes touch
+no other text (``_free_spot``).
 """
 
 from __future__ import annotations
 
-import colorsys
 import html
-import zlib
 
 import numpy as np
 
 from adaptor_leaderboard.board import Board
 
 LABEL_CHARS = 28
-
-
-def team_colour(team: str) -> str:
-    """A colour of the team's own (``#rrggbb``): its hue comes from a hash of the name, so it
-    stays when teams are added or ranks change.
-
-    >>> team_colour("Team A") == team_colour("Team A"), team_colour("Team A") != team_colour("Team B")
-    (True, True)
-    """
-    hue = (zlib.crc32(team.encode("utf-8", "backslashreplace")) % 360) / 360
-    r, g, b = colorsys.hls_to_rgb(hue, 0.40, 0.65)
-    return f"#{int(r * 255):02x}{int(g * 255):02x}{int(b * 255):02x}"
 
 
 def short(name: str, n: int = LABEL_CHARS) -> str:
@@ -73,7 +61,7 @@ def plot_f1_intervals(board: Board) -> str:
     for i, r in enumerate(rows):
         y = 40 + i * row_h
         body.append(_label(f"{r['rank']}. {short(r['team'])}", r["team"], left - 8, y + 4, "end"))
-        colour = team_colour(r["team"])
+        colour = board.colours[r["team"]]
         if r["f1_low"] is not None:
             body.append(
                 f'<line x1="{x(r["f1_low"]):.1f}" y1="{y}" x2="{x(r["f1_high"]):.1f}" y2="{y}" '
@@ -91,6 +79,7 @@ def plot_precision_recall(board: Board) -> str:
     ]
     px = lambda v: pad + (s - pad - 20) * v  # noqa: E731
     py = lambda v: s - pad + top - (s - pad - 20) * v  # noqa: E731
+    placed: list[tuple[float, float, float, float]] = []  # boxes of the text drawn so far
     for f in (0.2, 0.4, 0.6, 0.8):
         pts = []
         for t in np.linspace(f / (2 - f) + 1e-3, 1, 40):  # TPR range where PPV <= 1
@@ -101,6 +90,7 @@ def plot_precision_recall(board: Board) -> str:
         body.append(
             f'<text x="{px(1) + 4:.1f}" y="{py(f / (2 - f)) + 4:.1f}" class="tick">F1 {f}</text>'
         )
+        placed.append(_box(px(1) + 4, py(f / (2 - f)) + 4, len(f"F1 {f}"), 11))
     body.append(f'<line x1="{px(0)}" y1="{py(0)}" x2="{px(1)}" y2="{py(0)}" class="axisline"/>')
     body.append(f'<line x1="{px(0)}" y1="{py(0)}" x2="{px(0)}" y2="{py(1)}" class="axisline"/>')
     for t in (0.0, 0.25, 0.5, 0.75, 1.0):
@@ -116,32 +106,45 @@ def plot_precision_recall(board: Board) -> str:
     body.append(
         f'<text x="14" y="{py(0.5)}" class="tick" transform="rotate(-90 14 {py(0.5)})">PPV</text>'
     )
-    placed: list[tuple[float, float]] = []
     for r in sorted(rows, key=lambda r: -r["ppv"]):
         cx, cy = px(r["tpr"]), py(r["ppv"])
         body.append(
-            f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="6" fill="{team_colour(r["team"])}">'
+            f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="6" fill="{board.colours[r["team"]]}">'
             f"<title>{html.escape(r['team'])}: PPV {r['ppv']:.3f}, TPR {r['tpr']:.3f}</title></circle>"
         )
-        # Labels of close teams would overlap: move each one below any label already near it.
-        ly = cy + 4
-        while any(abs(ly - y) < 13 and abs(cx - x) < 170 for x, y in placed):
-            ly += 13
-        placed.append((cx, ly))
+        text = short(r["team"], 22)
+        ly = _free_spot(placed, cx + 9, cy + 4, len(text))
         if ly != cy + 4:
             body.append(
                 f'<line x1="{cx:.1f}" y1="{cy:.1f}" x2="{cx + 8:.1f}" y2="{ly - 4:.1f}" class="grid"/>'
             )
-        body.append(_label(short(r["team"], 22), r["team"], cx + 9, ly))
+        body.append(_label(text, r["team"], cx + 9, ly))
     return _svg(s + 170, s + top + 10, body, "Precision against recall")
 
 
+def _box(x: float, y: float, chars: int, size: float = 12) -> tuple[float, float, float, float]:
+    """A generous box around text of ``chars`` characters whose baseline starts at (x, y)."""
+    return (x - 1, y - size, x + 0.62 * size * chars + 2, y + 0.3 * size)
+
+
+def _free_spot(placed: list, x: float, y: float, chars: int) -> float:
+    """The first baseline at or below ``y`` where a label of ``chars`` characters at ``x``
+    overlaps no box in ``placed`` (then added to it)."""
+    while True:
+        box = _box(x, y, chars)
+        if not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3]
+                   for b in placed):  # fmt: skip
+            placed.append(box)
+            return y
+        y += 13
+
+
 def _heat(value: float) -> str:
-    """White (0) to dark green (1)."""
+    """White (0) to dark blue (1): one hue, readable with any common colour-vision deficiency."""
     if np.isnan(value):
         return "#eeeeee"
     v = float(np.clip(value, 0, 1))
-    r, g, b = (int(255 + (c - 255) * v) for c in (0, 109, 44))
+    r, g, b = (int(255 + (c - 255) * v) for c in (8, 69, 148))
     return f"rgb({r},{g},{b})"
 
 

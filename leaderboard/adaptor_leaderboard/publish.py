@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from adaptor_leaderboard.analysis import LONG_COLUMNS, SCHEME_NAMES
 from adaptor_leaderboard.board import COLUMNS, Board, build_board, fmt_value
 from adaptor_leaderboard.page import to_html
 from adaptor_score import atomic
@@ -40,10 +41,37 @@ def to_markdown(board: Board) -> str:
             f" {fmt_value(row['f1'], d)} | {ci} |"
             f" {fmt_value(row['ppv'], d)} | {fmt_value(row['tpr'], d)} | {fmt_value(row['rmse'], 2)} |"
         )
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _scheme_lines(board)) + "\n"
 
 
-SITE_FILES = ("leaderboard.md", "leaderboard.csv", "leaderboard.json", "index.html")
+def _scheme_lines(board: Board) -> list[str]:
+    """The ranks under each of challengeR's schemes at each radius (per-frame F1 as cases)."""
+    a = board.analysis
+    if a is None:
+        return []
+    cols = [(s, r) for r in a.radii for s in SCHEME_NAMES]
+    lines = [
+        "",
+        "## Ranks under other schemes",
+        "",
+        "Per-frame F1 as cases; " + "; ".join(f"{k}: {v}" for k, v in SCHEME_NAMES.items()) + ".",
+        "",
+        "| Team | " + " | ".join(f"{s} {r:g} px" for s, r in cols) + " |",
+        "|---|" + "---:|" * len(cols),
+    ]
+    for t, team in enumerate(a.teams):
+        lines.append(
+            f"| {md_cell(team)} | " + " | ".join(str(int(a.ranks[c][t])) for c in cols) + " |"
+        )
+    tau = board.boot.kendall_tau()
+    if tau.size:
+        q1, med, q3 = np.quantile(tau, [0.25, 0.5, 0.75])
+        lines += ["", f"Kendall's τ between the table and {tau.size} bootstrap replicates: median"
+                  f" {med:.3f} (interquartile range {q1:.3f}–{q3:.3f})."]  # fmt: skip
+    return lines
+
+
+SITE_FILES = ("leaderboard.md", "leaderboard.csv", "leaderboard.json", "per-case.csv", "index.html")
 
 
 def publish(board: Board, out_dir: str | Path) -> list[Path]:
@@ -64,6 +92,8 @@ def publish(board: Board, out_dir: str | Path) -> list[Path]:
         )
         write_json(new / "leaderboard.json", _board_json(board, rows))
         atomic.write_text(new / "index.html", page)
+        if board.analysis is not None:
+            write_csv(new / "per-case.csv", LONG_COLUMNS, board.analysis.long_rows())
     return [out / n for n in SITE_FILES]
 
 
@@ -78,8 +108,38 @@ def _board_json(board: Board, rows: list[dict]) -> dict:
             "unit": board.boot.unit,
         },
         "standings": rows,
+        "schemes": _schemes_json(board),
         "per_surgery_f1": {
             st.team: dict(zip(board.surgeries, [None if np.isnan(v) else float(v) for v in vals]))
             for st, vals in zip(board.standings, board.per_surgery)
+        },
+    }
+
+
+def _schemes_json(board: Board) -> dict | None:
+    a = board.analysis
+    if a is None:
+        return None
+    tau = board.boot.kendall_tau()
+    return {
+        "cases": "frames",
+        "ranks": [
+            {"scheme": s, "radius": r, "ranks": dict(zip(a.teams, (int(x) for x in v)))}
+            for (s, r), v in a.ranks.items()
+        ],
+        "significantly_better": {
+            t: [a.teams[j] for j in np.flatnonzero(a.significant[i])] for i, t in enumerate(a.teams)
+        },
+        "holm_adjusted_p": {
+            t: {u: (None if i == j else float(a.adjusted_p[i, j])) for j, u in enumerate(a.teams)}
+            for i, t in enumerate(a.teams)
+        },
+        "kendall_tau": None
+        if not tau.size
+        else {
+            "median": float(np.median(tau)),
+            "q1": float(np.quantile(tau, 0.25)),
+            "q3": float(np.quantile(tau, 0.75)),
+            "replicates": int(tau.size),
         },
     }

@@ -127,7 +127,9 @@ def test_overlay_writes_pngs(tmp_path):
         assert im.size == (1024, 576 + 44)  # the caption and legend band
         px = im.convert("RGB").load()
         colours = {px[x, y] for x in range(0, 1024, 1) for y in range(0, 200)}
-    assert (0, 200, 0) in colours and (230, 0, 0) in colours  # TP and FP drawn
+    from adaptor_score.overlay import FP_COLOUR, TP_COLOUR
+
+    assert TP_COLOUR in colours and FP_COLOUR in colours  # TP and FP drawn
     r = CliRunner().invoke(
         main, ["overlay", str(gt), str(pred), "--out", str(out), "--frame", "a/b/c"]
     )

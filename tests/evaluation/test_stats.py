@@ -19,6 +19,7 @@ from adaptor_score.stats import (
     significance,
     smallest_p,
     wilcoxon_greater,
+    wilcoxon_two_sided,
 )
 
 scipy_stats = pytest.importorskip("scipy.stats")
@@ -135,3 +136,18 @@ def test_smallest_p_and_the_bootstrap_interval():
     lo, hi = paired_bootstrap_interval([0.1] * 5)
     assert lo == hi == pytest.approx(0.1)
     assert all(math.isnan(x) for x in paired_bootstrap_interval([]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(-40, 40).filter(bool), min_size=1, max_size=12, unique_by=abs))
+def test_two_sided_exact_wilcoxon_equals_scipys_exact_test(d):
+    want = scipy_stats.wilcoxon(d, alternative="two-sided", method="exact").pvalue
+    assert math.isclose(wilcoxon_two_sided(d), want, rel_tol=1e-12)
+
+
+def test_two_sided_wilcoxon_beyond_the_exact_range_is_scipys_approximation():
+    rng = np.random.default_rng(3)
+    d = np.round(rng.normal(0.01, 0.03, 40), 3)
+    d = d[d != 0]
+    want = scipy_stats.wilcoxon(d, alternative="two-sided", correction=True, method="approx")
+    assert math.isclose(wilcoxon_two_sided(d), want.pvalue, rel_tol=1e-12)

@@ -12,7 +12,6 @@ import pytest
 from PIL import Image
 
 from adaptor_leaderboard.ledger import Ledger
-from adaptor_leaderboard.plots import team_colour
 from adaptor_leaderboard.publish import build_board, publish
 from adaptor_leaderboard.ranking import PhaseRules
 from adaptor_leaderboard.runner import score_into_ledger
@@ -31,6 +30,7 @@ FLAGS = [
     "--enable-logging=stderr",
     "--v=0",
     "--virtual-time-budget=3000",
+    "--hide-scrollbars",  # a long page's scrollbar would cover the right edge the tests look at
 ]
 
 
@@ -78,11 +78,11 @@ def test_leaderboard_page_loads_clean_and_shows_table_and_plots(tmp_path, test_s
     top = img[:300]
     assert (top.sum(axis=2) < 150).mean() > 0.005  # dark text of the heading and table
     for team in ("good", "mid", "weak"):  # each team's own colour appears in the plots
-        colour = team_colour(team)
+        colour = board.colours[team]
         rgb = np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)])
         assert (np.abs(img[300:] - rgb).sum(axis=2) < 30).sum() > 20, (team, colour)
-    green_cells = (np.abs(img[300:] - np.array([0, 109, 44])).sum(axis=2) < 40).sum()
-    assert green_cells > 500  # heatmap cells of the per-surgery and rank plots
+    blue_cells = (np.abs(img[300:] - np.array([8, 69, 148])).sum(axis=2) < 40).sum()
+    assert blue_cells > 500  # heatmap cells of the per-surgery and rank plots
 
 
 def test_long_names_keep_the_page_usable_at_desktop_and_phone_width(tmp_path, test_set):
@@ -125,3 +125,103 @@ th:nth-child(2), td:nth-child(2), th:nth-child(3), td:nth-child(3) { text-align:
 
 def _css_of(html_text: str) -> str:
     return html_text.split("<style>", 1)[1].split("</style>", 1)[0]
+
+
+# Injected into a copy of the page (the page itself runs no script): measures every text box in
+# each SVG (rotation included: the four corners through the element's transform) and the table's
+# columns, and leaves the result in an attribute that --dump-dom prints.
+MEASURE = """
+<script>
+function quad(el) {
+  const b = el.getBBox(), m = el.getScreenCTM();
+  const i = Math.min(1.5, b.height / 4);  // the box holds ascent and descent: trim a little
+  return [[b.x + i, b.y + i], [b.x + b.width - i, b.y + i], [b.x + b.width - i, b.y + b.height - i],
+          [b.x + i, b.y + b.height - i]].map(([x, y]) => {
+    const p = new DOMPoint(x, y).matrixTransform(m); return [p.x, p.y]; });
+}
+function apart(a, b) {  // separating axis test of two convex quadrilaterals
+  for (const poly of [a, b]) for (let k = 0; k < 4; k++) {
+    const [x1, y1] = poly[k], [x2, y2] = poly[(k + 1) % 4], nx = y2 - y1, ny = x1 - x2;
+    const pa = a.map(([x, y]) => nx * x + ny * y), pb = b.map(([x, y]) => nx * x + ny * y);
+    if (Math.max(...pa) <= Math.min(...pb) || Math.max(...pb) <= Math.min(...pa)) return true;
+  }
+  return false;
+}
+const overlaps = [];
+for (const svg of document.querySelectorAll("svg")) {
+  const texts = [...svg.querySelectorAll("text")].filter(t => t.textContent.trim() &&
+      t.getBBox().width > 0);
+  const quads = texts.map(quad);
+  for (let i = 0; i < texts.length; i++) for (let j = i + 1; j < texts.length; j++)
+    if (!apart(quads[i], quads[j]))
+      overlaps.push([texts[i].textContent.trim(), texts[j].textContent.trim()]);
+}
+const width = document.documentElement.clientWidth;
+const heads = [...document.querySelectorAll("#leaderboard th")].map(th => {
+  const r = th.getBoundingClientRect();
+  return {name: th.textContent, visible: r.width > 0, left: r.left, right: r.right};
+});
+const wrap = document.querySelector(".tablewrap");
+document.body.setAttribute("data-measure", JSON.stringify({overlaps, width, heads,
+  tableScrolls: wrap.scrollWidth > wrap.clientWidth + 1,
+  pageScrolls: document.documentElement.scrollWidth > width + 1, svgs: document.querySelectorAll("svg").length}));
+</script>
+"""
+
+
+def measure(page, width, tmp_path):
+    """Chromium's measurements of ``page`` at ``width`` px (see MEASURE)."""
+    import html as html_lib
+    import json
+
+    if CHROMIUM is None:
+        pytest.skip("no chromium on this machine (make test-browser installs Debian's package)")
+    probe = page.with_name(f"{page.stem}-measure-{width}.html")
+    probe.write_text(page.read_text().replace("</body>", MEASURE + "</body>"))
+    with tempfile.TemporaryDirectory() as profile:
+        r = subprocess.run(
+            [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", f"--window-size={width},2000",
+             "--dump-dom", probe.as_uri()],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    found = re.search(r'data-measure="([^"]*)"', r.stdout)
+    assert found, r.stderr[-2000:]
+    return json.loads(html_lib.unescape(found.group(1)))
+
+
+def _tied_board(tmp_path, test_set):
+    """Three teams with the very same output (tied everywhere) and a fourth: the case whose
+    labels collided in the precision-recall plot."""
+    gt, teams = test_set
+    with Ledger(tmp_path / "l.sqlite") as ledger:
+        for name, t in (("Tied A", "mid"), ("Tied B", "mid"), ("Tied C", "mid"), ("Best", "good")):
+            score_into_ledger(ledger, ledger.add_submission(name, "test", "Inst"), teams[t], gt)
+        board = build_board(ledger, PhaseRules("test"), replicates=100, seed=0)
+    return publish(board, tmp_path / "site")[-1]
+
+
+def test_the_overlap_measure_sees_overlapping_labels(tmp_path):
+    page = tmp_path / "overlap.html"
+    page.write_text(
+        '<html><body><div class="tablewrap"><table id="leaderboard"><tr><th>Rank</th></tr>'
+        '</table></div><svg width="300" height="100"><text x="10" y="50">F1 0.2</text>'
+        '<text x="20" y="52">Tied B</text><text x="10" y="90" transform="rotate(-40 10 90)">'
+        'rotated</text><text x="200" y="90">far</text></svg></body></html>'
+    )
+    got = measure(page, 1200, tmp_path)
+    assert ["F1 0.2", "Tied B"] in got["overlaps"]
+    assert not any("far" in pair for pair in got["overlaps"])
+
+
+@pytest.mark.parametrize("width", [1400, 390])
+def test_no_label_overlaps_another_and_the_table_fits(tmp_path, test_set, width):
+    got = measure(_tied_board(tmp_path, test_set), width, tmp_path)
+    assert got["overlaps"] == []
+    assert got["svgs"] >= 9  # four hand-drawn plots, five robustness figures
+    assert not got["pageScrolls"]
+    visible = {h["name"]: h for h in got["heads"] if h["visible"]}
+    for name in ("Rank", "Team", "F1"):  # in view without scrolling sideways
+        assert name in visible and visible[name]["right"] <= got["width"], (width, name)
+    if width == 1400:  # every column, none cut
+        assert len(visible) == len(got["heads"]) and not got["tableScrolls"]
+        assert visible["Submitted (UTC)"]["right"] <= got["width"]

@@ -1,0 +1,102 @@
+"""challengeR's analyses on the leaderboard: the bootstrap re-applies the whole rule (best
+submission included), every scheme equals the statistics module on the per-frame values, the
+per-case long table is complete, and the page and files carry them."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+
+from adaptor_leaderboard.analysis import analyse
+from adaptor_leaderboard.bootstrap import bootstrap, phase_counts, rank_replicates
+from adaptor_leaderboard.ledger import Ledger
+from adaptor_leaderboard.publish import build_board, publish
+from adaptor_leaderboard.ranking import PhaseRules, metric_values, rank_phase
+from adaptor_leaderboard.runner import score_into_ledger
+from adaptor_score.stats import kendall_tau_b, rank_by
+
+
+def _ledger(tmp_path, test_set, plan):
+    gt, teams = test_set
+    ledger = Ledger(tmp_path / "l.sqlite")
+    for team, output in plan:
+        score_into_ledger(ledger, ledger.add_submission(team, "test", "I"), teams[output], gt)
+    return ledger
+
+
+def test_the_bootstrap_reapplies_the_best_submission_choice(tmp_path, test_set):
+    """Team X's first submission is weak, its second good; on the original sample (every frame
+    once) the rule gives the table, and on resamples X is ranked by whichever submission wins."""
+    plan = [("X", "weak"), ("Y", "mid"), ("X", "good"), ("Z", "weak")]
+    with _ledger(tmp_path, test_set, plan) as ledger:
+        rules = PhaseRules("test")
+        standings = rank_phase(ledger, rules)
+        frames, data, team_of = phase_counts(ledger, standings, rules)
+        ranks, values = rank_replicates(data.sum(axis=1)[None], team_of, len(standings), rules)
+        assert ranks[0].tolist() == [s.rank for s in standings]
+        assert values["f1"][0].tolist() == [s.value for s in standings]
+        boot = bootstrap(ledger, standings, rules, replicates=300, seed=1)
+    x = [s.team for s in standings].index("X")
+    own = np.flatnonzero(team_of == x)
+    rng = np.random.default_rng(1)  # the bootstrap's own resamples, replayed
+    idx = rng.integers(0, data.shape[1], size=(300, data.shape[1]))
+    weights = np.stack([np.bincount(r, minlength=data.shape[1]) for r in idx])
+    sums = np.einsum("ru,suk->rsk", weights, data)
+    best = metric_values(sums[:, own], "f1").max(axis=1)
+    np.testing.assert_array_equal(boot.values["f1"][:, x], best)
+    tau = boot.kendall_tau()
+    assert tau.shape == (300,) and np.allclose(tau, kendall_tau_b(boot.official, boot.ranks))
+
+
+def test_every_scheme_is_the_statistics_module_on_per_frame_f1(tmp_path, test_set):
+    plan = [("good", "good"), ("mid", "mid"), ("weak", "weak"), ("twin", "mid")]
+    with _ledger(tmp_path, test_set, plan) as ledger:
+        rules = PhaseRules("test")
+        standings = rank_phase(ledger, rules)
+        a = analyse(ledger, standings, rules)
+        frames, counts = ledger.frame_counts(standings[0].scoring_id, 6.0)
+    assert a.radii == [6.0, 8.0, 10.0] and a.frames == frames
+    assert a.ranks["official", 6.0].tolist() == [s.rank for s in standings]
+    f1 = a.per_case[6.0]["f1"]
+    for scheme in ("mean", "median", "rank_then_mean", "test_then_rank"):
+        assert a.ranks[scheme, 6.0].tolist() == rank_by(f1, scheme).tolist()
+    empty = [i for i, c in enumerate(a.per_case[6.0]["counts"][0]) if not c.any()]
+    assert all(f1[0, i] == 1.0 for i in empty)  # neither labels nor predictions: F1 = 1
+    twins = [s.team for s in standings].index("twin"), [s.team for s in standings].index("mid")
+    assert not a.significant[twins[0], twins[1]] and not a.significant[twins[1], twins[0]]
+    rows = list(a.long_rows())
+    surgeries = {f.split("/", 1)[0] for f in a.frames}
+    assert len(rows) == 3 * 3 * 4 * (len(a.frames) + len(surgeries))  # radii, metrics, teams
+
+
+def test_publish_writes_the_schemes_and_the_long_table(tmp_path, test_set):
+    plan = [("good", "good"), ("mid", "mid"), ("weak", "weak")]
+    with _ledger(tmp_path, test_set, plan) as ledger:
+        board = build_board(ledger, PhaseRules("test"), replicates=100, seed=0)
+    paths = {p.name: p for p in publish(board, tmp_path / "site")}
+    data = json.loads(paths["leaderboard.json"].read_text())
+    schemes = {(r["scheme"], r["radius"]): r["ranks"] for r in data["schemes"]["ranks"]}
+    assert schemes["official", 6.0] == {s.team: s.rank for s in board.standings}
+    assert data["schemes"]["kendall_tau"]["replicates"] == 100
+    with open(paths["per-case.csv"], newline="") as f:
+        header = next(csv.reader(f))
+    assert header == ["algorithm", "case", "task", "metric", "value", "level"]
+    page = paths["index.html"].read_text()
+    assert 'name="viewport"' in page and page.count("<svg") >= 9
+    for fig in ("schemes", "tau", "blob", "significance", "cases"):
+        assert f'id="fig-{fig}"' in page
+    assert "Ranks under other schemes" in paths["leaderboard.md"].read_text()
+
+
+def test_names_with_markup_and_dollars_stay_text_in_the_figures(tmp_path, test_set):
+    """matplotlib would read "$...$" as mathtext (and stop at an unbalanced "$"); names are
+    text, and markup in them is escaped."""
+    names = ["$x^2$ & co", "<script>alert(1)</script>", "Half $ dollar"]
+    plan = list(zip(names, ("good", "mid", "weak")))
+    with _ledger(tmp_path, test_set, plan) as ledger:
+        board = build_board(ledger, PhaseRules("test"), replicates=50, seed=0)
+    page = [p for p in publish(board, tmp_path / "site") if p.name == "index.html"][0].read_text()
+    assert "<script" not in page and "&lt;script&gt;" in page
+    assert "$x^2$ &amp; co" in page and "Half $ dollar" in page
