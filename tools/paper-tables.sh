@@ -25,3 +25,6 @@ echo "== one set of tables for A.1, A.2 and B.1"
 adaptor-score tables "$OUT/cv-or/manifest.toml" "$OUT/cv-sim/manifest.toml" --out "$OUT/tables" \
     --write-manifest "$OUT/manifest.toml"
 ls "$OUT/tables"
+echo "== paired differences against the older baseline (Gauss, sigma1 = 1), per fold and surgery"
+adaptor-score compare "$OUT/manifest.toml" --reference baseline-g1 --out "$OUT/compare" >/dev/null
+ls "$OUT/compare"

@@ -33,7 +33,8 @@ SCHEME_SHORT = {
 
 def _svg(fig) -> str:
     """The figure as an inline ``<svg>`` element (no XML prolog, no fixed ids shared between
-    figures: matplotlib numbers its clip paths per file, so each figure's ids get a prefix)."""
+    figures: matplotlib names its clip paths and markers per file, so each figure's ids, and
+    the references to them, get a prefix)."""
     import matplotlib.pyplot as plt
 
     buf = io.StringIO()
@@ -43,6 +44,7 @@ def _svg(fig) -> str:
     text = text[text.index("<svg") :]
     prefix = f"f{zlib.crc32(text.encode()):08x}-"
     text = re.sub(r'id="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', text)
+    text = re.sub(r'href="#([^"]+)"', lambda m: f'href="#{prefix}{m.group(1)}"', text)  # markers
     return re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}{m.group(1)})", text)
 
 
@@ -113,7 +115,8 @@ def fig_tau(boot: BootstrapResult) -> str:
     if tau.size:
         rng = np.random.default_rng(0)
         _hbox(ax, tau, widths=0.5, showfliers=False)
-        ax.scatter(tau, 1 + rng.uniform(-0.18, 0.18, tau.size), s=6, alpha=0.25, color="#0072B2")
+        shown = rng.permutation(tau)[:300]  # a seeded sample: the box holds them all
+        ax.scatter(shown, 1 + rng.uniform(-0.18, 0.18, shown.size), s=6, alpha=0.3, color="#0072B2")
         q1, med, q3 = np.quantile(tau, [0.25, 0.5, 0.75])
         ax.set_title(f"Kendall's τ, table vs {tau.size} replicates: median {med:.2f}"
                      f" (IQR {q1:.2f}–{q3:.2f})", fontsize=10)  # fmt: skip

@@ -100,3 +100,18 @@ def test_names_with_markup_and_dollars_stay_text_in_the_figures(tmp_path, test_s
     page = [p for p in publish(board, tmp_path / "site") if p.name == "index.html"][0].read_text()
     assert "<script" not in page and "&lt;script&gt;" in page
     assert "$x^2$ &amp; co" in page and "Half $ dollar" in page
+
+
+def test_every_reference_inside_the_figures_finds_its_target(tmp_path, test_set):
+    """Markers and clip paths are defined once and referenced (href="#id", url(#id)); with
+    several figures on one page each reference must still find its own definition."""
+    import re
+
+    plan = [("good", "good"), ("mid", "mid"), ("weak", "weak")]
+    with _ledger(tmp_path, test_set, plan) as ledger:
+        board = build_board(ledger, PhaseRules("test"), replicates=50, seed=0)
+    page = [p for p in publish(board, tmp_path / "site") if p.name == "index.html"][0].read_text()
+    ids = re.findall(r'id="([^"]+)"', page)
+    assert len(ids) == len(set(ids))
+    refs = re.findall(r'href="#([^"]+)"', page) + re.findall(r"url\(#([^)]+)\)", page)
+    assert refs and set(refs) <= set(ids)
