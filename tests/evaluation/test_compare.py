@@ -74,3 +74,18 @@ def test_cli_writes_tables_and_challenger_long_csv(tmp_path):
     into_input = CliRunner().invoke(main, ["compare", str(manifest), "--reference",
                                            "baseline-g1", "--out", str(tmp_path / "gt_cv")])  # fmt: skip
     assert into_input.exit_code == 2
+
+
+def test_seed_is_a_paired_factor_when_both_have_several():
+    from adaptor_score.compare import _Cases, _pairs
+
+    def cases(values):  # {(seed, run): f1}
+        return _Cases({k: {"f1": v} for k, v in values.items()}, {k[0] for k in values})
+
+    a = cases({(0, "f0"): 0.5, (1, "f0"): 0.7, (0, "f1"): 0.4, (1, "f1"): 0.6})
+    b = cases({(0, "f0"): 0.4, (1, "f0"): 0.4, (0, "f1"): 0.4, (1, "f1"): 0.5})
+    d, by_seed = _pairs(a, b, "f1")
+    assert by_seed and sorted(np.round(d, 6).tolist()) == [0.0, 0.1, 0.1, 0.3]
+    unseeded = cases({(None, "f0"): 0.5, (None, "f1"): 0.5})
+    d, by_seed = _pairs(a, unseeded, "f1")  # seeds averaged first: one pair per run
+    assert not by_seed and sorted(np.round(d, 6).tolist()) == [0.0, 0.1]

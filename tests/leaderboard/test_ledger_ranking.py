@@ -287,6 +287,7 @@ def test_publish_and_cli(tmp_path, test_set):
             "3",
         ],
     )
+
     def unstamped(text: str) -> str:
         return re.sub(r"Last updated [0-9T:Z-]+", "", text)
 
