@@ -254,13 +254,29 @@ def validate_cmd(pred_dir, images_dir, json_out, max_bytes):
     console.print(styled(("OK", "green"), f": {n_images} images, one valid prediction file each."))
 
 
-@main.command("tables")
-@click.argument(
+MANIFESTS = click.argument(
     "manifests",
     nargs=-1,
     required=True,
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
 )
+
+
+def load_manifests(manifests, outputs: dict, merged_at: Path):
+    """The manifests as one (merged at ``merged_at`` when there are several), after checking
+    that no output lies over anything they read."""
+    from adaptor_score.manifest import load_manifest, manifest_inputs, merge_manifests
+
+    loaded = [load_manifest(m) for m in manifests]
+    inputs = {f"MANIFEST {m}": m for m in manifests}
+    for m in loaded:
+        inputs.update(manifest_inputs(m))
+    check_outputs(inputs, outputs)
+    return loaded[0] if len(loaded) == 1 else merge_manifests(loaded, merged_at)
+
+
+@main.command("tables")
+@MANIFESTS
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option(
     "--write-manifest",
@@ -270,20 +286,14 @@ def validate_cmd(pred_dir, images_dir, json_out, max_bytes):
 def tables_cmd(manifests, out_dir, write_manifest):
     """Score every run of one or more TOML manifests and write the paper's Tables 1-4 and the
     close-points table (md, tex, csv; several manifests become one set of tables)."""
-    from adaptor_score.manifest import manifest_inputs, merge_manifests
     from adaptor_score.manifest import write_manifest as write_merged
-    from adaptor_score.tables import ManifestError, load_manifest, run_manifest, write_tables
+    from adaptor_score.tables import ManifestError, run_manifest, write_tables
 
     try:
-        loaded = [load_manifest(m) for m in manifests]
-        inputs = {f"MANIFEST {m}": m for m in manifests}
-        for m in loaded:
-            inputs.update(manifest_inputs(m))
-        check_outputs(inputs, {"--out": out_dir, "--write-manifest": write_manifest})
-        manifest = (
-            loaded[0]
-            if len(loaded) == 1
-            else merge_manifests(loaded, write_manifest or Path(out_dir) / "manifest.toml")
+        manifest = load_manifests(
+            manifests,
+            {"--out": out_dir, "--write-manifest": write_manifest},
+            write_manifest or Path(out_dir) / "manifest.toml",
         )
         if write_manifest:
             manifest.path = Path(write_manifest)
@@ -298,12 +308,7 @@ def tables_cmd(manifests, out_dir, write_manifest):
 
 
 @main.command("compare")
-@click.argument(
-    "manifests",
-    nargs=-1,
-    required=True,
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-)
+@MANIFESTS
 @click.option("--reference", required=True, help="The experiment every other is compared with.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--radius", type=FiniteFloat(min=0), help="Match radius (default: the manifest's).")
@@ -314,16 +319,10 @@ def compare_cmd(manifests, reference, out_dir, radius, replicates, seed):
     mean difference with a paired bootstrap 95 % interval and the Wilcoxon p-value beside the
     smallest p-value that many pairs can reach (md, tex, csv, and the per-case long CSV)."""
     from adaptor_score.compare import CompareError, compare, write_comparison
-    from adaptor_score.manifest import manifest_inputs, merge_manifests
-    from adaptor_score.tables import ManifestError, load_manifest, run_manifest
+    from adaptor_score.tables import ManifestError, run_manifest
 
     try:
-        loaded = [load_manifest(m) for m in manifests]
-        inputs = {f"MANIFEST {m}": m for m in manifests}
-        for m in loaded:
-            inputs.update(manifest_inputs(m))
-        check_outputs(inputs, {"--out": out_dir})
-        manifest = loaded[0] if len(loaded) == 1 else merge_manifests(loaded, Path(out_dir) / "m")
+        manifest = load_manifests(manifests, {"--out": out_dir}, Path(out_dir) / "manifest.toml")
         results = run_manifest(manifest)
         frame = compare(results, reference, radius, replicates, seed)
     except (ManifestError, GroundTruthError, FoldFileError, CompareError) as e:

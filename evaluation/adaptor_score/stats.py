@@ -68,19 +68,25 @@ def wilcoxon_greater(x, y) -> float:
     >>> round(wilcoxon_greater([3, 4, 5, 6, 7, 8], [1, 1, 1, 1, 1, 9]), 6)
     0.029586
     """
-    d = np.asarray(x, dtype=np.float64) - np.asarray(y, dtype=np.float64)
-    d = d[d != 0]
-    n = len(d)
-    if n == 0:
-        return 1.0
-    r = _average_ranks(np.abs(d))
-    v = r[d > 0].sum()
-    _, t = np.unique(np.abs(d), return_counts=True)
-    sigma = math.sqrt(n * (n + 1) * (2 * n + 1) / 24 - float((t**3 - t).sum()) / 48)
-    if sigma == 0:
+    n, r, v, sigma = _signed_ranks(np.asarray(x, dtype=np.float64) - np.asarray(y, dtype=float))
+    if n == 0 or sigma == 0:
         return 1.0
     z = (v - n * (n + 1) / 4 - 0.5) / sigma
     return 0.5 * math.erfc(z / math.sqrt(2))
+
+
+def _signed_ranks(d: np.ndarray) -> tuple[int, np.ndarray, float, float]:
+    """For differences ``d`` without their zeros: their number, the (average) ranks of their
+    sizes, the sum of the ranks of the positive ones, and the tie-corrected standard deviation
+    of that sum under no difference."""
+    d = d[d != 0]
+    n = len(d)
+    if n == 0:
+        return 0, np.zeros(0), 0.0, 0.0
+    r = _average_ranks(np.abs(d))
+    _, t = np.unique(np.abs(d), return_counts=True)
+    sigma = math.sqrt(n * (n + 1) * (2 * n + 1) / 24 - float((t**3 - t).sum()) / 48)
+    return n, r, float(r[d > 0].sum()), sigma
 
 
 def wilcoxon_two_sided(differences, exact_up_to: int = 16) -> float:
@@ -92,20 +98,14 @@ def wilcoxon_two_sided(differences, exact_up_to: int = 16) -> float:
     >>> wilcoxon_two_sided([0.01, 0.02, 0.015, 0.03])  # four folds, all one way
     0.125
     """
-    d = np.asarray(differences, dtype=np.float64)
-    d = d[d != 0]
-    n = len(d)
+    n, r, v, sigma = _signed_ranks(np.asarray(differences, dtype=np.float64))
     if n == 0:
         return 1.0
-    r = _average_ranks(np.abs(d))
-    v = r[d > 0].sum()
     centre = r.sum() / 2
     if n <= exact_up_to:
         signs = (np.arange(2**n)[:, None] >> np.arange(n)) & 1
         sums = signs @ r
         return float(np.mean(np.abs(sums - centre) >= abs(v - centre) - 1e-9))
-    _, t = np.unique(np.abs(d), return_counts=True)
-    sigma = math.sqrt(n * (n + 1) * (2 * n + 1) / 24 - float((t**3 - t).sum()) / 48)
     z = max(abs(v - centre) - 0.5, 0.0) / sigma
     return min(1.0, math.erfc(z / math.sqrt(2)))
 
