@@ -84,8 +84,8 @@ def analyse(
 ) -> Analysis:
     """Per-case values and every scheme's ranks at every radius the counted submissions were
     scored at (the ranking radius first)."""
-    radii = sorted(set(standings[0].scores) & {float(r) for st in standings for r in st.scores})
-    radii = [rules.radius] + [r for r in radii if r != rules.radius]
+    common = set.intersection(*(set(st.scores) for st in standings))  # every team scored there
+    radii = [rules.radius] + sorted(float(r) for r in common if r != rules.radius)
     teams = [s.team for s in standings]
     out = Analysis(teams, [], radii, {}, alpha=alpha)
     for r in radii:

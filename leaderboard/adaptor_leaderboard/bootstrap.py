@@ -86,6 +86,8 @@ def phase_counts(
         if s.status != "scored" or scoring is None or s.team not in index:
             continue
         keys, c = ledger.frame_counts(scoring, radius)
+        if not keys and radius != rules.radius:
+            continue  # not scored at this other radius: it cannot be ranked there
         if frames is None:
             frames = keys
         elif keys != frames:

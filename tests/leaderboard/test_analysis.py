@@ -115,3 +115,28 @@ def test_every_reference_inside_the_figures_finds_its_target(tmp_path, test_set)
     assert len(ids) == len(set(ids))
     refs = re.findall(r'href="#([^"]+)"', page) + re.findall(r"url\(#([^)]+)\)", page)
     assert refs and set(refs) <= set(ids)
+
+
+def test_a_radius_some_submission_lacks_is_left_out_not_a_crash(tmp_path, test_set):
+    """A team scored at 6 px only: the analysis keeps the radii every team has; an extra
+    submission scored at 6 px only is ranked at 6 px and left out elsewhere."""
+    gt, teams = test_set
+    with Ledger(tmp_path / "l.sqlite") as ledger:
+        for team, output in (("good", "good"), ("mid", "mid")):
+            score_into_ledger(ledger, ledger.add_submission(team, "test", "I"), teams[output], gt)
+        sid = ledger.add_submission("weak", "test", "I")
+        score_into_ledger(ledger, sid, teams["weak"], gt, radii=(6.0,))
+        sid = ledger.add_submission("mid", "test", "I")
+        score_into_ledger(ledger, sid, teams["weak"], gt, radii=(6.0,))
+        rules = PhaseRules("test")
+        a = analyse(ledger, rules=rules, standings=rank_phase(ledger, rules))
+    assert a.radii == [6.0]
+    with Ledger(tmp_path / "m.sqlite") as ledger:
+        for team, output in (("good", "good"), ("mid", "mid")):
+            score_into_ledger(ledger, ledger.add_submission(team, "test", "I"), teams[output], gt)
+        sid = ledger.add_submission("mid", "test", "I")
+        score_into_ledger(ledger, sid, teams["weak"], gt, radii=(6.0,))
+        standings = rank_phase(ledger, rules)
+        a = analyse(ledger, standings, rules)
+    assert a.radii == [6.0, 8.0, 10.0]
+    assert a.ranks["official", 8.0].tolist() == [1, 2]
