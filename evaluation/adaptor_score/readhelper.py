@@ -113,17 +113,23 @@ class ReadHelper:
         self.predictions_there = 0  # prediction files whose reading the helper's was kept
         self._reply: _Reply | None = None
         self._exited = False
-        ends = [os.pipe() for _ in range(4)]  # (read, write) each
-        theirs = (ends[0][0], ends[1][1], ends[2][0], ends[3][1])
-        self._label_claims, self._label_progress = _Pipe(ends[0][1]), _Pipe(ends[1][0])
-        self._pred_claims, self._pred_progress = _Pipe(ends[2][1]), _Pipe(ends[3][0])
-        self._pred_list = tempfile.TemporaryFile()
         # The request and the reply travel as unnamed temporary files: through a pipe (64 KiB)
         # the 1.5 MB request would need a writer thread, which waits up to 5 ms for the
         # interpreter lock at every refill while this process reads (0.1 s measured).
+        self._pred_list = tempfile.TemporaryFile()
         self._reply_file = tempfile.TemporaryFile()
-        fds = (theirs[0], theirs[1], self._pred_list.fileno(), theirs[2], theirs[3])
+        self._pipes: list[_Pipe] = []  # this side's ends, closed by _release whatever happens
+        theirs: list[int] = []
         try:
+            # label claims (we write), label progress (we read), prediction claims, progress
+            for we_write in (True, False, True, False):
+                r, w = os.pipe()
+                self._pipes.append(_Pipe(w if we_write else r))
+                theirs.append(r if we_write else w)
+            self._label_claims, self._label_progress, self._pred_claims, self._pred_progress = (
+                self._pipes
+            )
+            fds = (theirs[0], theirs[1], self._pred_list.fileno(), theirs[2], theirs[3])
             with tempfile.TemporaryFile() as request:
                 request.write(
                     msgspec.msgpack.encode(_Request(label_paths, max_bytes, max_total_bytes, fds))
@@ -249,9 +255,7 @@ class ReadHelper:
             self._release()
 
     def _release(self) -> None:
-        for pipe in (self._label_claims, self._label_progress):
-            pipe.close()
-        for pipe in (self._pred_claims, self._pred_progress):
+        for pipe in self._pipes:
             pipe.close()
         self._reply_file.close()
         self._pred_list.close()

@@ -231,3 +231,19 @@ def test_the_total_size_limit_counts_in_walk_order_whoever_reads(tree, monkeypat
     inputs.ground_truth()
     assert _claims(inputs.tree) == want
     assert (inputs.helper_predictions > 0) == (share == 3.0)
+
+
+def test_a_helper_that_cannot_start_leaks_no_descriptor(tree, monkeypatch):
+    gt, pred = tree
+    monkeypatch.setenv("ADAPTOR_SCORE_WORKERS", "2")
+
+    def refuse(*args, **kwargs):
+        raise OSError("no process to be had")
+
+    before = len(os.listdir("/proc/self/fd"))
+    monkeypatch.setattr(readhelper.subprocess, "Popen", refuse)
+    got, inputs = _with_helper(gt, pred)
+    assert inputs.helper_files == 0
+    assert len(os.listdir("/proc/self/fd")) == before
+    monkeypatch.undo()
+    assert got == _one_process(gt, pred, monkeypatch)
