@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from adaptor_score.contract import DEFAULT_MAX_BYTES, LABEL_FOLDER
+from adaptor_score.contract import LABEL_FOLDER
 from adaptor_score.frames import FrameKey, InputFileError
 from adaptor_score.jsonfiles import BadFile, decode_points_into, read_bytes
-from adaptor_score.safefiles import kind_of, read_small
+from adaptor_score.safefiles import kind_of
 
 if TYPE_CHECKING:
     import numpy as np
@@ -132,8 +132,7 @@ def read_label_files(paths: list[str], out: LabelData | None = None) -> LabelDat
     out = LabelData([], [], []) if out is None else out
     for f in paths:
         try:
-            raw = read_small(f, DEFAULT_MAX_BYTES) or read_bytes(f)  # read_bytes says what is wrong
-            _, n, extra = decode_points_into(raw, out.xy)
+            _, n, extra = decode_points_into(read_bytes(f), out.xy)
         except BadFile as e:
             raise GroundTruthError(f, str(e)) from None
         out.counts.append(n)

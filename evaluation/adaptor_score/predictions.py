@@ -23,7 +23,7 @@ import msgspec
 from adaptor_score.contract import DEFAULT_MAX_BYTES, MAX_TOTAL_BYTES
 from adaptor_score.frames import FrameKey, InputFileError, Problem, key_from_relative_path
 from adaptor_score.jsonfiles import BadFile, decode_points_into
-from adaptor_score.safefiles import read_bytes, read_small, walk_files
+from adaptor_score.safefiles import read_bytes, walk_files
 
 if TYPE_CHECKING:
     import numpy as np
@@ -111,15 +111,11 @@ def read_prediction_files(
     append = reads.append
     for path in paths:
         left = budget.left
-        raw = read_small(path, max_bytes if max_bytes < left else left) if left > 0 else None
-        if raw is not None:
-            budget.left = left - len(raw)
-        else:  # anything unusual: the careful reader decides, and says why
-            try:
-                raw = budget.read(path, max_bytes)
-            except BadFile as e:
-                append(FileRead(-1, str(e), consumed=left - budget.left))
-                continue
+        try:
+            raw = budget.read(path, max_bytes)
+        except BadFile as e:
+            append(FileRead(-1, str(e), consumed=left - budget.left))
+            continue
         try:
             fields, n, extra = decode_points_into(raw, out)
         except BadFile as e:
