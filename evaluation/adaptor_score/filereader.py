@@ -15,7 +15,8 @@ same messages, the first broken label file stops the run. Results never depend o
 only the time: if it cannot start or fails, its files are read here.
 
 Small runs (below ``MIN_FILES`` label files) and single-core machines read in-process: starting
-an interpreter costs more than it saves. ``ADAPTOR_SCORE_WORKERS=1`` turns the helper off.
+an interpreter costs more than it saves. ``ADAPTOR_SCORE_WORKERS=1`` turns the helper (and the
+matching threads, :mod:`adaptor_score.workers`) off.
 """
 
 from __future__ import annotations
@@ -37,22 +38,10 @@ from adaptor_score.groundtruth import (
 )
 from adaptor_score.predictions import ClaimedTree, check_prediction_folder, claim_tree
 from adaptor_score.readhelper import ReadHelper
+from adaptor_score.workers import workers
 
 # Below this many label files the helper's start-up costs more than it saves.
 MIN_FILES = 4000
-WORKERS_ENV = "ADAPTOR_SCORE_WORKERS"
-
-
-def workers() -> int:
-    """How many processes scoring may use: ``ADAPTOR_SCORE_WORKERS`` if set, else the CPUs this
-    process may run on."""
-    raw = os.environ.get(WORKERS_ENV, "").strip()
-    if raw.isdigit() and int(raw) > 0:
-        return int(raw)
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return os.cpu_count() or 1
 
 
 @contextmanager

@@ -23,13 +23,13 @@ integer coordinates give exact ties and exact radius boundaries.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from adaptor_score.contract import RANKING_RADIUS
+from adaptor_score.workers import workers
 
 # Frames are matched in chunks of at most this many (prediction, label) pairs: it bounds memory,
 # and small temporaries are reused by the allocator instead of being mapped (and page-faulted)
@@ -104,19 +104,12 @@ def in_threads(fn, items: list) -> list:
     chunks run at once on two cores (matching 20,000 frames: 0.17 s instead of 0.25 s); at most
     two chunks' temporaries are alive at a time, so memory stays bounded by the chunk size.
     """
-    if len(items) < 2 or _threads() < 2:
+    if len(items) < 2 or workers() < 2:
         return [fn(x) for x in items]
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         return list(pool.map(fn, items))
-
-
-def _threads() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return os.cpu_count() or 1
 
 
 def _greedy_rounds(pred: np.ndarray, label: np.ndarray, n_pred: int, n_label: int) -> np.ndarray:
