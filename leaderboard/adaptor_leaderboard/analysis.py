@@ -14,7 +14,7 @@ the ranking radius it is the table itself.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -69,16 +69,6 @@ class Analysis:
                         yield (team, g, task, metric, float(v), "surgery")
 
 
-def counted_counts(ledger: Ledger, standings: list[Standing], radius: float):
-    """Per-frame counts ``(teams, frames, 3)`` of each team's counted submission at ``radius``."""
-    frames, counts = [], []
-    for st in standings:
-        keys, c = ledger.frame_counts(st.scoring_id, radius)
-        frames = keys
-        counts.append(np.asarray(c, dtype=np.int64).reshape(-1, 3))
-    return frames, np.stack(counts) if counts else np.zeros((0, 0, 3), dtype=np.int64)
-
-
 def analyse(
     ledger: Ledger, standings: list[Standing], rules: PhaseRules, alpha: float = 0.05
 ) -> Analysis:
@@ -89,23 +79,17 @@ def analyse(
     teams = [s.team for s in standings]
     out = Analysis(teams, [], radii, {}, alpha=alpha)
     for r in radii:
-        frames, counts = counted_counts(ledger, standings, r)
-        if not out.frames:
-            out.frames = frames
+        phase = phase_counts(ledger, standings, rules, r)
+        row = {scoring: i for i, scoring in enumerate(phase.scorings)}
+        counts = phase.data[[row[st.scoring_id] for st in standings]]  # the counted submissions
+        out.frames = out.frames or phase.frames
         out.per_case[r] = {m: metric_values(counts, m) for m in ("f1", "ppv", "tpr")}
         out.per_case[r]["counts"] = counts
-        _, data, team_of = phase_counts(ledger, standings, rules, r)
-        sums = data.sum(axis=1)[None]  # the whole sample once: the table's own rule
-        official, _ = rank_replicates(sums, team_of, len(teams), _at(rules, r))
+        sums = phase.data.sum(axis=1)[None]  # the whole sample once: the table's own rule
+        official, _ = rank_replicates(sums, phase.team_of, len(teams), replace(rules, radius=r))
         out.ranks["official", r] = official[0]
         f1 = out.per_case[r]["f1"]
         for scheme in ("mean", "median", "rank_then_mean", "test_then_rank"):
             out.ranks[scheme, r] = rank_by(f1, scheme, alpha)
     out.adjusted_p = holm(pairwise_pvalues(out.per_case[rules.radius]["f1"]))
     return out
-
-
-def _at(rules: PhaseRules, radius: float) -> PhaseRules:
-    from dataclasses import replace
-
-    return replace(rules, radius=radius)

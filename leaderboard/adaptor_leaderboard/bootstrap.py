@@ -12,14 +12,13 @@ gives the table exactly (tested). Every team is scored on the same resample in a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from adaptor_leaderboard.ledger import Ledger, LedgerError
-from adaptor_leaderboard.ranking import PhaseRules, Standing, metric_values, rank
+from adaptor_leaderboard.ranking import METRICS, PhaseRules, Standing, metric_values, rank
 from adaptor_score.stats import kendall_tau_b
-
-METRICS = ("ppv", "tpr", "f1")
 
 
 @dataclass
@@ -72,15 +71,24 @@ def rank_replicates(
     return rank(values[rules.metric], rules.tie_decimals), values
 
 
+class PhaseCounts(NamedTuple):
+    """Per-frame counts of the scored submissions of a phase, in ledger order."""
+
+    frames: list[str]
+    data: np.ndarray  # (submissions, frames, 3) TP, FP, FN
+    team_of: np.ndarray  # (submissions,) index of each submission's team in the standings
+    scorings: list[int]  # (submissions,) the scoring each row comes from
+
+
 def phase_counts(
     ledger: Ledger, standings: list[Standing], rules: PhaseRules, radius: float | None = None
-) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Every scored submission of the phase on the board's teams, in ledger order: the frames,
-    per-frame counts ``(submissions, frames, 3)`` at ``radius`` (default the rules') and each
-    submission's team index (the standings' order)."""
+) -> PhaseCounts:
+    """Every scored submission of the phase on the board's teams, in ledger order, at
+    ``radius`` (default the rules'): the frames, per-frame counts and each submission's team
+    (the standings' order) and scoring."""
     radius = rules.radius if radius is None else radius
     index = {s.team: i for i, s in enumerate(standings)}
-    frames, counts, team_of = None, [], []
+    frames, counts, team_of, scorings = None, [], [], []
     for s in ledger.submissions(rules.phase):
         scoring = ledger.latest_scoring(s.submission_id)
         if s.status != "scored" or scoring is None or s.team not in index:
@@ -98,9 +106,10 @@ def phase_counts(
             )
         counts.append(np.asarray(c, dtype=np.int64).reshape(-1, 3))
         team_of.append(index[s.team])
+        scorings.append(scoring)
     if not counts:
-        return [], np.zeros((0, 0, 3), dtype=np.int64), np.zeros(0, dtype=np.int64)
-    return frames or [], np.stack(counts), np.asarray(team_of)
+        return PhaseCounts([], np.zeros((0, 0, 3), dtype=np.int64), np.zeros(0, dtype=np.int64), [])
+    return PhaseCounts(frames or [], np.stack(counts), np.asarray(team_of), scorings)
 
 
 def bootstrap(
@@ -116,7 +125,7 @@ def bootstrap(
         raise ValueError("unit must be 'frame' or 'surgery'")
     teams = [s.team for s in standings]
     official = np.array([s.rank for s in standings])
-    frames, data, team_of = phase_counts(ledger, standings, rules)
+    frames, data, team_of, _ = phase_counts(ledger, standings, rules)
     if not standings or not frames or replicates == 0:
         empty = np.zeros((0, len(teams)))
         return BootstrapResult(

@@ -19,6 +19,7 @@ import numpy as np
 from adaptor_leaderboard.ledger import Ledger, LedgerError
 from adaptor_score.contract import RANKING_RADIUS
 from adaptor_score.schemas import NonNegative, convert, decode
+from adaptor_score.stats import min_rank
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,7 @@ def rank(values, tie_decimals: int | None = None) -> np.ndarray:
     keys = np.asarray(values, dtype=np.float64)
     if tie_decimals is not None:
         keys = np.round(keys, tie_decimals)
-    return 1 + (keys[..., None, :] > keys[..., :, None]).sum(axis=-1)
+    return min_rank(keys)  # challengeR's "min": the schemes and the table rank alike
 
 
 def standings_from(rows: list[dict], rules: PhaseRules) -> list[dict]:

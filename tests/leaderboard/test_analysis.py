@@ -33,7 +33,7 @@ def test_the_bootstrap_reapplies_the_best_submission_choice(tmp_path, test_set):
     with _ledger(tmp_path, test_set, plan) as ledger:
         rules = PhaseRules("test")
         standings = rank_phase(ledger, rules)
-        frames, data, team_of = phase_counts(ledger, standings, rules)
+        frames, data, team_of, _ = phase_counts(ledger, standings, rules)
         ranks, values = rank_replicates(data.sum(axis=1)[None], team_of, len(standings), rules)
         assert ranks[0].tolist() == [s.rank for s in standings]
         assert values["f1"][0].tolist() == [s.value for s in standings]
@@ -140,3 +140,13 @@ def test_a_radius_some_submission_lacks_is_left_out_not_a_crash(tmp_path, test_s
         a = analyse(ledger, standings, rules)
     assert a.radii == [6.0, 8.0, 10.0]
     assert a.ranks["official", 8.0].tolist() == [1, 2]
+
+
+def test_publishing_leaves_matplotlibs_settings_as_they_were(tmp_path, test_set):
+    import matplotlib
+
+    before = dict(matplotlib.rcParams)
+    plan = [("good", "good"), ("mid", "mid")]
+    with _ledger(tmp_path, test_set, plan) as ledger:
+        publish(build_board(ledger, PhaseRules("test"), replicates=20, seed=0), tmp_path / "s")
+    assert dict(matplotlib.rcParams) == before
