@@ -11,6 +11,7 @@ which readers with any common colour-vision deficiency can tell apart.
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import zlib
@@ -35,11 +36,8 @@ def _svg(fig) -> str:
     """The figure as an inline ``<svg>`` element (no XML prolog, no fixed ids shared between
     figures: matplotlib names its clip paths and markers per file, so each figure's ids, and
     the references to them, get a prefix)."""
-    import matplotlib.pyplot as plt
-
     buf = io.StringIO()
     fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})  # reproducible
-    plt.close(fig)
     text = buf.getvalue()
     text = text[text.index("<svg") :]
     prefix = f"f{zlib.crc32(text.encode()):08x}-"
@@ -48,24 +46,38 @@ def _svg(fig) -> str:
     return re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}{m.group(1)})", text)
 
 
-def _pyplot():
-    import matplotlib
+# matplotlib's settings for these figures only (rc_context), never the process's: a caller's own
+# figures keep theirs. Figures are made with Figure(), not pyplot, so no backend is switched and
+# no figure stays registered.
+_RC = {
+    "svg.fonttype": "none",
+    "text.parse_math": False,  # a "$" in a team's name is text, never mathtext
+    "svg.hashsalt": "adaptor",  # reproducible ids
+    "font.size": 10,
+    "font.family": "sans-serif",
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    plt.rcParams.update(
-        {
-            "svg.fonttype": "none",
-            "text.parse_math": False,  # a "$" in a team's name is text, never mathtext
-            "svg.hashsalt": "adaptor",  # reproducible ids
-            "font.size": 10,
-            "font.family": "sans-serif",
-            "axes.spines.top": False,
-            "axes.spines.right": False,
-        }
-    )
-    return plt
+def _styled(draw):
+    """Run ``draw`` (which makes and saves one figure) under :data:`_RC`."""
+
+    @functools.wraps(draw)
+    def styled(*args, **kwargs):
+        import matplotlib
+
+        with matplotlib.rc_context(_RC):
+            return draw(*args, **kwargs)
+
+    return styled
+
+
+def _subplots(figsize, **kwargs):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(**kwargs)
 
 
 def _hbox(ax, data, **kw) -> None:
@@ -80,14 +92,14 @@ def _labels(teams: list[str]) -> list[str]:
     return [short(t) for t in teams]
 
 
+@_styled
 def fig_schemes(a: Analysis, colours: dict[str, str]) -> str:
     """Each team's rank under each scheme (rows) at each radius (panels): a ranking that flips
     between schemes shows as crossing lines."""
-    plt = _pyplot()
     schemes = list(SCHEME_NAMES)
     k = len(a.teams)
-    fig, axes = plt.subplots(1, len(a.radii), figsize=(2.6 * len(a.radii) + 1.8, 0.45 * 5 + 1.6),
-                             sharey=True, squeeze=False)  # fmt: skip
+    fig, axes = _subplots((2.6 * len(a.radii) + 1.8, 0.45 * 5 + 1.6), nrows=1, ncols=len(a.radii),
+                         sharey=True, squeeze=False)  # fmt: skip
     for ax, r in zip(axes[0], a.radii):
         for t, team in enumerate(a.teams):
             xs = [a.ranks[s, r][t] for s in schemes]
@@ -106,12 +118,12 @@ def fig_schemes(a: Analysis, colours: dict[str, str]) -> str:
     return _svg(fig)
 
 
+@_styled
 def fig_tau(boot: BootstrapResult) -> str:
     """Kendall's tau-b between the table and each bootstrap replicate, as a strip of points
     over a box."""
-    plt = _pyplot()
     tau = boot.kendall_tau()
-    fig, ax = plt.subplots(figsize=(5.2, 1.9))
+    fig, ax = _subplots((5.2, 1.9))
     if tau.size:
         rng = np.random.default_rng(0)
         _hbox(ax, tau, widths=0.5, showfliers=False)
@@ -126,13 +138,13 @@ def fig_tau(boot: BootstrapResult) -> str:
     return _svg(fig)
 
 
+@_styled
 def fig_blob(boot: BootstrapResult, colours: dict[str, str]) -> str:
     """How often each team lands at each rank under the bootstrap: blob area is the share;
     the cross marks the table's rank, the bar the 2.5-97.5 % range of the replicates' ranks."""
-    plt = _pyplot()
     k = len(boot.teams)
     freq = boot.rank_frequencies() if len(boot.ranks) else np.zeros((k, k))
-    fig, ax = plt.subplots(figsize=(4.8, 0.5 * k + 1.4))
+    fig, ax = _subplots((4.8, 0.5 * k + 1.4))
     for t, team in enumerate(boot.teams):
         ranks = np.arange(1, k + 1)
         share = freq[t]
@@ -153,13 +165,13 @@ def fig_blob(boot: BootstrapResult, colours: dict[str, str]) -> str:
     return _svg(fig)
 
 
+@_styled
 def fig_significance(a: Analysis) -> str:
     """Which team is significantly better than which: cell (row i, column j) is filled when i
     beats j (one-sided Wilcoxon on per-frame F1, Holm over all ordered pairs, α = 0.05)."""
-    plt = _pyplot()
     k = len(a.teams)
     sig = a.significant
-    fig, ax = plt.subplots(figsize=(0.6 * k + 3.0, 0.5 * k + 1.5))
+    fig, ax = _subplots((0.6 * k + 3.0, 0.5 * k + 1.5))
     ax.imshow(np.where(sig, 1.0, 0.0), cmap="Blues", vmin=0, vmax=1.3, aspect="auto")
     for i in range(k):
         for j in range(k):
@@ -178,13 +190,13 @@ def fig_significance(a: Analysis) -> str:
     return _svg(fig)
 
 
+@_styled
 def fig_cases(a: Analysis, colours: dict[str, str], radius: float, dots: int = 300) -> str:
     """Per-frame F1 of each team: a box over all frames and, jittered, up to ``dots`` frames
     (seeded), so that the spread behind each pooled number shows."""
-    plt = _pyplot()
     f1 = a.per_case[radius]["f1"]
     k = len(a.teams)
-    fig, ax = plt.subplots(figsize=(5.6, 0.55 * k + 1.4))
+    fig, ax = _subplots((5.6, 0.55 * k + 1.4))
     rng = np.random.default_rng(0)
     _hbox(ax, list(f1), positions=range(k), widths=0.5, showfliers=False)
     for t, team in enumerate(a.teams):
