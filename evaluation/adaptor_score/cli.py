@@ -312,12 +312,16 @@ def tables_cmd(manifests, out_dir, write_manifest):
 @click.option("--reference", required=True, help="The experiment every other is compared with.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--radius", type=FiniteFloat(min=0), help="Match radius (default: the manifest's).")
-@click.option("--replicates", type=click.IntRange(min=100), default=2000, show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap.")
+@click.option("--replicates", type=click.IntRange(100, 100_000), default=2000, show_default=True,
+              help="Bootstrap replicates (the bootstrap interval is given from 20 units on).")
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True,
+              help="Seed of the bootstrap.")
 def compare_cmd(manifests, reference, out_dir, radius, replicates, seed):
-    """Paired differences of every experiment against --reference, per fold and per surgery:
-    mean difference with a paired bootstrap 95 % interval and the Wilcoxon p-value beside the
-    smallest p-value that many pairs can reach (md, tex, csv, and the per-case long CSV)."""
+    """Paired differences of every experiment against --reference, one pair per independent
+    unit (fold or surgery; per model on a test set), repeated measurements (seeds, models)
+    averaged within it: Hodges-Lehmann estimate with the exact signed-rank interval, the
+    Wilcoxon p-value with its method, unit and n, and the smallest p-value those units can
+    reach (md, tex, csv, and the per-case long CSV)."""
     from adaptor_score.compare import CompareError, compare, write_comparison
     from adaptor_score.tables import ManifestError, run_manifest
 

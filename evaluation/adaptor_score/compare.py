@@ -1,88 +1,101 @@
 """Paired comparisons of experiments against a reference: is "+0.0082 F1" more than what the
 fold, the surgery or the seed moves?
 
-For each experiment and the reference, on the same dataset, the metric is computed per case
-from that case's counts (PPV, TPR, F1 with the scorer's rule, :func:`adaptor_score.metrics.ratios`)
-at two levels:
+**The unit of analysis** is what was sampled independently; everything measured more than once on
+it is averaged within it before any test, so no p-value counts a repeated measurement as a new
+pair:
 
-* **fold**: a run (a fold's model on its fold, or on the test set), the pair being the same run
-  name;
-* **surgery**: one surgery's frames within a run, the pair being the same run and surgery.
+* a cross-validation (``folds`` in the manifest): the unit is the **fold** (a run on its own
+  frames) or the **surgery** (each surgery lies in one fold); seeds are averaged within it;
+* a test set predicted by several models (``runs``): the unit is the **surgery**, its value
+  averaged over the models and seeds; and, labelled **model**, one pair per model (every model
+  sees the same frames, so these compare models, not samples of the data; say so when quoting).
 
-When both experiments were trained with several seeds, seed is a further paired factor (the
-pair is the same seed and run); otherwise a case is averaged over its seeds first. For each
-level and metric: the number of pairs, the mean difference (experiment minus reference), a
-paired bootstrap 95 % interval of that mean (pairs resampled, seeded), and the two-sided
-Wilcoxon signed-rank p-value (exact up to 16 pairs), printed beside the smallest p-value that
-many pairs can reach: four folds can never reach 0.05 two-sided (0.125), and a table says so
-instead of a misleading "not significant".
+A case's metric comes from its counts (PPV, TPR, F1 with the scorer's rule,
+:func:`adaptor_score.metrics.ratios`). For each level and metric: the number of units, the
+measurements averaged into each (``repeats``), the mean paired difference (experiment minus
+reference), the **Hodges-Lehmann estimate with the exact signed-rank interval**, which agrees
+with the test by construction (:func:`adaptor_score.signrank.hodges_lehmann`; where 95 % cannot
+be reached with so few units, the highest reachable level instead of an interval), the paired
+bootstrap 95 % interval of the mean only from :data:`BOOTSTRAP_FROM` units on (a percentile
+bootstrap of 4-6 pairs excludes 0 where the exact test gives 0.125-0.25), and the two-sided
+Wilcoxon p-value of F1 with its method and the smallest p those units can give by that method.
 """
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from adaptor_score.metrics import ratios
 from adaptor_score.results import Results
-from adaptor_score.stats import paired_bootstrap_interval, smallest_p, wilcoxon_two_sided
+from adaptor_score.signrank import hodges_lehmann, wilcoxon
+from adaptor_score.stats import paired_bootstrap_interval
 
 METRICS = ("f1", "ppv", "tpr")
-LEVELS = ("fold", "surgery")
+LEVELS = ("fold", "model", "surgery")
+BOOTSTRAP_FROM = 20  # units: below, a percentile bootstrap interval is too narrow to report
 COLUMNS = (
-    "dataset", "experiment", "reference", "level", "radius", "metric", "pairs", "mean_difference",
-    "ci_low", "ci_high", "p_two_sided", "smallest_p", "can_reach_0_05", "seeds_paired",
+    "dataset", "experiment", "reference", "level", "radius", "metric", "pairs", "repeats",
+    "mean_difference", "hl_estimate", "hl_low", "hl_high", "hl_level", "interval_note",
+    "interval_agrees_with_test", "ci_low", "ci_high", "p_two_sided", "p_method", "smallest_p",
+    "can_reach_0_05",
 )  # fmt: skip
 LONG_COLUMNS = ("algorithm", "case", "task", "metric", "value", "level", "seed")
+UNIT_WORDS = {"fold": ("fold", "folds"), "model": ("model", "models"),
+              "surgery": ("surgery", "surgeries")}  # fmt: skip
 
 
 class CompareError(ValueError):
     """A comparison that cannot be made (an unknown reference experiment)."""
 
 
-@dataclass
-class _Cases:
-    """Per-case values of one experiment on one dataset at one radius and level."""
-
-    values: dict[tuple, dict[str, float]]  # (seed, run[, surgery]) -> metric -> value
-    seeds: set
-
-
-def case_values(results: Results, radius: float, level: str) -> dict[tuple[str, str], _Cases]:
-    """(dataset, experiment) -> its per-case metric values at ``radius`` and ``level``."""
-    counts: dict[tuple, dict[tuple, np.ndarray]] = defaultdict(dict)
+def _measurements(results: Results, radius: float) -> dict[tuple, dict[tuple, np.ndarray]]:
+    """(dataset, experiment, kind) -> (seed, run, surgery) -> summed TP, FP, FN."""
+    out: dict[tuple, dict[tuple, np.ndarray]] = defaultdict(dict)
     for c in results.cases:
         if c.radius != radius:
             continue
-        key = (c.seed, c.run) if level == "fold" else (c.seed, c.run, c.surgery)
-        bucket = counts[c.dataset, c.experiment]
+        bucket = out[c.dataset, c.experiment, c.kind]
+        key = (c.seed, c.run, c.surgery)
         bucket[key] = bucket.get(key, 0) + np.array([c.tp, c.fp, c.fn])
-    out = {}
-    for name, cases in counts.items():
-        values = {k: dict(zip(("ppv", "tpr", "f1"), ratios(*v))) for k, v in cases.items()}
-        out[name] = _Cases(values, {k[0] for k in cases})
     return out
 
 
-def _pairs(a: _Cases, b: _Cases, metric: str) -> tuple[np.ndarray, bool]:
-    """Paired differences a - b; seeds paired when both have more than one seed in common."""
-    common_seeds = (a.seeds & b.seeds) - {None}
-    by_seed = len(common_seeds) > 1
+def _levels(kind: str) -> tuple[str, ...]:
+    return ("fold", "surgery") if kind == "folds" else ("model", "surgery")
 
-    def collapse(c: _Cases) -> dict[tuple, float]:
-        if by_seed:
-            return {k: v[metric] for k, v in c.values.items() if k[0] in common_seeds}
-        merged: dict[tuple, list[float]] = defaultdict(list)
-        for k, v in c.values.items():
-            merged[k[1:]].append(v[metric])
-        return {k: float(np.mean(v)) for k, v in merged.items()}
 
-    va, vb = collapse(a), collapse(b)
-    keys = sorted(set(va) & set(vb), key=repr)
-    return np.array([va[k] - vb[k] for k in keys]), by_seed
+def unit_values(results: Results, radius: float, level: str):
+    """(dataset, experiment) -> unit -> (metric -> value averaged over its repeats, repeats);
+    the measurements of a unit are its seeds (and, per surgery on a test set, its models)."""
+    out: dict[tuple[str, str], dict] = {}
+    for (dataset, experiment, kind), cases in _measurements(results, radius).items():
+        if level not in _levels(kind):
+            continue
+        per_unit: dict = defaultdict(lambda: defaultdict(dict))  # unit -> (seed, run) -> counts
+        for (seed, run, surgery), counts in cases.items():
+            unit = run if level in ("fold", "model") else surgery
+            slot = per_unit[unit]
+            slot[seed, run] = slot.get((seed, run), 0) + counts
+        values = {}
+        for unit, measured in per_unit.items():
+            metrics = [dict(zip(("ppv", "tpr", "f1"), ratios(*c))) for c in measured.values()]
+            values[unit] = ({m: math.fsum(x[m] for x in metrics) / len(metrics) for m in METRICS},
+                            len(metrics))  # fmt: skip
+        out[dataset, experiment] = values
+    return out
+
+
+def paired_differences(mine: dict, ref: dict, metric: str) -> tuple[np.ndarray, int]:
+    """Differences on the units both have, in a fixed order, and the most repeats averaged."""
+    keys = sorted(set(mine) & set(ref), key=repr)
+    d = np.array([mine[k][0][metric] - ref[k][0][metric] for k in keys])
+    repeats = max((max(mine[k][1], ref[k][1]) for k in keys), default=0)
+    return d, repeats
 
 
 def compare(
@@ -92,7 +105,7 @@ def compare(
     replicates: int = 2000,
     seed: int = 0,
 ):
-    """Every experiment against ``reference``, per dataset, level and metric, as a pandas
+    """Every experiment against ``reference``, per dataset, unit and metric, as a pandas
     DataFrame with :data:`COLUMNS`."""
     import pandas as pd
 
@@ -102,48 +115,87 @@ def compare(
             f"no experiment named {reference!r}; the manifest has: {', '.join(names)}"
         )
     radius = results.manifest.radius if radius is None else float(radius)
+    if radius not in [float(r) for r in results.manifest.radii]:
+        scored = ", ".join(f"{r:g}" for r in results.manifest.radii)
+        raise CompareError(f"radius {radius:g} px was not scored; the manifest scores {scored} px")
     rows = []
     for level in LEVELS:
-        cases = case_values(results, radius, level)
-        for (dataset, experiment), mine in cases.items():
-            ref = cases.get((dataset, reference))
+        units = unit_values(results, radius, level)
+        for (dataset, experiment), mine in units.items():
+            ref = units.get((dataset, reference))
             if experiment == reference or ref is None:
                 continue
             for metric in METRICS:
-                d, by_seed = _pairs(mine, ref, metric)
-                lo, hi = paired_bootstrap_interval(d, replicates, seed)
-                floor = smallest_p(len(d), two_sided=True) if len(d) else 1.0
-                rows.append({
-                    "dataset": dataset, "experiment": experiment, "reference": reference,
-                    "level": level, "radius": radius, "metric": metric, "pairs": len(d),
-                    "mean_difference": float(d.mean()) if len(d) else None,
-                    "ci_low": lo if len(d) else None, "ci_high": hi if len(d) else None,
-                    "p_two_sided": wilcoxon_two_sided(d) if len(d) else None,
-                    "smallest_p": floor, "can_reach_0_05": floor < 0.05, "seeds_paired": by_seed,
-                })  # fmt: skip
+                d, repeats = paired_differences(mine, ref, metric)
+                rows.append({"dataset": dataset, "experiment": experiment, "reference": reference,
+                             "level": level, "radius": radius, "metric": metric, "pairs": len(d),
+                             "repeats": repeats, **_statistics(d, replicates, seed)})  # fmt: skip
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
 
+def _statistics(d: np.ndarray, replicates: int, seed: int) -> dict:
+    if not len(d):
+        return {"interval_note": "no paired units", "can_reach_0_05": False}
+    test = wilcoxon(d)
+    iv = hodges_lehmann(d)
+    boot = len(d) >= BOOTSTRAP_FROM
+    lo, hi = paired_bootstrap_interval(d, replicates, seed) if boot else (None, None)
+    return {
+        "mean_difference": math.fsum(d) / len(d), "hl_estimate": iv.estimate, "hl_low": iv.low,
+        "hl_high": iv.high, "hl_level": iv.level, "interval_note": iv.note,
+        "interval_agrees_with_test": iv.agrees, "ci_low": lo, "ci_high": hi,
+        "p_two_sided": test.p, "p_method": test.method, "smallest_p": test.smallest_p,
+        "can_reach_0_05": test.smallest_p < 0.05,
+    }  # fmt: skip
+
+
 def long_rows(results: Results):
-    """challengeR's long layout of the runs' per-case values: algorithm (experiment), case
-    (run, or run/surgery), task (dataset and radius), metric, value, level, seed."""
+    """challengeR's long layout of the per-unit values: algorithm (experiment), case (the unit),
+    task (dataset and radius), metric, value, level, seed (empty: averaged over seeds)."""
     for level in LEVELS:
         for radius in results.manifest.radii:
-            for (dataset, experiment), cases in case_values(results, radius, level).items():
-                for key, values in cases.values.items():
-                    case = "/".join(str(x) for x in key[1:])
+            for (dataset, experiment), units in unit_values(results, radius, level).items():
+                for unit, (values, _) in units.items():
                     for metric in METRICS:
-                        yield (experiment, case, f"{dataset} {radius:g} px", metric,
-                               values[metric], level, "" if key[0] is None else key[0])  # fmt: skip
+                        yield (experiment, unit, f"{dataset} {radius:g} px", metric,
+                               values[metric], level, "")  # fmt: skip
 
 
-def _p_text(row) -> str:
-    if row["p_two_sided"] is None:
+def _n_units(level: str, n: int) -> str:
+    one, many = UNIT_WORDS[level]
+    return f"{n} {one if n == 1 else many}"
+
+
+def p_text(row) -> str:
+    """The p-value with its method, its unit and n, and what those units can reach."""
+    if row["p_two_sided"] is None or _missing(row["p_two_sided"]):
         return "n/a"
-    p = f"{row['p_two_sided']:.3g}"
+    method = "exact" if row["p_method"].startswith("exact") else "normal approx."
+    units = _n_units(row["level"], int(row["pairs"]))
+    p = f"{row['p_two_sided']:.3g} ({method}, {units}"
     if not row["can_reach_0_05"]:
-        return f"{p} ({row['pairs']} pairs cannot reach 0.05: smallest {row['smallest_p']:.3g})"
-    return f"{p} (smallest {row['smallest_p']:.2g})"
+        return f"{p}; cannot reach 0.05: smallest {row['smallest_p']:.3g})"
+    return f"{p}; smallest {row['smallest_p']:.2g})"
+
+
+def _missing(x) -> bool:
+    return x is None or (isinstance(x, float) and np.isnan(x))
+
+
+def _cell(r, metric: str) -> str:
+    scale, digits = (1, 4) if metric == "f1" else (100, 2)
+    if _missing(r["hl_estimate"]):
+        return "n/a"
+    est = f"{r['hl_estimate'] * scale:+.{digits}f}"
+    if _missing(r["hl_low"]):
+        if r["pairs"] < 2:
+            return f"{est}; no interval (1 pair)"
+        if r["hl_level"]:
+            return f"{est}; 95 % unreachable (at most {r['hl_level'] * 100:.4g} %)"
+        return est
+    level = "" if round(r["hl_level"], 3) == 0.95 else f" at {r['hl_level'] * 100:.1f} %"
+    return (f"{est} [{r['hl_low'] * scale:+.{digits}f}, {r['hl_high'] * scale:+.{digits}f}]"
+            f"{level}")  # fmt: skip
 
 
 def to_table(frame, reference: str):
@@ -154,39 +206,29 @@ def to_table(frame, reference: str):
     for (dataset, level), group in frame.groupby(["dataset", "level"], sort=False):
         rows = []
         for experiment, g in group.groupby("experiment", sort=False):
-            cells = [experiment, str(int(g["pairs"].iloc[0]))]
+            first = g.iloc[0]
+            cells = [experiment, str(int(first["pairs"])), str(int(first["repeats"] or 0))]
             for metric in METRICS:
-                r = g[g["metric"] == metric].iloc[0]
-                if r["mean_difference"] is None or np.isnan(r["mean_difference"]):
-                    cells.append("n/a")
-                else:
-                    scale, digits = (1, 4) if metric == "f1" else (100, 2)
-                    cells.append(f"{r['mean_difference'] * scale:+.{digits}f} "
-                                 f"[{r['ci_low'] * scale:+.{digits}f}, {r['ci_high'] * scale:+.{digits}f}]")  # fmt: skip
-            cells.append(_p_text(g[g["metric"] == "f1"].iloc[0]))
+                cells.append(_cell(g[g["metric"] == metric].iloc[0], metric))
+            cells.append(p_text(g[g["metric"] == "f1"].iloc[0]))
             rows.append(cells)
-        seeds = bool(group["seeds_paired"].any())
+        unit = UNIT_WORDS[level][0]
+        caveat = (" Every model predicts the same frames: these pairs compare models, not"
+                  " samples of the data." if level == "model" else "")  # fmt: skip
         sections.append(
             Section(
-                f"{dataset}, per {level}",
-                [
-                    "Experiment",
-                    "Pairs",
-                    "ΔF1 [95 % CI]",
-                    "ΔPPV % [95 % CI]",
-                    "ΔTPR % [95 % CI]",
-                    "Wilcoxon p, F1 (two-sided)",
-                ],  # fmt: skip
+                f"{dataset}, per {unit}",
+                ["Experiment", f"{UNIT_WORDS[level][1].capitalize()} (n)", "Repeats averaged",
+                 "ΔF1 (HL) [95 % CI]", "ΔPPV % (HL) [95 % CI]", "ΔTPR % (HL) [95 % CI]",
+                 "Wilcoxon p, F1 (two-sided)"],  # fmt: skip
                 rows,
-                f"experiment minus {reference}; paired bootstrap interval of the mean difference"
-                + ("; seed is a paired factor" if seeds else ""),
+                f"experiment minus {reference}, one pair per {unit} (its seeds"
+                + (" and models" if level == "surgery" else "")
+                + " averaged first); Hodges-Lehmann estimate and exact signed-rank interval,"
+                " which agree with the test." + caveat,
             )
         )
-    return Table(
-        "compare",
-        f"Paired differences against {reference} (per fold and per surgery)",
-        sections,
-    )
+    return Table("compare", f"Paired differences against {reference}", sections)
 
 
 def write_comparison(results: Results, frame, reference: str, out_dir: str | Path) -> list[Path]:

@@ -59,6 +59,7 @@ class CaseRow:
     tp: int
     fp: int
     fn: int
+    kind: str = "folds"  # "folds": each run on its own fold; "runs": every run on the same frames
 
 
 @dataclass
@@ -191,7 +192,7 @@ def run_manifest(manifest: Manifest) -> Results:
                 for surgery, summaries in report.by_folder().items():
                     results.cases += [
                         CaseRow(ds.name, exp.name, res.get("seed"), run, surgery, s.radius,
-                                s.tp, s.fp, s.fn)
+                                s.tp, s.fp, s.fn, res["kind"])
                         for s in summaries
                     ]  # fmt: skip
     return results

@@ -10,6 +10,7 @@ that its users get the same answers:
 * **aggregate-then-rank**: the mean (or median) over cases, ranked;
 * **rank-then-aggregate**: the algorithms ranked within each case, the mean rank ranked
   (a lower mean rank is better);
+* **means are exactly rounded** (:func:`exact_mean`): equal multisets of values tie in any order;
 * **test-then-rank**: for every ordered pair (i, j) a one-sided Wilcoxon signed-rank test of
   "i is better than j" on the paired cases (normal approximation with continuity correction,
   zero differences dropped, the variance corrected for ties: R's ``wilcox.test(exact=FALSE,
@@ -18,7 +19,8 @@ that its users get the same answers:
 * **Kendall's tau** is tau-b (ties corrected), as R's ``cor(method = "kendall")``.
 
 scipy is not needed; the tests check every function against scipy's ``wilcoxon``,
-``kendalltau`` and brute-force loops.
+``kendalltau`` and brute-force loops. The exact signed-rank test and the Hodges-Lehmann interval
+for paired comparisons are in :mod:`adaptor_score.signrank`.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+
+from adaptor_score.signrank import greater_approx_rows
 
 SCHEMES = ("mean", "median", "rank_then_mean", "test_then_rank")
 
@@ -48,16 +52,21 @@ def min_rank(values, higher_is_better: bool = True) -> np.ndarray:
     return 1 + better.sum(axis=-1)
 
 
-def _average_ranks(x: np.ndarray) -> np.ndarray:
-    """Ranks 1..n of ``x`` (1 = smallest), ties sharing their average rank."""
-    order = np.argsort(x, kind="mergesort")
-    ranks = np.empty(len(x))
-    sorted_x = x[order]
-    starts = np.flatnonzero(np.r_[True, sorted_x[1:] != sorted_x[:-1]])
-    ends = np.r_[starts[1:], len(x)]
-    for a, b in zip(starts, ends):
-        ranks[order[a:b]] = (a + b + 1) / 2  # mean of ranks a+1 .. b
-    return ranks
+def exact_mean(values) -> np.ndarray:
+    """Means along the last axis from exactly rounded sums (``math.fsum``), so that a mean is a
+    function of the multiset of values alone: two teams whose per-case values are the same in
+    another order get the same mean to the last bit, and tie, as in R (whose long-double
+    accumulation gives the same). A plain ``sum`` can differ in the last bit with the order.
+
+    >>> a = [0.9, 0.8, 2 / 3, 0.7, 0.95, 1 / 3]
+    >>> float(exact_mean(a)) == float(exact_mean(a[::-1]))
+    True
+    """
+    v = np.asarray(values, dtype=np.float64)
+    n = v.shape[-1]
+    rows = v.reshape(-1, n)
+    out = np.array([math.fsum(r) for r in rows.tolist()]) / n if n else np.full(len(rows), np.nan)
+    return out.reshape(v.shape[:-1])
 
 
 def wilcoxon_greater(x, y) -> float:
@@ -68,57 +77,8 @@ def wilcoxon_greater(x, y) -> float:
     >>> round(wilcoxon_greater([3, 4, 5, 6, 7, 8], [1, 1, 1, 1, 1, 9]), 6)
     0.029586
     """
-    n, r, v, sigma = _signed_ranks(np.asarray(x, dtype=np.float64) - np.asarray(y, dtype=float))
-    if n == 0 or sigma == 0:
-        return 1.0
-    z = (v - n * (n + 1) / 4 - 0.5) / sigma
-    return 0.5 * math.erfc(z / math.sqrt(2))
-
-
-def _signed_ranks(d: np.ndarray) -> tuple[int, np.ndarray, float, float]:
-    """For differences ``d`` without their zeros: their number, the (average) ranks of their
-    sizes, the sum of the ranks of the positive ones, and the tie-corrected standard deviation
-    of that sum under no difference."""
-    d = d[d != 0]
-    n = len(d)
-    if n == 0:
-        return 0, np.zeros(0), 0.0, 0.0
-    r = _average_ranks(np.abs(d))
-    _, t = np.unique(np.abs(d), return_counts=True)
-    sigma = math.sqrt(n * (n + 1) * (2 * n + 1) / 24 - float((t**3 - t).sum()) / 48)
-    return n, r, float(r[d > 0].sum()), sigma
-
-
-def wilcoxon_two_sided(differences, exact_up_to: int = 16) -> float:
-    """Two-sided p-value of the Wilcoxon signed-rank test of paired ``differences`` (zeros
-    dropped). Up to ``exact_up_to`` pairs it is exact: every sign pattern of the (average) ranks
-    is enumerated, which stays right with ties; beyond, the normal approximation with continuity
-    correction. 1.0 without any non-zero difference.
-
-    >>> wilcoxon_two_sided([0.01, 0.02, 0.015, 0.03])  # four folds, all one way
-    0.125
-    """
-    n, r, v, sigma = _signed_ranks(np.asarray(differences, dtype=np.float64))
-    if n == 0:
-        return 1.0
-    centre = r.sum() / 2
-    if n <= exact_up_to:
-        signs = (np.arange(2**n)[:, None] >> np.arange(n)) & 1
-        sums = signs @ r
-        return float(np.mean(np.abs(sums - centre) >= abs(v - centre) - 1e-9))
-    z = max(abs(v - centre) - 0.5, 0.0) / sigma
-    return min(1.0, math.erfc(z / math.sqrt(2)))
-
-
-def smallest_p(n: int, two_sided: bool = False) -> float:
-    """The smallest p-value ``n`` paired differences can give in the exact signed-rank test:
-    all ``n`` of one sign, ``2^-n`` (two-sided: twice that). Four folds can never reach 0.05
-    two-sided (0.125), so "not significant" there says nothing about the methods.
-
-    >>> smallest_p(4), smallest_p(4, two_sided=True)
-    (0.0625, 0.125)
-    """
-    return min(1.0, (2.0 if two_sided else 1.0) * 0.5**n)
+    d = np.asarray(x, dtype=np.float64) - np.asarray(y, dtype=np.float64)
+    return float(greater_approx_rows(d[None])[0])
 
 
 def holm(pvalues) -> np.ndarray:
@@ -139,15 +99,18 @@ def holm(pvalues) -> np.ndarray:
 
 
 def pairwise_pvalues(values) -> np.ndarray:
-    """``(k, k)`` one-sided Wilcoxon p-values, entry (i, j) for "algorithm i beats j";
-    the diagonal is NaN."""
+    """``(k, k)`` one-sided Wilcoxon p-values, entry (i, j) for "algorithm i beats j"; the
+    diagonal is NaN. All pairs in one vectorised pass (:func:`greater_approx_rows`); "j beats
+    i" reuses the ranks of "i beats j" with the signs turned."""
     v = np.asarray(values, dtype=np.float64)
     k = len(v)
     p = np.full((k, k), np.nan)
-    for i in range(k):
-        for j in range(k):
-            if i != j:
-                p[i, j] = wilcoxon_greater(v[i], v[j])
+    if k < 2:
+        return p
+    i, j = np.triu_indices(k, 1)
+    d = v[i] - v[j]
+    p[i, j] = greater_approx_rows(d)
+    p[j, i] = greater_approx_rows(-d)
     return p
 
 
@@ -169,11 +132,11 @@ def scheme_scores(values, scheme: str, alpha: float = 0.05) -> np.ndarray:
     rank-then-aggregate the negated mean rank)."""
     v = np.asarray(values, dtype=np.float64)
     if scheme == "mean":
-        return v.mean(axis=1)
+        return exact_mean(v)
     if scheme == "median":
         return np.median(v, axis=1)
     if scheme == "rank_then_mean":
-        return -min_rank(v.T).mean(axis=0)  # ranks within each case, then their mean
+        return -exact_mean(min_rank(v.T).T)  # ranks within each case, then their mean
     if scheme == "test_then_rank":
         return significance(v, alpha).sum(axis=1).astype(np.float64)
     raise ValueError(f"unknown scheme {scheme!r}; one of {', '.join(SCHEMES)}")
@@ -187,6 +150,22 @@ def rank_by(values, scheme: str, alpha: float = 0.05, na_value: float = 0.0) -> 
     [[1, 2, 3], [1, 1, 3], [1, 1, 3]]
     """
     return min_rank(scheme_scores(fill_missing(values, na_value), scheme, alpha))
+
+
+def scheme_replicates(
+    values, scheme: str, resamples, alpha: float = 0.05, na_value: float = 0.0
+) -> np.ndarray:
+    """challengeR's bootstrap of one scheme: ``(replicates, algorithms)`` ranks, each replicate
+    re-applying :func:`rank_by` to the cases it drew (``resamples``: ``(replicates, n)`` case
+    indices). Missing values are the worst value first, as everywhere.
+
+    >>> v = [[0.9, 0.8, 0.7], [0.5, 0.9, 0.6]]
+    >>> scheme_replicates(v, "mean", [[0, 1, 2], [1, 1, 1]]).tolist()
+    [[1, 2], [2, 1]]
+    """
+    v = fill_missing(values, na_value)
+    rows = [min_rank(scheme_scores(v[:, r], scheme, alpha)) for r in np.asarray(resamples)]
+    return np.stack(rows) if rows else np.zeros((0, len(v)), dtype=np.int64)
 
 
 def kendall_tau_b(a, b) -> np.ndarray:

@@ -11,7 +11,8 @@ from click.testing import CliRunner
 from adaptor_score.cli import main
 from adaptor_score.compare import CompareError, compare
 from adaptor_score.metrics import ratios
-from adaptor_score.stats import smallest_p, wilcoxon_two_sided
+from adaptor_score.results import CaseRow
+from adaptor_score.signrank import hodges_lehmann, wilcoxon
 from adaptor_score.tables import load_manifest, run_manifest
 from tests.evaluation.test_tables import EXPERIMENTS, LABELS, build
 
@@ -31,13 +32,85 @@ def test_differences_are_paired_per_fold_and_checked_by_hand(tmp_path):
     mine, ref = EXPERIMENTS[1][2], EXPERIMENTS[0][2]
     # each fold holds two frames of the same quality: the fold's F1 is the frame's
     d = np.array([_f1(*mine[i]) - _f1(*ref[i]) for i in range(2)])
-    assert row["pairs"] == 2
+    assert row["pairs"] == 2 and row["repeats"] == 1
     assert row["mean_difference"] == pytest.approx(d.mean())
-    assert row["ci_low"] <= row["mean_difference"] <= row["ci_high"]
-    assert row["p_two_sided"] == pytest.approx(wilcoxon_two_sided(d))
-    assert row["smallest_p"] == smallest_p(2, two_sided=True) == 0.5
-    assert not row["can_reach_0_05"]
-    assert set(frame.level) == {"fold", "surgery"} and "baseline-g1" not in set(frame.experiment)
+    assert row["hl_estimate"] == pytest.approx(np.median([d[0], d.mean(), d[1]]))
+    assert row["ci_low"] is None  # no bootstrap interval from two units
+    assert row["p_two_sided"] == pytest.approx(wilcoxon(d).p)
+    assert row["p_method"].startswith("exact")
+    assert row["smallest_p"] == 0.5 and not row["can_reach_0_05"]
+    assert set(frame[frame.dataset == "CV"].level) == {"fold", "surgery"}
+    assert "baseline-g1" not in set(frame.experiment)
+
+
+def test_a_test_set_predicted_by_every_fold_model_is_one_pair_per_surgery(tmp_path):
+    """The test set's frames are one surgery, predicted by both fold models: per surgery that is
+    one unit (the models averaged), per model two pairs labelled as models, never folds."""
+    results = run_manifest(load_manifest(build(tmp_path)))
+    frame = compare(results, "baseline-g1", replicates=500)
+    test = frame[(frame.dataset == "Test") & (frame.experiment == "v1-g2-s2")]
+    assert set(test.level) == {"model", "surgery"}
+    surgery = test[(test.level == "surgery") & (test.metric == "f1")].iloc[0]
+    assert surgery["pairs"] == 1 and surgery["repeats"] == 2
+    mine, ref = EXPERIMENTS[2][2], EXPERIMENTS[0][2]
+    want = np.mean([_f1(*mine[i]) for i in range(2)]) - np.mean([_f1(*ref[i]) for i in range(2)])
+    assert surgery["mean_difference"] == pytest.approx(want)
+    assert surgery["interval_note"] == "1 pair: no interval"
+
+
+class _Manifest:
+    def __init__(self, names):
+        self.experiments = [type("E", (), {"name": n})() for n in names]
+        self.radius, self.radii = 6.0, [6.0]
+
+
+class _Results:
+    def __init__(self, cases):
+        self.manifest = _Manifest(sorted({c.experiment for c in cases}))
+        self.cases = cases
+
+
+def _case(experiment, seed, run, surgery, tp, kind="runs"):
+    return CaseRow("T", experiment, seed, run, surgery, 6.0, tp, 10 - tp, 10 - tp, kind)
+
+
+def test_models_and_seeds_are_averaged_within_each_surgery():
+    """3 surgeries x 4 fold models x 2 seeds: the independent units are the 3 surgeries (the
+    repeated-measures mistake would count 24 pairs)."""
+    rng = np.random.default_rng(0)
+    cases, truth = [], {}
+    for g in ("s1", "s2", "s3"):
+        for e, base in (("ref", 4), ("new", 6)):
+            tps = []
+            for run in ("f0", "f1", "f2", "f3"):
+                for seed in (0, 1):
+                    tp = int(base + rng.integers(0, 3))
+                    tps.append(tp)
+                    cases.append(_case(e, seed, run, g, tp))
+            truth[e, g] = np.mean([t / 10 for t in tps])  # F1 = tp / (tp + (10 - tp))
+    frame = compare(_Results(cases), "ref", replicates=200)
+    row = frame[(frame.level == "surgery") & (frame.metric == "f1")].iloc[0]
+    assert row["pairs"] == 3 and row["repeats"] == 8
+    d = [truth["new", g] - truth["ref", g] for g in ("s1", "s2", "s3")]
+    assert row["mean_difference"] == pytest.approx(np.mean(d))
+    assert row["p_two_sided"] == 0.25 and row["smallest_p"] == 0.25  # 3 pairs: 2 x 2^-3
+    model = frame[(frame.level == "model") & (frame.metric == "f1")].iloc[0]
+    assert model["pairs"] == 4 and model["repeats"] == 2
+    assert hodges_lehmann(d).note in row["interval_note"]
+
+
+def test_the_p_value_is_printed_with_its_method_unit_and_n(tmp_path):
+    from adaptor_score.compare import p_text
+
+    row = {"p_two_sided": 0.25, "p_method": "exact signed-rank", "level": "surgery", "pairs": 3,
+           "can_reach_0_05": False, "smallest_p": 0.25}  # fmt: skip
+    assert p_text(row) == "0.25 (exact, 3 surgeries; cannot reach 0.05: smallest 0.25)"
+
+
+def test_a_radius_that_was_not_scored_is_refused(tmp_path):
+    results = run_manifest(load_manifest(build(tmp_path)))
+    with pytest.raises(CompareError, match="radius 7 px was not scored; the manifest scores 6, 8"):
+        compare(results, "baseline-g1", radius=7)
 
 
 def test_an_unknown_reference_is_refused_with_the_names():
@@ -60,12 +133,12 @@ def test_cli_writes_tables_and_challenger_long_csv(tmp_path):
                                   "--out", str(out), "--replicates", "200"])  # fmt: skip
     assert r.exit_code == 0, r.output
     md = (out / "compare.md").read_text()
-    assert "cannot reach 0.05" in md and "ΔF1 [95 % CI]" in md
+    assert "cannot reach 0.05" in md and "ΔF1 (HL) [95 % CI]" in md and "(exact, 2 folds;" in md
     assert "\\begin{tabular}" in (out / "compare.tex").read_text()
     with open(out / "per-case.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     assert list(rows[0]) == ["algorithm", "case", "task", "metric", "value", "level", "seed"]
-    assert {r["level"] for r in rows} == {"fold", "surgery"}
+    assert {r["level"] for r in rows} == {"fold", "model", "surgery"}
     assert {r["algorithm"] for r in rows} == {e[0] for e in EXPERIMENTS}
     bad = CliRunner().invoke(
         main, ["compare", str(manifest), "--reference", "nope", "--out", str(tmp_path / "x")]
@@ -76,16 +149,3 @@ def test_cli_writes_tables_and_challenger_long_csv(tmp_path):
     assert into_input.exit_code == 2
 
 
-def test_seed_is_a_paired_factor_when_both_have_several():
-    from adaptor_score.compare import _Cases, _pairs
-
-    def cases(values):  # {(seed, run): f1}
-        return _Cases({k: {"f1": v} for k, v in values.items()}, {k[0] for k in values})
-
-    a = cases({(0, "f0"): 0.5, (1, "f0"): 0.7, (0, "f1"): 0.4, (1, "f1"): 0.6})
-    b = cases({(0, "f0"): 0.4, (1, "f0"): 0.4, (0, "f1"): 0.4, (1, "f1"): 0.5})
-    d, by_seed = _pairs(a, b, "f1")
-    assert by_seed and sorted(np.round(d, 6).tolist()) == [0.0, 0.1, 0.1, 0.3]
-    unseeded = cases({(None, "f0"): 0.5, (None, "f1"): 0.5})
-    d, by_seed = _pairs(a, unseeded, "f1")  # seeds averaged first: one pair per run
-    assert not by_seed and sorted(np.round(d, 6).tolist()) == [0.0, 0.1]
