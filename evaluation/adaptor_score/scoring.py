@@ -93,12 +93,16 @@ class ScoreReport:
         frames: per-frame results (keys are :class:`FrameKey`).
         folds: fold of each frame (None: in no fold).
         problems: every input problem, each naming its file.
+        missing: ``(F,)`` True where a frame had no usable prediction file (absent, broken or
+            claimed twice): scored as no predictions by the challenge's rule, and a missing
+            case (the worst value) in challengeR's per-case analyses.
     """
 
     frames: FrameScores
     folds: list[str | None]
     problems: list[Problem] = field(default_factory=list)
     settings: dict = field(default_factory=dict)
+    missing: np.ndarray | None = None
 
     @property
     def radii(self) -> list[float]:
@@ -248,6 +252,7 @@ def score_predictions(
         frames=frames,
         folds=list(folds) if folds is not None else [k.folder for k in keys],
         problems=list(predictions.problems),
+        missing=np.array([k not in predictions.points for k in keys], dtype=bool),
     )
 
 

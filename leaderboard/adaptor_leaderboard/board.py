@@ -95,7 +95,8 @@ def build_board(
     first_seen = list(dict.fromkeys(s.team for s in ledger.submissions(rules.phase)))
     colours = {st.team: team_colour(first_seen.index(st.team)) for st in standings}
     return Board(rules, standings, boot, surgeries, per, ledger.teams(), time.time(),
-                 analyse(ledger, standings, rules), colours)  # fmt: skip
+                 analyse(ledger, standings, rules, replicates=replicates, seed=seed),
+                 colours)  # fmt: skip
 
 
 # Okabe & Ito's palette, which readers with any common colour-vision deficiency can tell apart

@@ -55,6 +55,22 @@ class BootstrapResult:
         return kendall_tau_b(self.official, self.ranks)
 
 
+UNITS = ("frame", "video", "surgery")
+
+
+def unit_labels(frames: list[str], level: str) -> list[str]:
+    """The case each frame (``folder/video/frame``) belongs to at ``level`` (one of
+    :data:`UNITS`).
+
+    >>> unit_labels(["s1/v2/000001"], "video"), unit_labels(["s1/v2/000001"], "surgery")
+    (['s1/v2'], ['s1'])
+    """
+    if level == "frame":
+        return list(frames)
+    depth = {"video": 2, "surgery": 1}[level]
+    return ["/".join(f.split("/")[:depth]) for f in frames]
+
+
 def rank_replicates(
     sums: np.ndarray, team_of: np.ndarray, n_teams: int, rules: PhaseRules
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -78,6 +94,7 @@ class PhaseCounts(NamedTuple):
     data: np.ndarray  # (submissions, frames, 3) TP, FP, FN
     team_of: np.ndarray  # (submissions,) index of each submission's team in the standings
     scorings: list[int]  # (submissions,) the scoring each row comes from
+    missing: np.ndarray | None = None  # (submissions, frames) no usable prediction file
 
 
 def phase_counts(
@@ -88,7 +105,7 @@ def phase_counts(
     (the standings' order) and scoring."""
     radius = rules.radius if radius is None else radius
     index = {s.team: i for i, s in enumerate(standings)}
-    frames, counts, team_of, scorings = None, [], [], []
+    frames, counts, team_of, scorings, missing = None, [], [], [], []
     for s in ledger.submissions(rules.phase):
         scoring = ledger.latest_scoring(s.submission_id)
         if s.status != "scored" or scoring is None or s.team not in index:
@@ -107,9 +124,13 @@ def phase_counts(
         counts.append(np.asarray(c, dtype=np.int64).reshape(-1, 3))
         team_of.append(index[s.team])
         scorings.append(scoring)
+        absent = ledger.missing_frames(scoring)
+        missing.append(np.array([k in absent for k in keys], dtype=bool))
     if not counts:
-        return PhaseCounts([], np.zeros((0, 0, 3), dtype=np.int64), np.zeros(0, dtype=np.int64), [])
-    return PhaseCounts(frames or [], np.stack(counts), np.asarray(team_of), scorings)
+        return PhaseCounts([], np.zeros((0, 0, 3), dtype=np.int64), np.zeros(0, dtype=np.int64),
+                           [], np.zeros((0, 0), dtype=bool))  # fmt: skip
+    return PhaseCounts(frames or [], np.stack(counts), np.asarray(team_of), scorings,
+                       np.stack(missing))  # fmt: skip
 
 
 def bootstrap(
@@ -120,21 +141,21 @@ def bootstrap(
     seed: int = 0,
     unit: str = "frame",
 ) -> BootstrapResult:
-    """Bootstrap the phase's whole ranking (``unit`` = ``frame`` or ``surgery``)."""
-    if unit not in ("frame", "surgery"):
-        raise ValueError("unit must be 'frame' or 'surgery'")
+    """Bootstrap the phase's whole ranking (``unit``: one of :data:`UNITS`)."""
+    if unit not in UNITS:
+        raise ValueError(f"unit must be one of {', '.join(UNITS)}")
     teams = [s.team for s in standings]
     official = np.array([s.rank for s in standings])
-    frames, data, team_of, _ = phase_counts(ledger, standings, rules)
+    frames, data, team_of, *_ = phase_counts(ledger, standings, rules)
     if not standings or not frames or replicates == 0:
         empty = np.zeros((0, len(teams)))
         return BootstrapResult(
             teams, {m: empty for m in METRICS}, empty.astype(int), rules.metric, unit, seed,
             official,
         )  # fmt: skip
-    if unit == "surgery":
-        groups = np.array([f.split("/", 1)[0] for f in frames])
-        names = sorted(set(groups))
+    if unit != "frame":
+        groups = np.array(unit_labels(frames, unit))
+        names = sorted(set(groups.tolist()))
         data = np.stack([data[:, groups == g].sum(axis=1) for g in names], axis=1)
     rng = np.random.default_rng(seed)
     n_units = data.shape[1]

@@ -264,16 +264,17 @@ def run_cmd(
 @click.option("--phase", default="test", show_default=True)
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option(
-    "--bootstrap", "replicates", type=click.IntRange(min=0), default=1000, show_default=True
+    "--bootstrap", "replicates", type=click.IntRange(0, 20_000), default=1000, show_default=True,
+    help="Bootstrap replicates (the table's rule, and challengeR's per scheme and unit).",
 )
 @click.option(
     "--unit",
-    type=click.Choice(["frame", "surgery"]),
+    type=click.Choice(["frame", "video", "surgery"]),
     default="frame",
     show_default=True,
-    help="What the bootstrap resamples.",
+    help="What the table's bootstrap resamples (challengeR's analyses use frames and videos).",
 )
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True)
 def publish_cmd(ledger_path, rules_path, phase, out_dir, replicates, unit, seed):
     """Publish a phase's leaderboard: Markdown, CSV, JSON and a static HTML page with plots."""
     from adaptor_leaderboard.publish import build_board, publish, to_markdown

@@ -1,109 +1,58 @@
-"""The leaderboard's robustness figures, drawn with matplotlib and inlined as SVG (the page
-stays one static file without script): rank by scheme and radius, Kendall's tau over bootstrap
-replicates, rank frequencies (blob plot), the significance map, per-frame F1 per team.
-
-Text stays text (``svg.fonttype = "none"``), so the browser test can measure every label, and
-a reader can select and search it. Team names are laid out by matplotlib on axes and in legends
-(never placed by hand next to data, where tied teams would collide), shortened to
-:data:`~adaptor_leaderboard.plots.LABEL_CHARS` characters. Colours are the Okabe-Ito palette,
-which readers with any common colour-vision deficiency can tell apart.
+"""The leaderboard's robustness figures, challengeR's: rank by scheme and radius, Kendall's tau
+over bootstrap replicates, rank frequencies (blob plots), the significance map, per-frame F1.
+Drawn like every figure of the page (:mod:`adaptor_leaderboard.figstyle`). Schemes are named
+as challengeR names them, with the plain words beside.
 """
 
 from __future__ import annotations
 
-import functools
-import io
-import re
-import zlib
-
 import numpy as np
 
-from adaptor_leaderboard.analysis import SCHEME_NAMES, Analysis
+from adaptor_leaderboard.analysis import Analysis, CaseAnalysis, tau_summary
 from adaptor_leaderboard.bootstrap import BootstrapResult
-from adaptor_leaderboard.plots import short
+from adaptor_leaderboard.figstyle import (
+    HEAT,
+    MARKERS,
+    hbox,
+    heat_text_colour,
+    short,
+    styled,
+    subplots,
+    tie_offsets,
+    to_svg,
+)
+from adaptor_score.stats import SCHEMES, fill_missing
 
-MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 SCHEME_SHORT = {
-    "official": "pooled (table)",
-    "mean": "mean F1",
-    "median": "median F1",
-    "rank_then_mean": "mean rank",
-    "test_then_rank": "tests",
+    "official": "table: pooled F1",
+    "mean": "aggregate-then-rank (mean)",
+    "median": "aggregate-then-rank (median)",
+    "rank_then_mean": "rank-then-aggregate (mean rank)",
+    "test_then_rank": "test-then-rank (Wilcoxon)",
 }
-
-
-def _svg(fig) -> str:
-    """The figure as an inline ``<svg>`` element (no XML prolog, no fixed ids shared between
-    figures: matplotlib names its clip paths and markers per file, so each figure's ids, and
-    the references to them, get a prefix)."""
-    buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})  # reproducible
-    text = buf.getvalue()
-    text = text[text.index("<svg") :]
-    prefix = f"f{zlib.crc32(text.encode()):08x}-"
-    text = re.sub(r'id="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', text)
-    text = re.sub(r'href="#([^"]+)"', lambda m: f'href="#{prefix}{m.group(1)}"', text)  # markers
-    return re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}{m.group(1)})", text)
-
-
-# matplotlib's settings for these figures only (rc_context), never the process's: a caller's own
-# figures keep theirs. Figures are made with Figure(), not pyplot, so no backend is switched and
-# no figure stays registered.
-_RC = {
-    "svg.fonttype": "none",
-    "text.parse_math": False,  # a "$" in a team's name is text, never mathtext
-    "svg.hashsalt": "adaptor",  # reproducible ids
-    "font.size": 10,
-    "font.family": "sans-serif",
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-}
-
-
-def _styled(draw):
-    """Run ``draw`` (which makes and saves one figure) under :data:`_RC`."""
-
-    @functools.wraps(draw)
-    def styled(*args, **kwargs):
-        import matplotlib
-
-        with matplotlib.rc_context(_RC):
-            return draw(*args, **kwargs)
-
-    return styled
-
-
-def _subplots(figsize, **kwargs):
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=figsize)
-    return fig, fig.subplots(**kwargs)
-
-
-def _hbox(ax, data, **kw) -> None:
-    """A horizontal box plot (``orientation`` since matplotlib 3.10, ``vert`` before)."""
-    try:
-        ax.boxplot(data, orientation="horizontal", **kw)
-    except TypeError:
-        ax.boxplot(data, vert=False, **kw)
+UNIT_WORDS = {"frame": "per frame", "video": "per video"}
 
 
 def _labels(teams: list[str]) -> list[str]:
     return [short(t) for t in teams]
 
 
-@_styled
-def fig_schemes(a: Analysis, colours: dict[str, str]) -> str:
-    """Each team's rank under each scheme (rows) at each radius (panels): a ranking that flips
-    between schemes shows as crossing lines."""
-    schemes = list(SCHEME_NAMES)
+@styled
+def fig_schemes(a: Analysis, colours: dict[str, str], unit: str = "frame") -> str:
+    """Each team's rank under each scheme (rows) at each radius (panels); teams sharing a rank
+    are drawn side by side, so a crossing line is a ranking that depends on the scheme."""
+    schemes = ["official", *SCHEMES]
     k = len(a.teams)
-    fig, axes = _subplots((2.6 * len(a.radii) + 1.8, 0.45 * 5 + 1.6), nrows=1, ncols=len(a.radii),
-                         sharey=True, squeeze=False)  # fmt: skip
+    fig, axes = subplots((2.7 * len(a.radii) + 2.6, 0.5 * len(schemes) + 1.7), nrows=1,
+                         ncols=len(a.radii), sharey=True, squeeze=False)  # fmt: skip
     for ax, r in zip(axes[0], a.radii):
+        ranks = {s: (a.ranks["official", r] if s == "official" else a.at(unit, r).ranks[s])
+                 for s in schemes}  # fmt: skip
+        offsets = {s: tie_offsets(ranks[s]) for s in schemes}
         for t, team in enumerate(a.teams):
-            xs = [a.ranks[s, r][t] for s in schemes]
-            ax.plot(xs, range(len(schemes)), marker=MARKERS[t % len(MARKERS)], color=colours[team],
+            xs = [ranks[s][t] for s in schemes]
+            ys = [i + offsets[s][t] for i, s in enumerate(schemes)]
+            ax.plot(xs, ys, marker=MARKERS[t % len(MARKERS)], color=colours[team],
                     label=short(team), lw=1.5, ms=6, alpha=0.9)  # fmt: skip
         ax.set_title(f"{r:g} px")
         ax.set_xlim(0.5, k + 0.5)
@@ -114,91 +63,125 @@ def fig_schemes(a: Analysis, colours: dict[str, str]) -> str:
     axes[0][0].invert_yaxis()
     fig.legend(*axes[0][0].get_legend_handles_labels(), loc="upper center",
                bbox_to_anchor=(0.5, 0.0), ncol=min(k, 3), frameon=False)  # fmt: skip
-    fig.suptitle("Rank under each scheme and radius")
-    return _svg(fig)
+    fig.suptitle(f"Rank under each scheme and radius, cases {UNIT_WORDS[unit]}")
+    return to_svg(fig, f"Rank under each scheme, {UNIT_WORDS[unit]}", a.teams)
 
 
-@_styled
-def fig_tau(boot: BootstrapResult) -> str:
-    """Kendall's tau-b between the table and each bootstrap replicate, as a strip of points
-    over a box."""
-    tau = boot.kendall_tau()
-    fig, ax = _subplots((5.2, 1.9))
-    if tau.size:
-        rng = np.random.default_rng(0)
-        _hbox(ax, tau, widths=0.5, showfliers=False)
-        shown = rng.permutation(tau)[:300]  # a seeded sample: the box holds them all
-        ax.scatter(shown, 1 + rng.uniform(-0.18, 0.18, shown.size), s=6, alpha=0.3, color="#0072B2")
-        q1, med, q3 = np.quantile(tau, [0.25, 0.5, 0.75])
-        ax.set_title(f"Kendall's τ, table vs {tau.size} replicates: median {med:.2f}"
-                     f" (IQR {q1:.2f}–{q3:.2f})", fontsize=10)  # fmt: skip
-    ax.set_xlim(-1.05, 1.05)
-    ax.set_yticks([])
-    ax.set_xlabel("τ (1: same order as the table)")
-    return _svg(fig)
-
-
-@_styled
-def fig_blob(boot: BootstrapResult, colours: dict[str, str]) -> str:
-    """How often each team lands at each rank under the bootstrap: blob area is the share;
-    the cross marks the table's rank, the bar the 2.5-97.5 % range of the replicates' ranks."""
-    k = len(boot.teams)
-    freq = boot.rank_frequencies() if len(boot.ranks) else np.zeros((k, k))
-    fig, ax = _subplots((4.8, 0.5 * k + 1.4))
-    for t, team in enumerate(boot.teams):
-        ranks = np.arange(1, k + 1)
-        share = freq[t]
-        ax.scatter(ranks[share > 0], np.full((share > 0).sum(), t), s=900 * share[share > 0],
-                   color=colours[team], alpha=0.75, edgecolors="none")  # fmt: skip
-        if len(boot.ranks):
-            lo, hi = np.quantile(boot.ranks[:, t], [0.025, 0.975])
-            ax.plot([lo, hi], [t, t], color="#555", lw=1)
-        if boot.official is not None:
-            ax.scatter([boot.official[t]], [t], marker="x", color="#000", s=30, zorder=3)
-    ax.set_yticks(range(k), _labels(boot.teams))
-    ax.invert_yaxis()
-    ax.set_xticks(range(1, k + 1))
-    ax.set_xlim(0.4, k + 0.6)
-    ax.set_ylim(k - 0.4, -0.6)
-    ax.set_xlabel("rank")
-    ax.set_title("Rank frequencies over bootstrap replicates", fontsize=10)
-    return _svg(fig)
-
-
-@_styled
-def fig_significance(a: Analysis) -> str:
-    """Which team is significantly better than which: cell (row i, column j) is filled when i
-    beats j (one-sided Wilcoxon on per-frame F1, Holm over all ordered pairs, α = 0.05)."""
-    k = len(a.teams)
-    sig = a.significant
-    fig, ax = _subplots((0.6 * k + 3.0, 0.5 * k + 1.5))
-    ax.imshow(np.where(sig, 1.0, 0.0), cmap="Blues", vmin=0, vmax=1.3, aspect="auto")
-    for i in range(k):
-        for j in range(k):
-            if i == j:
-                ax.text(j, i, "–", ha="center", va="center", color="#888")
-            elif a.adjusted_p is not None:  # the Holm-adjusted p-value of "i beats j"
-                p = a.adjusted_p[i, j]
-                ax.text(j, i, "<.001" if p < 0.001 else f"{p:.3f}".lstrip("0"), ha="center",
-                        va="center", color="#fff" if sig[i, j] else "#333", fontsize=8)  # fmt: skip
-    ax.set_yticks(range(k), [f"{i + 1}. {n}" for i, n in enumerate(_labels(a.teams))])
-    ax.set_xticks(range(k), [str(j + 1) for j in range(k)])
-    ax.set_xlabel("… is better than team number")
-    ax.set_title(f"Significantly better (Holm, α = {a.alpha:g})", fontsize=10)
-    for spine in ax.spines.values():
-        spine.set_visible(False)
-    return _svg(fig)
-
-
-@_styled
-def fig_cases(a: Analysis, colours: dict[str, str], radius: float, dots: int = 300) -> str:
-    """Per-frame F1 of each team: a box over all frames and, jittered, up to ``dots`` frames
-    (seeded), so that the spread behind each pooled number shows."""
-    f1 = a.per_case[radius]["f1"]
-    k = len(a.teams)
-    fig, ax = _subplots((5.6, 0.55 * k + 1.4))
+@styled
+def fig_tau(a: Analysis, boot: BootstrapResult) -> str:
+    """challengeR's Kendall tau of each scheme (the scheme on all cases against the same scheme
+    on each replicate), per frame and per video, with the table's rule on its own row."""
+    rows = [("official", None), *[(s, u) for u in ("frame", "video") for s in SCHEMES]]
+    labels = [f"table's rule, {boot.unit}s resampled"] + [
+        f"{SCHEME_SHORT[s]}, {UNIT_WORDS[u]}" for s, u in rows[1:]
+    ]
+    fig, ax = subplots((6.4, 0.42 * len(rows) + 1.2))
     rng = np.random.default_rng(0)
-    _hbox(ax, list(f1), positions=range(k), widths=0.5, showfliers=False)
+    for i, (scheme, unit) in enumerate(rows):
+        tau = boot.kendall_tau() if scheme == "official" else a.at(unit).tau(scheme)
+        summary = tau_summary(tau)
+        finite = tau[np.isfinite(tau)]
+        if summary is None or not finite.size:
+            text = "no replicates" if summary is None else summary["text"]
+            ax.text(0, i, text, ha="center", va="center", color="#555555", fontsize=8)
+            continue
+        hbox(ax, [finite], positions=[i], widths=0.5, showfliers=False)
+        shown = rng.permutation(finite)[:200]  # a seeded sample: the box holds them all
+        ax.scatter(shown, i + rng.uniform(-0.18, 0.18, shown.size), s=5, alpha=0.3,
+                   color="#0072B2")  # fmt: skip
+    ax.set_yticks(range(len(rows)), labels)
+    ax.set_ylim(len(rows) - 0.5, -0.5)
+    ax.set_xlim(-1.05, 1.05)
+    ax.set_xlabel("Kendall's τ to the ranking on all cases (1: the same order)")
+    ax.set_title("How stable is each ranking under resampling?")
+    return to_svg(fig, "Kendall's tau over bootstrap replicates")
+
+
+@styled
+def fig_blob(panels: list[tuple[str, np.ndarray, np.ndarray]], teams: list[str],
+             colours: dict[str, str], title: str) -> str:  # fmt: skip
+    """challengeR's blob plot, one panel per scheme: how often each team lands at each rank over
+    the replicates (area), the ranking on all cases (×), the 2.5-97.5 % range (bar)."""
+    k = len(teams)
+    cols = min(len(panels), 3)
+    nrows = -(-len(panels) // cols)
+    fig, axes = subplots((2.5 * cols + 1.6, (0.42 * k + 1.1) * nrows), nrows=nrows, ncols=cols,
+                         squeeze=False, sharey=True)  # fmt: skip
+    flat = list(axes.ravel())
+    for ax, (name, reps, table) in zip(flat, panels):
+        for t, team in enumerate(teams):
+            if len(reps):
+                share = np.array([(reps[:, t] == j + 1).mean() for j in range(k)])
+                on = share > 0
+                ax.scatter(np.arange(1, k + 1)[on], np.full(on.sum(), t), s=500 * share[on],
+                           color=colours[team], alpha=0.75, edgecolors="none")  # fmt: skip
+                lo, hi = np.quantile(reps[:, t], [0.025, 0.975])
+                ax.plot([lo, hi], [t, t], color="#555555", lw=1)
+            ax.scatter([table[t]], [t], marker="x", color="#000000", s=25, zorder=3)
+        ax.set_xticks(range(1, k + 1))
+        ax.set_xlim(0.4, k + 0.6)
+        ax.set_ylim(k - 0.4, -0.6)
+        ax.set_title(SCHEME_SHORT[name], fontsize=8.5)
+        ax.set_xlabel("rank")
+    flat[0].set_yticks(range(k), _labels(teams))
+    for ax in flat[len(panels) :]:
+        ax.set_visible(False)
+    fig.suptitle(title)
+    return to_svg(fig, title, teams)
+
+
+def blob_panels(a: Analysis, boot: BootstrapResult | None, unit: str):
+    """The blob plot's panels: the table's rule (when given), then each scheme with ``unit``."""
+    out = []
+    if boot is not None and boot.official is not None:
+        out.append(("official", boot.ranks, boot.official))
+    ca = a.at(unit)
+    out += [(s, ca.replicate_ranks.get(s, np.zeros((0, len(a.teams)))), ca.ranks[s])
+            for s in SCHEMES]  # fmt: skip
+    return out
+
+
+@styled
+def fig_significance(a: Analysis) -> str:
+    """Which team is significantly better than which, per frame and per video: cell (row i,
+    column j) is filled when i beats j (one-sided Wilcoxon, Holm over all ordered pairs), with
+    the Holm-adjusted p-value in it; team names on both axes."""
+    k = len(a.teams)
+    units = ("frame", "video")
+    fig, axes = subplots((2 * (0.55 * k + 1.2) + 2.2, 0.5 * k + 2.4), nrows=1, ncols=2,
+                         squeeze=False)  # fmt: skip
+    for ax, unit in zip(axes[0], units):
+        ca: CaseAnalysis = a.at(unit)
+        sig = ca.significant
+        ax.imshow(np.where(sig, 1.0, 0.0), cmap=HEAT, vmin=0, vmax=1.3, aspect="auto")
+        for i in range(k):
+            for j in range(k):
+                if i == j:
+                    ax.text(j, i, "–", ha="center", va="center", color="#888888")
+                    continue
+                p = ca.p_holm[i, j]
+                ax.text(j, i, "<.001" if p < 0.001 else f"{p:.3f}".lstrip("0"), ha="center",
+                        va="center", color=heat_text_colour(1.0 if sig[i, j] else 0.0),
+                        fontsize=8)  # fmt: skip
+        ax.set_xticks(range(k), _labels(a.teams), rotation=40, ha="right", rotation_mode="anchor")
+        ax.set_yticks(range(k), _labels(a.teams) if unit == "frame" else [""] * k)
+        ax.set_title(f"{UNIT_WORDS[unit]} ({len(ca.cases)} cases)")
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+    fig.suptitle(f"Row beats column? Holm-adjusted p, filled below α = {a.alpha:g}")
+    return to_svg(fig, "Significance map", a.teams)
+
+
+@styled
+def fig_cases(a: Analysis, colours: dict[str, str], radius: float, dots: int = 300) -> str:
+    """Per-frame F1 of each team (a missing frame at 0, as ranked): a box over all frames and,
+    jittered, up to ``dots`` frames (seeded), so that the spread behind each pooled number
+    shows."""
+    f1 = fill_missing(a.per_case[radius]["f1"])
+    k = len(a.teams)
+    fig, ax = subplots((5.6, 0.55 * k + 1.4))
+    rng = np.random.default_rng(0)
+    hbox(ax, list(f1), positions=range(k), widths=0.5, showfliers=False)
     for t, team in enumerate(a.teams):
         pick = rng.permutation(f1.shape[1])[:dots]
         ax.scatter(f1[t, pick], t + rng.uniform(-0.2, 0.2, len(pick)), s=7, alpha=0.35,
@@ -206,6 +189,6 @@ def fig_cases(a: Analysis, colours: dict[str, str], radius: float, dots: int = 3
     ax.set_yticks(range(k), _labels(a.teams))
     ax.invert_yaxis()
     ax.set_xlim(-0.03, 1.03)
-    ax.set_xlabel(f"F1 of one frame at {radius:g} px")
-    ax.set_title("Per-frame F1 (box: all frames; dots: a sample)", fontsize=10)
-    return _svg(fig)
+    ax.set_xlabel(f"F1 of one frame at {radius:g} px (no prediction file: 0)")
+    ax.set_title("Per-frame F1 (box: all frames; dots: a sample)")
+    return to_svg(fig, "Per-frame F1", a.teams)

@@ -248,9 +248,12 @@ class Ledger:
                 ],
             )
             fp, fn = frames.fp, frames.fn
+            missing = getattr(report, "missing", None)
+            if missing is None:
+                missing = [False] * len(frames.keys)
             c.executemany(
-                "INSERT INTO frame_counts (scoring_id, frame, radius, tp, fp, fn)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO frame_counts (scoring_id, frame, radius, tp, fp, fn, missing)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         scoring_id,
@@ -259,6 +262,7 @@ class Ledger:
                         int(frames.tp[i, j]),
                         int(fp[i, j]),
                         int(fn[i, j]),
+                        int(bool(missing[i])),
                     )
                     for i, k in enumerate(frames.keys)
                     for j, r in enumerate(frames.radii)
@@ -368,3 +372,9 @@ class Ledger:
         q = "SELECT frame, tp, fp, fn FROM frame_counts WHERE scoring_id = ? AND radius = ? ORDER BY frame"
         rows = self._read(q, (scoring_id, radius))
         return [r["frame"] for r in rows], [(r["tp"], r["fp"], r["fn"]) for r in rows]
+
+    def missing_frames(self, scoring_id: int) -> set[str]:
+        """Frames this scoring found without a usable prediction file (challengeR's missing
+        cases); empty for scorings recorded before the ledger kept them (schema 3)."""
+        q = "SELECT DISTINCT frame FROM frame_counts WHERE scoring_id = ? AND missing = 1"
+        return {r["frame"] for r in self._read(q, (scoring_id,))}

@@ -10,7 +10,7 @@ class LedgerError(Exception):
     """The ledger cannot do what was asked; the message names the file or submission."""
 
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS submissions (
     submission_id TEXT PRIMARY KEY,
@@ -52,6 +52,7 @@ CREATE TABLE IF NOT EXISTS frame_counts (
     frame TEXT NOT NULL,            -- folder/video/frame
     radius REAL NOT NULL,
     tp INTEGER NOT NULL, fp INTEGER NOT NULL, fn INTEGER NOT NULL,
+    missing INTEGER NOT NULL DEFAULT 0,  -- 1: no usable prediction file (a missing case)
     PRIMARY KEY (scoring_id, frame, radius)
 );
 CREATE TABLE IF NOT EXISTS teams (
@@ -77,6 +78,9 @@ UPDATE events SET charged = CASE
     WHEN status = 'failed' AND reason LIKE 'infrastructure:%' THEN 0 ELSE 1 END
     WHERE status IN ('failed', 'scored');
 """
+# Version 4: frame_counts records a frame without a usable prediction file. Scorings made before
+# cannot tell (0): re-score such a submission for challengeR's missing-case rule to apply to it.
+_UPGRADE_TO_4 = "ALTER TABLE frame_counts ADD COLUMN missing INTEGER NOT NULL DEFAULT 0;"
 _INDEXES = "CREATE UNIQUE INDEX IF NOT EXISTS submissions_by_seq ON submissions(seq);"
 
 
@@ -115,6 +119,9 @@ def connect(path: Path, readonly: bool) -> sqlite3.Connection:
             # statement by statement: executescript() would commit the open transaction
             # version 1 needs its columns added; every version gets the tables it lacks (v3: teams)
             script = (_UPGRADE_FROM_1 if legacy and version < 2 else "") + SCHEMA + _INDEXES
+            columns = {r[1] for r in conn.execute("PRAGMA table_info(frame_counts)")}
+            if columns and "missing" not in columns:  # the table exists without the column
+                script = _UPGRADE_TO_4 + script
             for statement in script.split(";"):
                 if statement.strip():
                     conn.execute(statement)

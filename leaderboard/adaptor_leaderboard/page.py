@@ -6,14 +6,17 @@ import html
 
 import numpy as np
 
+from adaptor_leaderboard.analysis import TRUST, tau_summary
 from adaptor_leaderboard.board import Board, fmt_value
-from adaptor_leaderboard.figures import fig_blob, fig_cases, fig_schemes, fig_significance, fig_tau
-from adaptor_leaderboard.plots import (
-    plot_f1_intervals,
-    plot_per_surgery,
-    plot_precision_recall,
-    plot_rank_stability,
+from adaptor_leaderboard.figures import (
+    blob_panels,
+    fig_blob,
+    fig_cases,
+    fig_schemes,
+    fig_significance,
+    fig_tau,
 )
+from adaptor_leaderboard.plots import plot_f1_intervals, plot_per_surgery, plot_precision_recall
 from adaptor_score.outputs import iso_time
 
 CSS = """
@@ -25,13 +28,11 @@ th, td { padding: .35rem .6rem; border-bottom: 1px solid #ddd; text-align: right
 th:nth-child(2), td:nth-child(2), th:nth-child(3), td:nth-child(3) {
     text-align: left; white-space: normal; min-width: 8rem; max-width: 16rem; overflow-wrap: break-word; }
 .note { color: #555; font-size: .9rem; }
-svg { max-width: 100%; height: auto; }
 .plots { display: flex; flex-wrap: wrap; gap: 1.5rem; align-items: flex-start; }
-figure { margin: 0; max-width: 100%; }
+/* Figures keep their natural size (no text below 9 CSS px); a wide one scrolls sideways. */
+figure { margin: 0; max-width: 100%; overflow-x: auto; }
+figure svg { max-width: none; height: auto; display: block; }
 figcaption { color: #555; font-size: .85rem; max-width: 36rem; margin-top: .3rem; }
-svg text { font-size: 12px; } svg .axis { font-weight: 600; font-size: 13px; }
-svg .grid { stroke: #e5e5e5; } svg .iso { fill: none; stroke: #ccc; stroke-dasharray: 3 3; }
-svg .axisline { stroke: #888; } svg .tick { fill: #555; font-size: 11px; }
 /* A phone: rank, team and F1 stay in view; the other columns are in the CSV and JSON beside. */
 @media (max-width: 700px) {
   body { margin: 1rem auto; }
@@ -94,12 +95,7 @@ def to_html(board: Board) -> str:
         f"shares: {len(board.boot.f1)} bootstrap replicates over test {board.boot.unit}s, seed "
         f"{board.boot.seed}."
     )
-    plots = [
-        plot_f1_intervals(board),
-        plot_precision_recall(board),
-        plot_per_surgery(board),
-        plot_rank_stability(board),
-    ]
+    plots = [plot_f1_intervals(board), plot_precision_recall(board), plot_per_surgery(board)]
     figures = "".join(f"<figure>{p}</figure>" for p in plots)
     robustness = _robustness(board)
     return (
@@ -117,21 +113,29 @@ def to_html(board: Board) -> str:
 
 
 CAPTIONS = {
-    "schemes": "Each team's rank when the same per-frame results are ranked by challengeR's schemes:"
-    " the table's pooled F1, the mean or median of per-frame F1, the mean of per-frame ranks, and"
-    " pairwise Wilcoxon tests (Holm, α = 0.05); lines that cross mark a ranking that depends on"
-    " the scheme.",
-    "tau": "How much of the table's order survives resampling the test frames: Kendall's τ"
-    " between the table and each bootstrap replicate (every replicate re-applies the whole rule,"
-    " best submission included); 1 is the same order.",
+    "schemes": "Each team's rank when the same per-case results are ranked by challengeR's"
+    " schemes: the table's pooled F1, aggregate-then-rank (mean or median of per-case F1),"
+    " rank-then-aggregate (mean of per-case ranks) and test-then-rank (pairwise Wilcoxon tests,"
+    " Holm, α = 0.05); teams sharing a rank are drawn side by side; lines that cross mark a"
+    " ranking that depends on the scheme.",
+    "tau": "How much of each ranking survives resampling the cases: challengeR's Kendall τ"
+    " between each scheme on all cases and the same scheme on each bootstrap replicate, per"
+    " frame and per video; the first row is the table's own rule (every replicate re-applies"
+    " it, best submission included). 1 is the same order.",
     "blob": "How often each team lands at each rank over the bootstrap replicates (blob area),"
-    " with the table's rank (×) and the 95 % range of the replicates' ranks (bar).",
-    "significance": "Which team is significantly better than which on paired frames: the"
-    " Holm-adjusted p-value of the one-sided Wilcoxon test that the row's team beats the"
-    " column's; filled cells are below α = 0.05.",
-    "cases": "The spread behind each pooled number: F1 of single frames (box: all frames; dots: a"
-    " seeded sample of 300).",
+    " with the rank on all cases (×) and the 95 % range of the replicates' ranks (bar), one"
+    " panel per scheme.",
+    "significance": "Which team is significantly better than which: the Holm-adjusted p-value"
+    " of the one-sided Wilcoxon test that the row's team beats the column's on paired cases;"
+    " filled cells are below α = 0.05. Left: frames as cases; right: videos.",
+    "cases": "The spread behind each pooled number: F1 of single frames (box: all frames; dots:"
+    " a seeded sample of 300; a frame without a prediction file counts 0).",
 }
+
+
+def _figure(name: str, svg: str, caption: str | None = None) -> str:
+    text = html.escape(caption or CAPTIONS[name])
+    return f'<figure id="fig-{name}">{svg}<figcaption>{text}</figcaption></figure>'
 
 
 def _robustness(board: Board) -> str:
@@ -139,22 +143,30 @@ def _robustness(board: Board) -> str:
     a = board.analysis
     if a is None:
         return ""
-    figures = [
-        ("schemes", fig_schemes(a, board.colours)),
-        ("tau", fig_tau(board.boot)),
-        ("blob", fig_blob(board.boot, board.colours)),
-        ("significance", fig_significance(a)),
-        ("cases", fig_cases(a, board.colours, board.rules.radius)),
+    c = board.colours
+    video = [
+        _figure("schemes-video", fig_schemes(a, c, "video"), CAPTIONS["schemes"]),
+        _figure("blob-video", fig_blob(blob_panels(a, None, "video"), a.teams, c,
+                                       "Rank frequencies, cases per video"), CAPTIONS["blob"]),
+    ]  # fmt: skip
+    frame = [
+        _figure("schemes", fig_schemes(a, c, "frame")),
+        _figure("blob", fig_blob(blob_panels(a, board.boot, "frame"), a.teams, c,
+                                 "Rank frequencies, cases per frame")),
+    ]  # fmt: skip
+    both = [
+        _figure("tau", fig_tau(a, board.boot)),
+        _figure("significance", fig_significance(a)),
+        _figure("cases", fig_cases(a, c, board.rules.radius)),
     ]
-    body = "".join(
-        f'<figure id="fig-{name}">{svg}<figcaption>{html.escape(CAPTIONS[name])}</figcaption>'
-        "</figure>"
-        for name, svg in figures
-    )
     return (
         "<h2>How robust is the ranking?</h2>"
         f'<p class="note">{html.escape(_scheme_note(board))}</p>'
-        f'<div class="plots">{body}</div>'
+        f"<p><b>{html.escape(TRUST)}</b></p>"
+        f'<h3>Videos as cases</h3><div class="plots">{"".join(video)}</div>'
+        f'<h3>Frames as cases (challengeR\'s default, for parity)</h3>'
+        f'<div class="plots">{"".join(frame)}</div>'
+        f'<h3>Stability and significance</h3><div class="plots">{"".join(both)}</div>'
     )
 
 
@@ -164,20 +176,27 @@ def _scheme_note(board: Board) -> str:
     flips = [
         t for i, t in enumerate(a.teams) if len({int(v[i]) for (s, rr), v in a.ranks.items()}) > 1
     ]
-    tau = board.boot.kendall_tau()
+    frame, video = a.at("frame"), a.at("video")
+    missing = int(np.isnan(frame.values).sum())
     parts = [
-        f"Cases are the {len(a.frames)} test frames; a frame with neither labels nor predictions"
-        " scores F1 = 1. Per-case values: per-case.csv (challengeR's long layout)."
+        f"Cases are the {len(frame.cases)} test frames, or their {len(video.cases)} videos (a"
+        " video's counts are its frames' summed); a frame with neither labels nor predictions"
+        " scores F1 = 1; a frame without a prediction file is a missing case, counted as 0"
+        f" ({missing} such team-frames here), and a video missing any frame is missing."
+        " Per-case values: per-case.csv (challengeR's long layout); every number of these"
+        " figures: schemes.csv, significance.csv and leaderboard.json."
     ]
     if flips:
         parts.append(
-            f"The rank of {len(flips)} of {len(a.teams)} teams changes with the scheme or radius."
+            f"Per frame, the rank of {len(flips)} of {len(a.teams)} teams changes with the"
+            " scheme or radius."
         )
     else:
-        parts.append("No team's rank changes with the scheme or the radius.")
-    if tau.size:
-        parts.append(f"Median Kendall's τ to the table over the replicates: {np.median(tau):.2f}.")
-    sig = int(a.significant.sum())
-    parts.append(f"{sig} of {len(a.teams) * (len(a.teams) - 1)} ordered pairs differ significantly"
-                 f" at {r:g} px.")  # fmt: skip
+        parts.append("Per frame, no team's rank changes with the scheme or the radius.")
+    official = tau_summary(board.boot.kendall_tau())
+    if official:
+        parts.append(f"Kendall's τ of the table's rule over the replicates: {official['text']}.")
+    k = len(a.teams) * (len(a.teams) - 1)
+    parts.append(f"At {r:g} px {int(frame.significant.sum())} of {k} ordered pairs differ"
+                 f" significantly per frame, {int(video.significant.sum())} per video.")  # fmt: skip
     return " ".join(parts)

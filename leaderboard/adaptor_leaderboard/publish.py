@@ -1,8 +1,9 @@
 """Publishing a phase's leaderboard: Markdown, CSV, JSON and one static HTML page.
 
-The page needs no server and no script: the table and four plots are inline SVG drawn here (F1 with
-95 % bootstrap intervals, precision against recall, F1 per test surgery, and how often each team
-lands at each rank under the bootstrap). Everything random is seeded, so the page is reproducible.
+The page needs no server and no script: the table and every figure are inline SVG, drawn one way
+(:mod:`adaptor_leaderboard.figstyle`). Every number of the robustness analyses is also in
+``schemes.csv``, ``significance.csv`` and ``leaderboard.json``. Everything random is seeded, so
+the page is reproducible.
 """
 
 from __future__ import annotations
@@ -11,9 +12,16 @@ from pathlib import Path
 
 import numpy as np
 
-from adaptor_leaderboard.analysis import LONG_COLUMNS, SCHEME_NAMES
+from adaptor_leaderboard.analysis import LONG_COLUMNS, SCHEME_NAMES, TRUST, tau_summary
 from adaptor_leaderboard.board import COLUMNS, Board, build_board, fmt_value
 from adaptor_leaderboard.page import to_html
+from adaptor_leaderboard.statsfiles import (
+    PAIR_COLUMNS,
+    SCHEME_COLUMNS,
+    pair_rows,
+    scheme_rows,
+    schemes_json,
+)
 from adaptor_score import atomic
 from adaptor_score.atomic import replacing_dir
 from adaptor_score.outputs import md_cell, write_csv, write_json
@@ -45,33 +53,36 @@ def to_markdown(board: Board) -> str:
 
 
 def _scheme_lines(board: Board) -> list[str]:
-    """The ranks under each of challengeR's schemes at each radius (per-frame F1 as cases)."""
+    """The ranks under each of challengeR's schemes at each radius, per video and per frame."""
     a = board.analysis
     if a is None:
         return []
-    cols = [(s, r) for r in a.radii for s in SCHEME_NAMES]
-    lines = [
-        "",
-        "## Ranks under other schemes",
-        "",
-        "Per-frame F1 as cases; " + "; ".join(f"{k}: {v}" for k, v in SCHEME_NAMES.items()) + ".",
-        "",
-        "| Team | " + " | ".join(f"{s} {r:g} px" for s, r in cols) + " |",
-        "|---|" + "---:|" * len(cols),
-    ]
-    for t, team in enumerate(a.teams):
-        lines.append(
-            f"| {md_cell(team)} | " + " | ".join(str(int(a.ranks[c][t])) for c in cols) + " |"
-        )
-    tau = board.boot.kendall_tau()
-    if tau.size:
-        q1, med, q3 = np.quantile(tau, [0.25, 0.5, 0.75])
-        lines += ["", f"Kendall's τ between the table and {tau.size} bootstrap replicates: median"
-                  f" {med:.3f} (interquartile range {q1:.3f}–{q3:.3f})."]  # fmt: skip
+    lines = ["", "## Ranks under other schemes", "",
+             "; ".join(f"{k}: {v}" for k, v in SCHEME_NAMES.items()) + ".", "", TRUST]  # fmt: skip
+    for unit in ("video", "frame"):
+        cols = [(s, r) for r in a.radii for s in SCHEME_NAMES]
+        lines += ["", f"Cases per {unit}:", "",
+                  "| Team | " + " | ".join(f"{s} {r:g} px" for s, r in cols) + " |",
+                  "|---|" + "---:|" * len(cols)]  # fmt: skip
+        for t, team in enumerate(a.teams):
+            ranks = [a.ranks["official", r][t] if s == "official" else a.at(unit, r).ranks[s][t]
+                     for s, r in cols]  # fmt: skip
+            lines.append(f"| {md_cell(team)} | " + " | ".join(str(int(x)) for x in ranks) + " |")
+    official = tau_summary(board.boot.kendall_tau())
+    if official:
+        lines += ["", f"Kendall's τ of the table's rule against {official['replicates']}"
+                  f" bootstrap replicates: {official['text']}."]  # fmt: skip
+    for unit in ("video", "frame"):
+        taus = [f"{s} {tau_summary(a.at(unit).tau(s))['text']}" for s in a.at(unit).ranks
+                if tau_summary(a.at(unit).tau(s))]  # fmt: skip
+        if taus:
+            lines += ["", f"challengeR's τ per {unit} (each scheme against itself): "
+                      + "; ".join(taus) + "."]  # fmt: skip
     return lines
 
 
-SITE_FILES = ("leaderboard.md", "leaderboard.csv", "leaderboard.json", "per-case.csv", "index.html")
+SITE_FILES = ("leaderboard.md", "leaderboard.csv", "leaderboard.json", "per-case.csv",
+              "schemes.csv", "significance.csv", "index.html")  # fmt: skip
 
 
 def publish(board: Board, out_dir: str | Path) -> list[Path]:
@@ -93,8 +104,16 @@ def publish(board: Board, out_dir: str | Path) -> list[Path]:
         write_json(new / "leaderboard.json", _board_json(board, rows))
         atomic.write_text(new / "index.html", page)
         if board.analysis is not None:
-            write_csv(new / "per-case.csv", LONG_COLUMNS, board.analysis.long_rows())
+            a = board.analysis
+            write_csv(new / "per-case.csv", LONG_COLUMNS, a.long_rows())
+            schemes = scheme_rows(a, board.boot, board.standings)
+            write_csv(new / "schemes.csv", SCHEME_COLUMNS, _cells(schemes, SCHEME_COLUMNS))
+            write_csv(new / "significance.csv", PAIR_COLUMNS, _cells(pair_rows(a), PAIR_COLUMNS))
     return [out / n for n in SITE_FILES]
+
+
+def _cells(rows: list[dict], columns) -> list[list]:
+    return [["" if r[k] is None else r[k] for k in columns] for r in rows]
 
 
 def _board_json(board: Board, rows: list[dict]) -> dict:
@@ -117,29 +136,6 @@ def _board_json(board: Board, rows: list[dict]) -> dict:
 
 
 def _schemes_json(board: Board) -> dict | None:
-    a = board.analysis
-    if a is None:
+    if board.analysis is None:
         return None
-    tau = board.boot.kendall_tau()
-    return {
-        "cases": "frames",
-        "ranks": [
-            {"scheme": s, "radius": r, "ranks": dict(zip(a.teams, (int(x) for x in v)))}
-            for (s, r), v in a.ranks.items()
-        ],
-        "significantly_better": {
-            t: [a.teams[j] for j in np.flatnonzero(a.significant[i])] for i, t in enumerate(a.teams)
-        },
-        "holm_adjusted_p": {
-            t: {u: (None if i == j else float(a.adjusted_p[i, j])) for j, u in enumerate(a.teams)}
-            for i, t in enumerate(a.teams)
-        },
-        "kendall_tau": None
-        if not tau.size
-        else {
-            "median": float(np.median(tau)),
-            "q1": float(np.quantile(tau, 0.25)),
-            "q3": float(np.quantile(tau, 0.75)),
-            "replicates": int(tau.size),
-        },
-    }
+    return schemes_json(board.analysis, board.boot, board.standings)

@@ -154,3 +154,21 @@ def test_a_small_bootstrap_excludes_zero_where_the_exact_interval_does_not():
     d = [0.02, 0.01, 0.03, 0.015, -0.002]
     lo, _ = paired_bootstrap_interval(d, 2000, 0)
     assert lo > 0 and wilcoxon(d).p >= 0.125 and hodges_lehmann(d).low is None
+
+
+def test_the_worked_example_in_the_docs_is_what_the_code_gives():
+    from pathlib import Path
+
+    from adaptor_score.stats import paired_bootstrap_interval
+
+    doc = (Path(__file__).parents[2] / "docs" / "statistics.md").read_text(encoding="utf-8")
+    five = [0.04, -0.01, 0.03, 0.02, 0.05]
+    lo, hi = paired_bootstrap_interval(five, 2000, 0)
+    assert f"[+{lo:.3f}, +{hi:.3f}]" in doc
+    r, iv = wilcoxon(five), hodges_lehmann(five)
+    assert f"p = {r.p:g}" in doc and f"5 pairs: {r.smallest_p:g}" in doc
+    assert f"+{iv.estimate:.3f}" in doc and f"{iv.level * 100:g} %" in doc
+    ten = [0.04, -0.01, 0.03, 0.02, 0.05, 0.01, 0.03, -0.02, 0.06, 0.02]
+    r, iv = wilcoxon(ten), hodges_lehmann(ten)
+    assert f"p = {r.p:.4f}" in doc and f"Hodges–Lehmann +{iv.estimate:.3f}" in doc
+    assert f"[+{iv.low:.3f}, +{iv.high:.3f}] at {iv.level * 100:.1f} %" in doc

@@ -156,6 +156,20 @@ for (const svg of document.querySelectorAll("svg")) {
     if (!apart(quads[i], quads[j]))
       overlaps.push([texts[i].textContent.trim(), texts[j].textContent.trim()]);
 }
+// The smallest text as rendered, in CSS px: an SVG text's font size times its scale on screen,
+// and every HTML element that holds text of its own.
+const sizes = [];
+for (const t of document.querySelectorAll("svg text")) {
+  if (!t.textContent.trim()) continue;
+  const m = t.getScreenCTM();
+  sizes.push([parseFloat(getComputedStyle(t).fontSize) * Math.hypot(m.a, m.b), t.textContent.trim()]);
+}
+for (const el of document.body.querySelectorAll("*:not(svg *)")) {
+  const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+  if (own && el.getClientRects().length) sizes.push([parseFloat(getComputedStyle(el).fontSize),
+                                                      el.textContent.trim().slice(0, 40)]);
+}
+sizes.sort((a, b) => a[0] - b[0]);
 const width = document.documentElement.clientWidth;
 const heads = [...document.querySelectorAll("#leaderboard th")].map(th => {
   const r = th.getBoundingClientRect();
@@ -164,7 +178,8 @@ const heads = [...document.querySelectorAll("#leaderboard th")].map(th => {
 const wrap = document.querySelector(".tablewrap");
 document.body.setAttribute("data-measure", JSON.stringify({overlaps, width, heads,
   tableScrolls: wrap.scrollWidth > wrap.clientWidth + 1,
-  pageScrolls: document.documentElement.scrollWidth > width + 1, svgs: document.querySelectorAll("svg").length}));
+  pageScrolls: document.documentElement.scrollWidth > width + 1, svgs: document.querySelectorAll("svg").length,
+  smallest: sizes.slice(0, 5)}));
 </script>
 """
 
@@ -200,6 +215,17 @@ def _tied_board(tmp_path, test_set):
     return publish(board, tmp_path / "site")[-1]
 
 
+def test_the_font_measure_sees_text_scaled_below_9_px(tmp_path):
+    page = tmp_path / "tiny.html"
+    page.write_text(
+        '<html><body><div class="tablewrap"><table id="leaderboard"><tr><th>Rank</th></tr>'
+        '</table></div><svg width="100" height="50" viewBox="0 0 400 200"><text x="10" y="50"'
+        ' font-size="12">scaled to a quarter</text></svg></body></html>'
+    )
+    got = measure(page, 390, tmp_path)
+    assert got["smallest"][0] == [3, "scaled to a quarter"]
+
+
 def test_the_overlap_measure_sees_overlapping_labels(tmp_path):
     page = tmp_path / "overlap.html"
     page.write_text(
@@ -217,7 +243,8 @@ def test_the_overlap_measure_sees_overlapping_labels(tmp_path):
 def test_no_label_overlaps_another_and_the_table_fits(tmp_path, test_set, width):
     got = measure(_tied_board(tmp_path, test_set), width, tmp_path)
     assert got["overlaps"] == []
-    assert got["svgs"] >= 9  # four hand-drawn plots, five robustness figures
+    assert got["smallest"][0][0] >= 9, got["smallest"]  # no text below 9 CSS px, phone included
+    assert got["svgs"] >= 10  # three board plots, seven robustness figures
     assert not got["pageScrolls"]
     visible = {h["name"]: h for h in got["heads"] if h["visible"]}
     for name in ("Rank", "Team", "F1"):  # in view without scrolling sideways

@@ -271,7 +271,7 @@ def test_publish_and_cli(tmp_path, test_set):
     # one entry per surgery folder (the root also holds the generator's synth.json)
     assert set(doc["per_surgery_f1"]["good"]) == {p.name for p in gt.iterdir() if p.is_dir()}
     page = (out / "index.html").read_text()
-    assert page.count("<svg") == 9 and 'id="leaderboard"' in page and "<script" not in page
+    assert page.count("<svg") == 10 and 'id="leaderboard"' in page and "<script" not in page
     again = tmp_path / "board2"
     CliRunner().invoke(
         main,
