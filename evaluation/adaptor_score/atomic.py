@@ -10,6 +10,10 @@ goes through this module:
   pointing at empty blocks.
 * **The rename replaces the name, not the file**: a hard link or symlink at the target (perhaps
   to an input) is replaced, the file it led to is left untouched.
+* **Only a regular file is replaced**: a target that exists and is a device, a FIFO, a socket or
+  a folder is refused (``--json /dev/null`` run as root would otherwise replace the system's
+  ``/dev/null`` with a regular file). A file that is replaced keeps its permission bits (a 0600
+  report stays 0600); a new file gets the usual ones (0666 less the umask).
 * **Errors name the path**: an ``OSError`` (no space, no permission, read-only file system)
   becomes :class:`WriteError`, an :class:`~adaptor_score.frames.InputFileError` that every command
   line turns into exit 2 with the message.
@@ -23,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -69,13 +74,14 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     ('done', ['a.txt'])
     """
     path = Path(path)
+    mode = _mode_to_keep(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(
             dir=path.parent, prefix=f".{path.name[:64]}.", suffix=".tmp"
         )
         os.close(fd)
-        os.chmod(tmp_name, 0o666 & ~_UMASK)  # mkstemp makes 0600; a report is as any new file
+        os.chmod(tmp_name, mode)  # mkstemp makes 0600; a new report is as any new file
     except OSError as e:
         raise WriteError(path, f"cannot write: {e.strerror or e}") from None
     tmp = Path(tmp_name)
@@ -91,6 +97,28 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         _unlink(tmp)
         raise
     _fsync_dir(path.parent)
+
+
+_KINDS = {stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
+          stat.S_IFIFO: "a FIFO", stat.S_IFSOCK: "a socket", stat.S_IFDIR: "a folder"}  # fmt: skip
+
+
+def _mode_to_keep(path: Path) -> int:
+    """The permission bits the written file gets: those of the regular file it replaces, else
+    the usual ones. A target that is anything but a regular file (or a link, whose name is
+    replaced) is refused before anything is written."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return 0o666 & ~_UMASK
+    except OSError as e:
+        raise WriteError(path, f"cannot write: {e.strerror or e}") from None
+    if stat.S_ISREG(st.st_mode):
+        return stat.S_IMODE(st.st_mode)
+    if stat.S_ISLNK(st.st_mode):
+        return 0o666 & ~_UMASK
+    kind = _KINDS.get(stat.S_IFMT(st.st_mode), "not a regular file")
+    raise WriteError(path, f"exists and is {kind}; refusing to replace it with a file")
 
 
 def _unlink(p: Path) -> None:

@@ -125,8 +125,8 @@ def read_inputs(
         if len(label_files) >= min_files and workers() > 1 and os.name == "posix":
             try:
                 helper = ReadHelper(label_paths, max_bytes, max_total_bytes)
-            except OSError:
-                helper = None  # no process to be had: read here
+            except Exception:  # no process to be had, or a request it cannot carry: read here,
+                helper = None  # with the same results (the helper only ever saves time)
         if helper is None:
             labels = read_label_files(label_paths)  # first, as a broken label file stops the run
         try:

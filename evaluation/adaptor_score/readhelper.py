@@ -40,6 +40,7 @@ from adaptor_score.groundtruth import GroundTruthError, LabelData, read_label_fi
 from adaptor_score.predictions import Budget, FileRead, read_prediction_files
 
 CHUNK = 64  # files between two looks at the pipes: about 1 ms of reading
+_MAX_INT = 2**63 - 1
 _MARK = struct.Struct("<q")
 # Isolated mode (-I): neither the working folder nor PYTHON* variables can put other modules in
 # the helper's way; it imports this very copy of the package.
@@ -51,7 +52,7 @@ _HELPER_MAIN = (
 
 
 class _Request(msgspec.Struct):
-    labels: list[str]
+    labels: list[bytes]  # file names as the file system has them (os.fsencode): any bytes
     max_bytes: int
     max_total_bytes: int
     # label claims and progress, the prediction list, prediction claims and progress
@@ -108,6 +109,8 @@ class ReadHelper:
 
     def __init__(self, label_paths: list[str], max_bytes: int, max_total_bytes: int):
         self.label_paths = label_paths
+        # msgpack carries 64-bit numbers; a larger limit means the same as the largest
+        max_bytes, max_total_bytes = min(max_bytes, _MAX_INT), min(max_total_bytes, _MAX_INT)
         self.max_bytes, self.max_total_bytes = max_bytes, max_total_bytes
         self.labels_here = 0  # label files the caller read itself
         self.predictions_there = 0  # prediction files whose reading the helper's was kept
@@ -132,7 +135,8 @@ class ReadHelper:
             fds = (theirs[0], theirs[1], self._pred_list.fileno(), theirs[2], theirs[3])
             with tempfile.TemporaryFile() as request:
                 request.write(
-                    msgspec.msgpack.encode(_Request(label_paths, max_bytes, max_total_bytes, fds))
+                    msgspec.msgpack.encode(_Request([os.fsencode(p) for p in label_paths],
+                                                    max_bytes, max_total_bytes, fds))  # fmt: skip
                 )
                 request.seek(0)
                 self.proc = subprocess.Popen(
@@ -152,7 +156,7 @@ class ReadHelper:
     def predictions(self, paths: list[str], out: list[float]) -> list[FileRead]:
         """Read ``paths`` from the first one on (points appended to ``out``) while the helper,
         once done with the labels, reads from the last one back; one :class:`FileRead` each."""
-        self._pred_list.write(msgspec.msgpack.encode(paths))
+        self._pred_list.write(msgspec.msgpack.encode([os.fsencode(p) for p in paths]))
         self._pred_list.flush()
         self._pred_claims.send(0)  # the list is complete
         budget = Budget(self.max_total_bytes)
@@ -296,6 +300,7 @@ def _float64_bytes(values: list[float]) -> bytes:
 
 def _serve() -> int:
     request = msgspec.msgpack.decode(sys.stdin.buffer.read(), type=_Request)
+    request.labels = [os.fsdecode(p) for p in request.labels]
     label_claims, label_progress, pred_list, pred_claims, pred_progress = request.fds
     label_claims, label_progress = _Pipe(label_claims), _Pipe(label_progress)
     reply = _Reply()
@@ -328,7 +333,7 @@ def _read_predictions_from_the_back(request, list_fd, claims, progress, reply) -
         return
     with os.fdopen(list_fd, "rb", closefd=False) as f:
         f.seek(0)
-        paths = msgspec.msgpack.decode(f.read(), type=list[str])
+        paths = [os.fsdecode(p) for p in msgspec.msgpack.decode(f.read(), type=list[bytes])]
     os.set_blocking(claims.fd, False)
     budget, chunks, lo, hi = Budget(request.max_total_bytes), [], len(paths), first
     while True:

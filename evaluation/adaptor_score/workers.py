@@ -10,10 +10,10 @@ WORKERS_ENV = "ADAPTOR_SCORE_WORKERS"
 
 
 def workers() -> int:
-    """``ADAPTOR_SCORE_WORKERS`` if set to a positive number, else the CPUs this process may
-    run on."""
+    """``ADAPTOR_SCORE_WORKERS`` if set to a positive whole number in ASCII digits (``²`` or
+    ``٣`` pass ``str.isdigit`` but are no setting), else the CPUs this process may run on."""
     raw = os.environ.get(WORKERS_ENV, "").strip()
-    if raw.isdigit() and int(raw) > 0:
+    if raw.isascii() and raw.isdigit() and 0 < int(raw) < 1 << 16:
         return int(raw)
     try:
         return len(os.sched_getaffinity(0))

@@ -1,0 +1,148 @@
+"""Hostile inputs, round 4, in the scorer: the reading helper never changes an outcome, outputs
+never replace special files, manifest paths and rules are bounded. Each class with several
+members, built in a temporary folder."""
+
+from __future__ import annotations
+
+import os
+import socket
+import stat
+
+import pytest
+from click.testing import CliRunner
+
+from adaptor_score import atomic, workers
+from adaptor_score.atomic import WriteError
+from adaptor_score.cli import main
+from adaptor_score.filereader import read_inputs
+from adaptor_score.frames import FrameKey
+from adaptor_score.scoring import score
+
+from .helpers import write_label, write_prediction
+
+KEYS = [FrameKey(f"s{i // 40}", f"v{(i // 10) % 4}", f"{i % 10:06d}") for i in range(120)]
+
+
+@pytest.fixture()
+def tree(tmp_path):
+    gt, pred = tmp_path / "gt", tmp_path / "pred"
+    for i, k in enumerate(KEYS):
+        labels = [(10 + 20 * j + i % 7, 30 + j) for j in range(i % 5)]
+        write_label(gt, k, labels)
+        if i % 11:
+            write_prediction(pred, k, [(x + 1, y) for x, y in labels[: i % 4]])
+    return gt, pred
+
+
+def _raw_file(folder, name: bytes, data: bytes) -> None:
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(os.fsencode(folder), name), "wb") as f:
+        f.write(data)
+
+
+def _plant(kind, gt, pred):
+    """One member of the class of things the helper met and one process did not fail on."""
+    video = pred / "s0" / "v0"
+    if kind == "non-utf8 prediction name":
+        _raw_file(video, b"\xff.json", b'{"points": [{"x": 1, "y": 2}]}')
+    elif kind == "non-utf8 label name":
+        _raw_file(gt / "s1" / "v1" / "point_labels", b"\xfe\xff.json", b'{"points": []}')
+    elif kind == "non-utf8 folder":
+        _raw_file(os.path.join(os.fsencode(pred), b"s\xff"), b"x.json", b'{"points": []}')
+    elif kind == "latin-1 prediction name":
+        _raw_file(video, "caf\u00e9".encode("latin-1") + b".json", b"not json")
+    return None
+
+
+def _compare(gt, pred, monkeypatch, max_bytes=2 << 20):
+    with monkeypatch.context() as m:
+        m.setenv("ADAPTOR_SCORE_WORKERS", "1")
+        alone = score(gt, pred, (6, 10), max_bytes=max_bytes).to_dict()
+    monkeypatch.setenv("ADAPTOR_SCORE_WORKERS", "2")
+    inputs = read_inputs(gt, pred, max_bytes, min_files=1)
+    shared = score(gt, pred, (6, 10), max_bytes=max_bytes, inputs=inputs).to_dict()
+    return alone, shared, inputs
+
+
+@pytest.mark.parametrize(
+    "kind",
+    ["non-utf8 prediction name", "non-utf8 label name", "non-utf8 folder",
+     "latin-1 prediction name"],
+)  # fmt: skip
+def test_the_helper_gives_what_one_process_gives_on_hostile_names(tree, monkeypatch, kind):
+    gt, pred = tree
+    _plant(kind, gt, pred)
+    alone, shared, inputs = _compare(gt, pred, monkeypatch)
+    assert inputs.helper_files > 0  # the helper did read its share
+    assert shared == alone
+
+
+@pytest.mark.parametrize("max_bytes", [2**63 - 1, 2**64, 2**70, 10**30])
+def test_a_limit_beyond_64_bits_means_no_limit_helper_or_not(tree, monkeypatch, max_bytes):
+    gt, pred = tree
+    alone, shared, inputs = _compare(gt, pred, monkeypatch, max_bytes)
+    assert shared == alone and inputs.helper_files > 0
+
+
+@pytest.mark.parametrize("value", ["²", "⁵", "٣", "1e3", "-2", "0", "", "99999999999"])
+def test_a_workers_setting_that_is_no_number_is_ignored(monkeypatch, value):
+    monkeypatch.setenv("ADAPTOR_SCORE_WORKERS", value)
+    assert workers.workers() == len(os.sched_getaffinity(0))
+    monkeypatch.setenv("ADAPTOR_SCORE_WORKERS", "3")
+    assert workers.workers() == 3
+
+
+def test_the_cli_scores_hostile_names_with_a_huge_limit(tree, tmp_path):
+    gt, pred = tree
+    _plant("non-utf8 prediction name", gt, pred)
+    r = CliRunner().invoke(main, ["score", str(gt), str(pred), "--max-bytes", str(2**70),
+                                  "--json", str(tmp_path / "s.json")])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "s.json").stat().st_size > 0
+
+
+# ----------------------------------------------------------------------------- special files
+
+
+def _special(kind: str, path):
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "socket":
+        s = socket.socket(socket.AF_UNIX)
+        s.bind(str(path))
+        return s
+    elif kind == "folder":
+        path.mkdir()
+    elif kind == "character device":
+        if os.geteuid() != 0:
+            pytest.skip("making a device node needs root")
+        os.mknod(path, 0o666 | stat.S_IFCHR, os.makedev(1, 3))  # a /dev/null of our own
+    return None
+
+
+@pytest.mark.parametrize("kind", ["fifo", "socket", "folder", "character device"])
+def test_an_output_onto_a_special_file_is_refused_and_it_stays(tree, tmp_path, kind):
+    gt, pred = tree
+    target = tmp_path / "out.json"
+    keep = _special(kind, target)
+    before = os.lstat(target)
+    with pytest.raises(WriteError, match="exists and is"):
+        atomic.write_text(target, "{}")
+    r = CliRunner().invoke(main, ["score", str(gt), str(pred), "--json", str(target)])
+    assert r.exit_code == 2 and str(target) in r.output
+    assert "refusing to replace it" in r.output or "is a directory" in r.output  # click's own
+    after = os.lstat(target)
+    assert stat.S_IFMT(after.st_mode) == stat.S_IFMT(before.st_mode)
+    assert after.st_ino == before.st_ino
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    if keep is not None:
+        keep.close()
+
+
+@pytest.mark.parametrize("mode", [0o600, 0o640, 0o444, 0o755])
+def test_a_rewritten_file_keeps_its_permissions(tmp_path, mode):
+    target = tmp_path / "report.json"
+    target.write_text("old")
+    target.chmod(mode)
+    atomic.write_text(target, "new")
+    assert target.read_text() == "new" and stat.S_IMODE(target.stat().st_mode) == mode
