@@ -16,7 +16,15 @@ from adaptor_baseline.cli_options import (
     json_config,
     spec_path,
 )
-from adaptor_score.cli_common import FiniteFloat, Group, Progress, console, fatal, safe_streams
+from adaptor_score.cli_common import (
+    RADIUS,
+    FiniteFloat,
+    Group,
+    Progress,
+    console,
+    fatal,
+    safe_streams,
+)
 from adaptor_score.contract import RANKING_RADIUS
 from adaptor_score.pathguard import check_outputs
 
@@ -144,7 +152,7 @@ def synth_report_cmd(data_dir, out, compare, image_sample):
 @click.argument("data_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
 @click.argument("pred_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
 @click.option(
-    "--radius", type=FiniteFloat(min=0), default=RANKING_RADIUS, show_default=True, help="px"
+    "--radius", type=RADIUS, default=RANKING_RADIUS, show_default=True, help="px"
 )
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None)
 def false_positives_cmd(data_dir, pred_dir, radius, json_out):

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import click
 from rich.table import Table
 
-from adaptor_score.cli_common import FiniteFloat, Group, console, fatal, safe_streams, styled
+from adaptor_score.cli_common import RADIUS, Group, console, fatal, safe_streams, styled
 from adaptor_score.contract import DEFAULT_MAX_BYTES, RANKING_RADIUS
 from adaptor_score.folds import FoldFileError
 from adaptor_score.frames import FrameKey, Problem
@@ -107,7 +107,7 @@ def main() -> None:
 @click.option(
     "--radius",
     "radii",
-    type=FiniteFloat(min=0),
+    type=RADIUS,
     multiple=True,
     help="Match radius in px (distance <= r); repeatable. Default 6.",
 )
@@ -311,7 +311,7 @@ def tables_cmd(manifests, out_dir, write_manifest):
 @MANIFESTS
 @click.option("--reference", required=True, help="The experiment every other is compared with.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
-@click.option("--radius", type=FiniteFloat(min=0), help="Match radius (default: the manifest's).")
+@click.option("--radius", type=RADIUS, help="Match radius (default: the manifest's).")
 @click.option("--replicates", type=click.IntRange(100, 100_000), default=2000, show_default=True,
               help="Bootstrap replicates (the bootstrap interval is given from 20 units on).")
 @click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True,
@@ -342,7 +342,7 @@ def compare_cmd(manifests, reference, out_dir, radius, replicates, seed):
 @click.argument("pred_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--frame", "frames", multiple=True, help="folder/video/frame; repeatable.")
-@click.option("--radius", type=FiniteFloat(min=0), default=RANKING_RADIUS, show_default=True)
+@click.option("--radius", type=RADIUS, default=RANKING_RADIUS, show_default=True)
 @click.option(
     "--images",
     "images_dir",

@@ -18,6 +18,7 @@ import click
 from rich.console import Console
 from rich.text import Text
 
+from adaptor_score.contract import MAX_RADIUS
 from adaptor_score.frames import InputFileError
 
 # Piped output (logs, CI) gets a fixed, wide layout instead of rich's 80-column default.
@@ -100,6 +101,10 @@ class FiniteFloat(click.ParamType):
         if self.max is not None and v > self.max:
             self.fail(f"{v:g} is above {self.max:g}", param, ctx)
         return v
+
+
+# Every --radius: a finite number of pixels from 0 to the frame's diagonal (contract.MAX_RADIUS).
+RADIUS = FiniteFloat(min=0, max=MAX_RADIUS)
 
 
 class Progress:

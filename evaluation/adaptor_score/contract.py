@@ -22,8 +22,10 @@ LAYOUT_SUBFOLDERS = frozenset({"images", "point_labels"})
 LABEL_FOLDER = "point_labels"
 IMAGE_FOLDER = "images"
 
-# Matching radii: 6 px ranks; the paper also reports 8 and 10 px (Table 4).
+# Matching radii: 6 px ranks; the paper also reports 8 and 10 px (Table 4). A radius beyond the
+# frame's diagonal (587.4 px) would match any point with any label: refused wherever one is read.
 RANKING_RADIUS = 6.0
+MAX_RADIUS = 587.0
 REPORT_RADII = (6.0, 8.0, 10.0)
 
 # The paper's "close points": labels within 15 px of another label of the same frame (Fig. 4).

@@ -47,9 +47,9 @@ from typing import Literal
 import msgspec
 
 from adaptor_score import atomic
-from adaptor_score.contract import RANKING_RADIUS
+from adaptor_score.contract import MAX_RADIUS, RANKING_RADIUS
 from adaptor_score.frames import InputFileError
-from adaptor_score.schemas import NonNegative, Text, decode
+from adaptor_score.schemas import NonNegative, Radius, Text, decode
 
 PARAM_KEYS = ("model", "distribution", "sigma1", "sigma2", "alpha", "variant")
 _NUMERIC_PARAMS = ("sigma1", "sigma2", "alpha")
@@ -133,13 +133,14 @@ class _Experiment(msgspec.Struct, forbid_unknown_fields=True):
 class _Manifest(msgspec.Struct, forbid_unknown_fields=True):
     dataset: list[_Dataset]
     experiment: list[_Experiment]
-    radius: NonNegative = RANKING_RADIUS
-    radii: list[NonNegative] | None = None
+    radius: Radius = RANKING_RADIUS
+    radii: list[Radius] | None = None
 
 
 _HINTS = {
     "runs": "an array of paths",
     "radii": "an array of numbers",
+    "radius": f"between 0 and {MAX_RADIUS:g} px (the frame's diagonal)",
     "dataset": "an array of [[dataset]] tables",
     "experiment": "an array of [[experiment]] tables",
     "results": "an array of [[experiment.results]] tables",

@@ -23,13 +23,19 @@ from typing import Annotated, Literal, TypeVar, get_args, get_origin
 
 import msgspec
 
+from adaptor_score.contract import MAX_RADIUS
 from adaptor_score.safefiles import BadFile, read_toml
 
 T = TypeVar("T")
 
-# Text that is not empty or blank; a finite number >= 0 (TOML allows nan and inf).
-Text = Annotated[str, msgspec.Meta(pattern=r"\S")]
+# Text that is not empty or blank and holds no control character (NUL, newline, escape...): names
+# and paths alike, since a NUL in a path is a traceback in open() and a newline in a name a forged
+# line in every table; a finite number >= 0 (TOML allows nan and inf); a match radius within the
+# frame's diagonal.
+TEXT_PATTERN = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
+Text = Annotated[str, msgspec.Meta(pattern=TEXT_PATTERN)]
 NonNegative = Annotated[float, msgspec.Meta(ge=0, le=1e300)]
+Radius = Annotated[float, msgspec.Meta(ge=0, le=MAX_RADIUS)]
 
 _NAMES = {
     "str": "a string", "bool": "a boolean", "int": "an integer", "float": "a number",
@@ -118,7 +124,7 @@ def _explain(error, schema, hints: dict[str, str]) -> tuple[str, str, str]:
         want = hints.get(last, "one of the allowed values")
         return "value", where, f"must be {want}, found {m.group(1)}"
     if re.match(r"Expected `str` matching regex", text):
-        return "value", where, "must be a non-empty string"
+        return "value", where, "must be a non-empty string without control characters"
     if m := re.match(r"Expected `(?:float|int)` (>=|<=|>|<) (\S+)", text):
         if hints.get(last, "").startswith("between"):
             return "value", where, f"must be {hints[last]}"

@@ -18,7 +18,15 @@ from adaptor_leaderboard.cli_options import LEDGER_OPTION, RULES_OPTION
 from adaptor_leaderboard.cli_options import open_ledger as _open
 from adaptor_leaderboard.cli_options import rules_for as _rules
 from adaptor_leaderboard.ledger import LedgerError
-from adaptor_score.cli_common import FiniteFloat, Group, console, fatal, refuse, safe_streams
+from adaptor_score.cli_common import (
+    RADIUS,
+    FiniteFloat,
+    Group,
+    console,
+    fatal,
+    refuse,
+    safe_streams,
+)
 from adaptor_score.contract import RANKING_RADIUS
 from adaptor_score.frames import InputFileError
 from adaptor_score.outputs import iso_time
@@ -77,7 +85,7 @@ def ledger_add_output(output_dir, gt_dir, team, institute, phase, image, ledger_
 
 @ledger_group.command("list")
 @click.option("--phase")
-@click.option("--radius", type=FiniteFloat(min=0), default=RANKING_RADIUS, show_default=True)
+@click.option("--radius", type=RADIUS, default=RANKING_RADIUS, show_default=True)
 @LEDGER_OPTION
 def ledger_list(phase, radius, ledger_path):
     """Every submission in ledger order, with its status, time and latest score."""

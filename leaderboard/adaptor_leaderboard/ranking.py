@@ -17,8 +17,8 @@ import msgspec
 import numpy as np
 
 from adaptor_leaderboard.ledger import Ledger, LedgerError
-from adaptor_score.contract import RANKING_RADIUS
-from adaptor_score.schemas import NonNegative, convert, decode
+from adaptor_score.contract import MAX_RADIUS, RANKING_RADIUS
+from adaptor_score.schemas import Radius, convert, decode
 from adaptor_score.stats import min_rank
 
 
@@ -36,6 +36,9 @@ class PhaseRules:
 
 METRICS = ("f1", "ppv", "tpr")
 _Count = Annotated[int, msgspec.Meta(ge=0, le=1_000_000)]
+# float64 holds 15-17 significant digits: rounding to more than 12 decimals means nothing, and
+# numpy's round overflows to NaN far beyond (400 decimals ranked every team first).
+_Decimals = Annotated[int, msgspec.Meta(ge=0, le=12)]
 
 
 class _PhaseTable(msgspec.Struct, forbid_unknown_fields=True):
@@ -43,9 +46,9 @@ class _PhaseTable(msgspec.Struct, forbid_unknown_fields=True):
 
     max_submissions: _Count = 3  # 0: no limit (TOML has no null)
     metric: Literal[METRICS] = "f1"  # type: ignore[valid-type]
-    radius: NonNegative = RANKING_RADIUS
-    display_decimals: _Count = 4
-    tie_decimals: _Count | None = None
+    radius: Radius = RANKING_RADIUS
+    display_decimals: _Decimals = 4
+    tie_decimals: _Decimals | None = None
 
 
 class _RulesFile(msgspec.Struct, forbid_unknown_fields=True):
@@ -54,10 +57,10 @@ class _RulesFile(msgspec.Struct, forbid_unknown_fields=True):
 
 _HINTS = {
     "metric": f"one of {', '.join(METRICS)}",
-    **{
-        k: "between 0 and 1,000,000"
-        for k in ("max_submissions", "display_decimals", "tie_decimals")
-    },
+    "max_submissions": "between 0 and 1,000,000",
+    "display_decimals": "between 0 and 12",
+    "tie_decimals": "between 0 and 12",
+    "radius": f"between 0 and {MAX_RADIUS:g} px (the frame's diagonal)",
 }
 
 
@@ -147,6 +150,8 @@ def rank(values, tie_decimals: int | None = None) -> np.ndarray:
     """
     keys = np.asarray(values, dtype=np.float64)
     if tie_decimals is not None:
+        if not 0 <= tie_decimals <= 12:
+            raise ValueError(f"tie_decimals must be between 0 and 12, not {tie_decimals}")
         keys = np.round(keys, tie_decimals)
     return min_rank(keys)  # challengeR's "min": the schemes and the table rank alike
 

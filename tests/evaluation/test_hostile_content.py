@@ -176,11 +176,11 @@ BAD_MANIFESTS = {
     ),
     "radius is nan": (
         "radius = nan\n" + GOOD_DATASET + GOOD_EXPERIMENT,
-        "radius: must be a finite number",
+        "radius: must be between 0 and 587 px",
     ),
     "radius is negative": (
         "radius = -6\n" + GOOD_DATASET + GOOD_EXPERIMENT,
-        "radius: must be a finite",
+        "radius: must be between 0 and 587 px",
     ),
     "radii not an array": (
         "radii = 8\n" + GOOD_DATASET + GOOD_EXPERIMENT,

@@ -146,3 +146,55 @@ def test_a_rewritten_file_keeps_its_permissions(tmp_path, mode):
     target.chmod(mode)
     atomic.write_text(target, "new")
     assert target.read_text() == "new" and stat.S_IMODE(target.stat().st_mode) == mode
+
+
+# ----------------------------------------------------------------------------- manifests
+
+CONTROL = ["\u0000", "\n", "\r", "\x1b[2J", "\x7f", "\t"]
+
+
+def _manifest(tmp_path, field: str, bad: str):
+    from tests.evaluation.test_tables import build
+
+    text = build(tmp_path).read_text()
+    replacements = {
+        "ground_truth": ('ground_truth = "gt_cv"', f'ground_truth = "gt{bad}cv"'),
+        "folds path": ('s1 = "baseline-g1/cv/s1"', f's1 = "baseline-g1/cv{bad}/s1"'),
+        "runs path": ('"baseline-g1/test/s1"', f'"baseline-g1/test{bad}s1"'),
+        "experiment name": ('name = "v1-tanh"', f'name = "v1{bad}tanh"'),
+    }
+    old, new = replacements[field]
+    assert old in text
+    escaped = new.replace("\u0000", "\\u0000").replace("\n", "\\n").replace("\r", "\\r")
+    escaped = escaped.replace("\x1b", "\\u001b").replace("\x7f", "\\u007f").replace("\t", "\\t")
+    path = tmp_path / "manifest.toml"
+    path.write_text(text.replace(old, escaped, 1))
+    return path
+
+
+@pytest.mark.parametrize("bad", CONTROL, ids=["nul", "newline", "cr", "escape", "del", "tab"])
+@pytest.mark.parametrize("field", ["ground_truth", "folds path", "runs path", "experiment name"])
+def test_control_characters_in_manifest_paths_and_names_are_refused_by_key(tmp_path, field, bad):
+    path = _manifest(tmp_path, field, bad)
+    for command in (["tables", str(path), "--out", str(tmp_path / "t")],
+                    ["compare", str(path), "--reference", "baseline-g1", "--out",
+                     str(tmp_path / "c")]):  # fmt: skip
+        r = CliRunner().invoke(main, command)
+        assert r.exit_code == 2, r.output
+        assert "without control characters" in r.output and "Traceback" not in r.output
+        key = {"ground_truth": "ground_truth", "folds path": "folds", "runs path": "runs",
+               "experiment name": "name"}[field]  # fmt: skip
+        assert key in r.output
+
+
+@pytest.mark.parametrize("radius", ["-1", "588", "1e9", "nan", "inf"])
+def test_a_radius_outside_the_frame_is_refused_everywhere(tmp_path, tree, radius):
+    gt, pred = tree
+    r = CliRunner().invoke(main, ["score", str(gt), str(pred), "--radius", radius])
+    assert r.exit_code == 2 and "--radius" in r.output
+    from tests.evaluation.test_tables import build
+
+    m = build(tmp_path)
+    m.write_text(m.read_text().replace("radius = 6", f"radius = {radius}", 1))
+    r = CliRunner().invoke(main, ["tables", str(m), "--out", str(tmp_path / "t")])
+    assert r.exit_code == 2 and "radius: must be between 0 and 587 px" in r.output
