@@ -21,7 +21,7 @@ from rich.table import Table
 from adaptor_score.cli_common import RADIUS, Group, console, fatal, safe_streams, styled
 from adaptor_score.contract import DEFAULT_MAX_BYTES, RANKING_RADIUS
 from adaptor_score.folds import FoldFileError
-from adaptor_score.frames import FrameKey, Problem
+from adaptor_score.frames import FrameKey, InputFileError, Problem
 from adaptor_score.groundtruth import GroundTruthError
 from adaptor_score.pathguard import check_outputs
 
@@ -236,7 +236,10 @@ def validate_cmd(pred_dir, images_dir, json_out, max_bytes):
 
     check_outputs({"PRED_DIR": pred_dir, "--images": images_dir}, {"--json": json_out})
     formats: dict[str, int] = {}
-    problems, n_images = validate_submission(pred_dir, images_dir, max_bytes, formats)
+    try:
+        problems, n_images = validate_submission(pred_dir, images_dir, max_bytes, formats)
+    except InputFileError as e:
+        fatal(e)
     read = ", ".join(f"{n} {fmt}" for fmt, n in sorted(formats.items())) or "none"
     console.print(f"prediction files read: {read} (format: challenge or grand-challenge)")
     if json_out:

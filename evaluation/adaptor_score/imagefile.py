@@ -7,13 +7,20 @@ turned the whole frame black (min-max scaling through NaN), a 5-slice volume cam
 ``(5, 288, 3)``, a one-row image as ``(3,)``, a decompression-bomb header took gigabytes. The rules:
 
 * **Only regular files**, opened without blocking (a FIFO named ``*.png`` is refused, not waited
-  on), at most :data:`MAX_FILE_BYTES` bytes and :data:`MAX_PIXELS` pixels (checked from the header,
-  before any pixel is decoded).
+  on), at most :data:`MAX_FILE_BYTES` bytes, :data:`MAX_PIXELS` pixels and
+  :data:`MAX_DECODED_BYTES` of decoded samples (pixels x components x bytes per component, all
+  checked from the header, before any pixel is decoded; conversions work in at most 4 bytes per
+  sample, so reading one image peaks at a few times that bound).
+* **A MetaImage header reads its own file only**: ``ElementDataFile`` must be ``LOCAL`` or the
+  plain name of a regular file in the header's folder (no path, no ``..``, no list or pattern),
+  checked with the same open as every input, so a stranger's ``.mhd`` can neither point at a FIFO
+  (a hang) nor read a host file into our pixels.
 * **Values by their type, never by their content**: 8-bit as is; unsigned integers scaled by their
   type's full range (16-bit 65535 -> 255); floats in [0, 1] times 255, floats in [0, 255] as they
   are; signed integers in [0, 255] as they are. Anything else (negative or larger values whose
   scale cannot be known) is refused. Non-finite values (NaN, inf) are refused.
-* **Layouts we can know**: ``(H, W)`` grey, ``(H, W, C)`` with C = 1, 3 or 4 (alpha dropped), a
+* **Layouts we can know**: ``(H, W)`` grey, ``(H, W, C)`` with C = 1, 2 (grey and alpha), 3 or 4
+  (alpha dropped), a
   single slice ``(1, H, W[, C])``, and channels first ``(3|4, H, W)`` (as SimpleITK reads a
   3-component image stored as slices). A volume of several slices, an image with a side of 0, or a
   truncated file is refused.
@@ -27,6 +34,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import stat
 import warnings
 
@@ -36,6 +44,8 @@ MAX_FILE_BYTES = 256 * 1024 * 1024
 # Real frames have 147,456 pixels; 40 M pixels (e.g. 8,000 x 5,000) is far above any camera frame
 # and bounds memory at about 120 MB of RGB.
 MAX_PIXELS = 40_000_000
+MAX_DECODED_BYTES = 3 * MAX_PIXELS  # an 8-bit RGB image of MAX_PIXELS: about 120 MB
+METAIMAGE_SUFFIXES = (".mha", ".mhd")
 ITK_SUFFIXES = (".mha", ".mhd", ".nii", ".nii.gz")
 
 
@@ -113,13 +123,21 @@ def _read_bytes(path) -> bytes:
         os.close(fd)
 
 
-def _check_pixels(width: int, height: int, depth: int = 1) -> None:
+def _check_pixels(width: int, height: int, depth: int = 1, sample_bytes: int = 3) -> None:
+    """Refuse, from the header, an image with no pixels, too many, or too many decoded bytes
+    (``sample_bytes``: components x bytes per component of one pixel)."""
     if min(width, height, depth) < 1:
         raise ValueError(f"image of size {width} x {height} has no pixels")
+    size = f"{width} x {height}{f' x {depth}' if depth > 1 else ''}"
     if width * height * depth > MAX_PIXELS:
         raise ValueError(
-            f"image of {width} x {height}{f' x {depth}' if depth > 1 else ''} pixels is above the"
+            f"image of {size} pixels is above the"
             f" limit of {MAX_PIXELS:,} (a decompression bomb, or not a video frame)"
+        )
+    if width * height * depth * sample_bytes > MAX_DECODED_BYTES:
+        raise ValueError(
+            f"image of {size} pixels of {sample_bytes} bytes each decodes to more than the limit of"
+            f" {MAX_DECODED_BYTES:,} bytes (too many components or too wide a type for a frame)"
         )
 
 
@@ -159,17 +177,51 @@ def _read_itk(path) -> np.ndarray:
         import SimpleITK as sitk
     except ImportError:
         raise ValueError("reading .mha/.mhd/.nii needs SimpleITK (pip install SimpleITK)") from None
+    if os.fspath(path).lower().endswith(METAIMAGE_SUFFIXES):
+        _check_metaimage_header(path)
     reader = sitk.ImageFileReader()
     reader.SetFileName(os.fspath(path))
     try:
         reader.ReadImageInformation()
         size = reader.GetSize()
-        _check_pixels(size[0], size[1] if len(size) > 1 else 1, int(np.prod(size[2:])) or 1)
+        kind = sitk.GetPixelIDValueAsString(reader.GetPixelID())
+        bits = max([int(b) for b in re.findall(r"(\d+)-bit", kind)] or [64])
+        sample = reader.GetNumberOfComponents() * (bits // 8) * (2 if "complex" in kind else 1)
+        _check_pixels(size[0], size[1] if len(size) > 1 else 1, int(np.prod(size[2:])) or 1,
+                      sample)  # fmt: skip
         arr = sitk.GetArrayFromImage(reader.Execute())
     except RuntimeError as e:  # SimpleITK's error for every unreadable file
         first = str(e).strip().splitlines()[-1][:200] if str(e).strip() else "unknown error"
         raise ValueError(f"cannot read the image: {first}") from None
     return _itk_layout(arr)
+
+
+def _check_metaimage_header(path) -> None:
+    """The header's ``ElementDataFile``: ``LOCAL`` (the data follows the header), or the plain
+    name of a regular file beside the header, checked with the same open as every input."""
+    head = _read_bytes(path)[: 64 * 1024]  # the header is text at the start, the data after
+    found = re.search(rb"^\s*ElementDataFile\s*=\s*(.*?)\s*$", head, re.M | re.I)
+    if found is None:
+        raise ValueError("MetaImage header without ElementDataFile")
+    value = found.group(1).decode("utf-8", "replace")
+    if value.upper() == "LOCAL":
+        return
+    if value.upper().startswith("LIST") or " " in value or "%" in value:
+        raise ValueError(f"ElementDataFile {value!r}: a list or pattern of files is not read")
+    if "/" in value or "\\" in value or value in (".", "..") or os.path.isabs(value):
+        raise ValueError(
+            f"ElementDataFile {value!r} points outside the image's folder; only a file beside"
+            " the header is read"
+        )
+    data = os.path.join(os.path.dirname(os.fspath(path)), value)
+    if os.path.islink(data):
+        raise ValueError(f"ElementDataFile {value!r} is a symbolic link; not followed")
+    try:
+        _check_regular(data)
+    except ValueError as e:
+        raise ValueError(f"ElementDataFile {value!r}: {e}") from None
+    except OSError as e:
+        raise ValueError(f"ElementDataFile {value!r}: {e.strerror or e}") from None
 
 
 def _itk_layout(arr: np.ndarray) -> np.ndarray:
@@ -178,7 +230,7 @@ def _itk_layout(arr: np.ndarray) -> np.ndarray:
         if arr.shape[0] != 1:
             raise ValueError(f"a volume of {arr.shape[0]} slices; a frame is one 2D image")
         arr = arr[0]
-    elif arr.ndim == 3 and arr.shape[-1] not in (1, 3, 4):
+    elif arr.ndim == 3 and arr.shape[-1] not in (1, 2, 3, 4):
         if arr.shape[0] == 1:
             arr = arr[0]
         elif arr.shape[0] in (3, 4):  # channels stored first, as slices
@@ -196,13 +248,15 @@ def to_rgb8(arr: np.ndarray) -> np.ndarray:
     >>> to_rgb8(np.zeros((5, 4, 4, 3)))
     Traceback (most recent call last):
     ...
-    ValueError: pixel array of shape (5, 4, 4, 3): not a 2D image of 1, 3 or 4 channels
+    ValueError: pixel array of shape (5, 4, 4, 3): not a 2D image of 1, 2, 3 or 4 channels
     """
     arr = np.asarray(arr)
-    if arr.ndim == 3 and arr.shape[-1] == 1:
+    if arr.ndim == 3 and arr.shape[-1] in (1, 2):  # grey, or grey and alpha (Pillow's "LA")
         arr = arr[..., 0]
     if not (arr.ndim == 2 or (arr.ndim == 3 and arr.shape[-1] in (3, 4))):
-        raise ValueError(f"pixel array of shape {arr.shape}: not a 2D image of 1, 3 or 4 channels")
+        raise ValueError(
+            f"pixel array of shape {arr.shape}: not a 2D image of 1, 2, 3 or 4 channels"
+        )
     if arr.shape[0] < 1 or arr.shape[1] < 1:
         raise ValueError(f"pixel array of shape {arr.shape} has no pixels")
     if arr.ndim == 3 and arr.shape[-1] == 4:
@@ -219,9 +273,12 @@ def _to_uint8(arr: np.ndarray) -> np.ndarray:
         return arr
     if kind == "b":
         return arr.astype(np.uint8) * 255
-    if kind == "u":
-        top = np.iinfo(arr.dtype).max
-        return ((arr.astype(np.float64) * 255 + top // 2) // top).astype(np.uint8)
+    if kind == "u":  # integer arithmetic: 16-bit in 4 bytes a sample, not float64's 8
+        top = int(np.iinfo(arr.dtype).max)
+        if top > 0xFFFFFFFF:  # 64-bit: the top 32 bits, so that x * 255 fits 64 bits
+            arr, top = (arr >> 32).astype(np.uint64), 0xFFFFFFFF
+        wide = np.uint32 if top <= 0xFFFF else np.uint64
+        return ((arr.astype(wide) * 255 + top // 2) // top).astype(np.uint8)
     if kind == "i":
         lo, hi = int(arr.min()), int(arr.max())
         if lo < 0 or hi > 255:

@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from adaptor_score.contract import IMAGE_SUFFIXES, image_stem
-from adaptor_score.frames import Problem, key_from_relative_path
+from adaptor_score.frames import InputFileError, Problem, key_from_relative_path
 from adaptor_score.jsonfiles import DEFAULT_MAX_BYTES, GRAND_CHALLENGE
-from adaptor_score.predictions import claim_tree
+from adaptor_score.predictions import check_prediction_folder, claim_tree
 from adaptor_score.safefiles import open_regular, walk_files
 
 # A header claiming more pixels than this is refused (Pillow's decompression-bomb limit is 2 x
@@ -178,6 +178,16 @@ def _frame_problems(mirror, rel, size, got: list, by_path, handled: set) -> list
     return [Problem(c.path, p) for p in check_contents(c.fields, c.points, c.format, rel, size)]
 
 
+def check_folders(pred_dir: Path, images_dir: Path) -> None:
+    """Either folder missing, not a folder or unlistable stops the check with
+    :class:`~adaptor_score.frames.InputFileError` naming it (exit 2, as ``score`` does): a
+    mistyped path is no submission with problems."""
+    if not images_dir.is_dir():
+        why = "is not a folder" if images_dir.exists() else "does not exist"
+        raise InputFileError(images_dir, f"the image folder {why}; nothing was checked")
+    check_prediction_folder(pred_dir)
+
+
 def validate_submission(
     pred_dir: str | Path,
     images_dir: str | Path,
@@ -191,10 +201,7 @@ def validate_submission(
         ``formats``, when given, receives the count of files read in each format.
     """
     pred_dir, images_dir = Path(pred_dir), Path(images_dir)
-    if not images_dir.is_dir():
-        return [Problem(str(images_dir), "image folder does not exist")], 0
-    if not pred_dir.is_dir():
-        return [Problem(str(pred_dir), "prediction folder does not exist")], 0
+    check_folders(pred_dir, images_dir)
     images, problems = find_images(images_dir)
     if not images:
         problems.append(Problem(str(images_dir), f"no images ({', '.join(IMAGE_SUFFIXES)}) found"))

@@ -198,3 +198,88 @@ def test_a_radius_outside_the_frame_is_refused_everywhere(tmp_path, tree, radius
     m.write_text(m.read_text().replace("radius = 6", f"radius = {radius}", 1))
     r = CliRunner().invoke(main, ["tables", str(m), "--out", str(tmp_path / "t")])
     assert r.exit_code == 2 and "radius: must be between 0 and 587 px" in r.output
+
+
+# ----------------------------------------------------------------------------- images
+
+
+def test_a_grey_and_alpha_png_is_read_as_grey(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from adaptor_score.imagefile import read_image
+
+    grey = np.arange(12, dtype=np.uint8).reshape(3, 4) * 20
+    alpha = np.full((3, 4), 7, np.uint8)
+    Image.fromarray(np.stack([grey, alpha], axis=-1), mode="LA").save(tmp_path / "la.png")
+    got = read_image(tmp_path / "la.png")
+    assert got.shape == (3, 4, 3) and (got == grey[..., None]).all()
+
+
+def _mhd(folder, data_file: str, extra: str = "", dims="4 3", kind="MET_UCHAR"):
+    folder.mkdir(parents=True, exist_ok=True)
+    header = folder / "frame.mhd"
+    header.write_text(
+        f"ObjectType = Image\nNDims = 2\nDimSize = {dims}\nElementType = {kind}\n{extra}"
+        f"ElementDataFile = {data_file}\n"
+    )
+    return header
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["../secret.raw", "/etc/hostname", "sub/../../secret.raw", "LIST", "img%03d.raw 1 3 1",
+     "fifo.raw", "link.raw", "missing.raw", "folder.raw"],
+)  # fmt: skip
+def test_a_metaimage_reads_only_a_regular_file_beside_it(tmp_path, target):
+    from adaptor_score.imagefile import ImageError, read_image
+
+    (tmp_path / "secret.raw").write_bytes(bytes(range(12)))
+    images = tmp_path / "images"
+    header = _mhd(images, target)
+    os.mkfifo(images / "fifo.raw")
+    (images / "link.raw").symlink_to(tmp_path / "secret.raw")
+    (images / "folder.raw").mkdir()
+    with pytest.raises(ImageError, match="ElementDataFile"):
+        read_image(header)  # a FIFO would hang SimpleITK: refused before it opens anything
+
+
+def test_a_metaimage_with_its_data_beside_it_is_read(tmp_path):
+    from adaptor_score.imagefile import read_image
+
+    header = _mhd(tmp_path, "frame.raw")
+    (tmp_path / "frame.raw").write_bytes(bytes(range(0, 240, 20)))
+    assert read_image(header)[..., 0].ravel().tolist() == list(range(0, 240, 20))
+
+
+@pytest.mark.parametrize(
+    ("extra", "kind", "dims"),
+    [("ElementNumberOfChannels = 32\n", "MET_DOUBLE", "3000 3000"),
+     ("ElementNumberOfChannels = 4\n", "MET_DOUBLE", "5000 3000"),
+     ("", "MET_DOUBLE", "6000 6000")],
+)  # fmt: skip
+def test_components_and_type_width_count_in_the_budget(tmp_path, extra, kind, dims):
+    """A 1 KB header asking for gigabytes is refused before SimpleITK allocates anything."""
+    from adaptor_score.imagefile import ImageError, read_image
+
+    header = tmp_path / "bomb.mha"
+    header.write_text(f"ObjectType = Image\nNDims = 2\nDimSize = {dims}\nElementType = {kind}\n"
+                      f"{extra}ElementDataFile = LOCAL\n")  # fmt: skip
+    with open(header, "ab") as f:
+        f.write(bytes(1000))
+    with pytest.raises(ImageError, match="decodes to more than the limit"):
+        read_image(header)
+
+
+@pytest.mark.parametrize("which", ["predictions", "images"])
+@pytest.mark.parametrize("how", ["missing", "a file"])
+def test_validate_refuses_a_folder_that_is_not_there_with_exit_2(tree, tmp_path, which, how):
+    gt, pred = tree
+    bad = tmp_path / "nope"
+    if how == "a file":
+        bad.write_text("x")
+    args = [str(bad), "--images", str(gt)] if which == "predictions" else [str(pred), "--images",
+                                                                            str(bad)]  # fmt: skip
+    r = CliRunner().invoke(main, ["validate", *args])
+    assert r.exit_code == 2, r.output
+    assert str(bad) in r.output and ("does not exist" in r.output or "not a folder" in r.output)

@@ -99,7 +99,7 @@ def test_values_are_scaled_by_type(array, expected):
         (np.array([[0.0, 1000.0]]), "scale unknown"),
         (np.array([[-5, 10]], dtype=np.int16), "scale cannot be known"),
         (np.zeros((5, 4, 4, 3)), "not a 2D image"),
-        (np.zeros((4, 4, 2)), "not a 2D image"),
+        (np.zeros((4, 4, 5)), "not a 2D image"),
         (np.zeros((0, 4)), "no pixels"),
     ],
 )
