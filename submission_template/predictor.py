@@ -6,9 +6,11 @@ that image's pixel coordinates (x = column, y = row). Return an empty ``(0, 2)``
 find nothing: the entrypoint then writes an empty ``points`` list, as the challenge requires.
 
 Out of the box:
-* if reference-baseline weights are at ``$ADAPTOR_WEIGHTS`` (default ``/app/weights/model.pt``)
-  and the ``adaptor_baseline`` package is installed (the baseline image has both), the baseline
-  U-Net predicts, on the GPU when ``--gpus all`` gives one, else on the CPU;
+* if reference-baseline weights are at ``$ADAPTOR_WEIGHTS``, else at ``weights/model.pt`` beside
+  this file (``/app/weights/model.pt`` in the image; the same file when a copy of the template
+  runs outside a container), and the ``adaptor_baseline`` package is installed (the baseline image
+  has both), the baseline U-Net predicts, on the GPU when ``--gpus all`` gives one, else on the
+  CPU; weights that are there but cannot be used fail the run, never fall back;
 * otherwise a deliberately simple classical detector runs (``BlobDetector`` below). It is honest
   about what it is: small dark blobs on brighter tissue, where threads enter it. Expect a low F1.
 """
@@ -20,7 +22,9 @@ import os
 import numpy as np
 from PIL import Image, ImageFilter
 
-DEFAULT_WEIGHTS = "/app/weights/model.pt"
+# Beside this file: /app/weights/model.pt inside the image, and the copy's own weights/ folder when
+# the template runs outside a container (the quick start does).
+DEFAULT_WEIGHTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "weights", "model.pt")
 
 
 class BlobDetector:
@@ -63,8 +67,8 @@ class BlobDetector:
 
 def load_predictor():
     """The predictor this container uses (see the module docstring)."""
-    weights = os.environ.get("ADAPTOR_WEIGHTS", DEFAULT_WEIGHTS)
-    if os.path.exists(weights):
+    weights = os.environ.get("ADAPTOR_WEIGHTS") or DEFAULT_WEIGHTS
+    if os.path.lexists(weights):
         # Weights are there: use them or fail the run. A silent fall-back to the blob
         # detector would score a different model under the team's name.
         try:

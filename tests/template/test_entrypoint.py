@@ -334,3 +334,27 @@ def test_present_weights_without_the_baseline_package_fail_loudly(frames, tmp_pa
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert r.returncode == 1, r.stderr
     assert "adaptor_baseline cannot be imported" in r.stderr and "blob detector" not in r.stderr
+
+
+@pytest.mark.parametrize("content", [b"not a checkpoint", b""])
+def test_a_copy_with_weights_beside_its_predictor_uses_them_outside_a_container(
+    frames, tmp_path, content
+):
+    """The quick start runs a copy of the template without $ADAPTOR_WEIGHTS: weights in its own
+    weights/ folder are the copy's model (never the toy detector with exit 0)."""
+    import os
+    import shutil
+
+    app = tmp_path / "my-submission"
+    shutil.copytree(TEMPLATE, app, ignore=shutil.ignore_patterns("wheels"))
+    (app / "weights" / "model.pt").write_bytes(content)
+    env = {k: v for k, v in os.environ.items() if k != "ADAPTOR_WEIGHTS"}
+    env.update(ADAPTOR_INPUT=str(frames), ADAPTOR_OUTPUT=str(tmp_path / "out"))
+    r = subprocess.run([sys.executable, str(app / "entrypoint.py"), "landmark_detection"],
+                       capture_output=True, text=True, env=env)  # fmt: skip
+    assert r.returncode == 1, r.stderr
+    assert "model.pt" in r.stderr and "blob detector" not in r.stderr
+    (app / "weights" / "model.pt").unlink()  # no weights: the example detector, said so
+    r = subprocess.run([sys.executable, str(app / "entrypoint.py"), "landmark_detection"],
+                       capture_output=True, text=True, env=env)  # fmt: skip
+    assert r.returncode == 0, r.stderr
