@@ -74,7 +74,30 @@ def read_checkpoint(path: str | Path, device: torch.device | str = "cpu") -> dic
         raise CheckpointError(path, "'model' is not a state dict of named tensors")
     if not isinstance(ck["config"], dict):
         raise CheckpointError(path, "'config' is not a table of settings")
+    for name, tensor in ck["model"].items():  # NaN weights predict nothing, silently
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            bad = int((~torch.isfinite(tensor)).sum())
+            raise CheckpointError(path, f"weight {name!r} holds {bad} value(s) that are not"
+                                        " finite (NaN or infinity); not a usable model")  # fmt: skip
     return ck
+
+
+def check_shapes(path: Path, model_config, state: dict) -> None:
+    """The weights' names and shapes against the network ``model_config`` describes, built on
+    PyTorch's meta device (no memory) before the real network is: a config claiming another
+    network is refused naming the file and the first difference."""
+    with torch.device("meta"):
+        want = {k: tuple(v.shape) for k, v in SutureDetector(model_config).state_dict().items()}
+    got = {k: tuple(v.shape) for k, v in state.items()}
+    missing, unexpected = sorted(set(want) - set(got)), sorted(set(got) - set(want))
+    if missing or unexpected:
+        what = f"missing {missing[0]!r}" if missing else f"unexpected {unexpected[0]!r}"
+        raise CheckpointError(path, f"the weights do not fit its configuration: {what}"
+                                    f" ({len(missing)} missing, {len(unexpected)} unexpected)")  # fmt: skip
+    for k, shape in want.items():
+        if got[k] != shape:
+            raise CheckpointError(path, f"the weights do not fit its configuration: {k!r} has"
+                                        f" shape {list(got[k])}, the configuration {list(shape)}")  # fmt: skip
 
 
 def weights_file(weights: str | Path) -> Path:
@@ -98,6 +121,7 @@ def load_model(
         cfg = TrainConfig.from_dict(ck["config"])
     except (ValueError, TypeError) as e:
         raise CheckpointError(path, f"its configuration is not valid: {e}") from None
+    check_shapes(path, cfg.model, ck["model"])  # before any real network is built
     model = SutureDetector(cfg.model)
     try:
         model.load_state_dict(ck["model"])

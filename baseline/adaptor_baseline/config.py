@@ -271,9 +271,15 @@ def base_type(hint):
 
 # The settable numbers' ranges, by key: the command line's option types and the check of a sweep
 # file's values both read them. Other integers are at least 0; other floats only finite.
+# Architecture fields have upper bounds too: a model file from a stranger states its own config,
+# and width 100000 or depth 60 asked for hundreds of GB before any weight was compared.
 BOUNDS: dict[str, tuple[float, float | None]] = {
-    "width": (1, None),
-    "depth": (1, None),
+    "width": (1, 256),
+    "depth": (1, 8),  # 2^8 = 256: deeper halves a 512 x 288 frame below one pixel
+    "sigma2": (0, 20),  # the Gaussian layer's kernel stays within 2 * ceil(3 * 20) + 1 = 121 px
+    "gaussian_size": (0, 129),
+    "temperature": (1e-3, 1e3),
+    "sigma1": (0, 64),
     "epochs": (1, None),
     "steps_per_epoch": (1, None),
     "batch_size": (1, None),
@@ -341,8 +347,11 @@ def _check_type(key: str, hint, value) -> None:
         raise ValueError(f"{key} must be a finite number (got {value!r})")
 
 
-# Tuple settings whose numbers must be positive (sizes in pixels, factor ranges).
+# Tuple settings whose numbers must be positive (sizes in pixels, factor ranges); sizes in pixels
+# at most MAX_SIDE (eight times a frame's width).
 _POSITIVE_TUPLES = ("input_size", "crop", "contrast", "saturation")
+_SIZES = ("input_size", "crop")
+MAX_SIDE = 4096
 
 
 def validate(cfg: TrainConfig) -> TrainConfig:
@@ -361,6 +370,8 @@ def validate(cfg: TrainConfig) -> TrainConfig:
         if isinstance(node, (tuple, list)):
             if f.key in _POSITIVE_TUPLES and any(v <= 0 for v in node):
                 raise ValueError(f"{f.key} must be positive numbers (got {node!r})")
+            if f.key in _SIZES and any(v > MAX_SIDE for v in node):
+                raise ValueError(f"{f.key} must be at most {MAX_SIDE} pixels (got {node!r})")
         elif node is not None:
             _check_range(f, node)
     return cfg

@@ -26,6 +26,7 @@ from adaptor_baseline.batches import CachedFrames, make_targets, random_crops
 from adaptor_baseline.checkpoints import (
     CHECKPOINT,
     MODEL,
+    check_shapes,
     pick_device,
     read_checkpoint,
     save_atomic,
@@ -204,6 +205,7 @@ class _State:
                 f"{path} was trained with another configuration ({', '.join(changed)} differ);"
                 " only epochs may change on --resume: use a new output folder"
             )
+        check_shapes(path, cfg.model, ck["model"])
         self.model.load_state_dict(ck["model"])
         self.opt.load_state_dict(ck["optimizer"])
         self.sched.load_state_dict(ck["scheduler"])
