@@ -177,5 +177,6 @@ def _print_status(out: Path) -> None:
     for j in jobs:
         if j.state == "failed":
             console.print(Text(f"job {j.job} ({j.experiment}, fold {j.fold}) failed: {j.detail}"))
-    counts = {s: sum(j.state == s for j in jobs) for s in ("done", "queued", "failed", "missing")}
+    counts = {s: sum(j.state == s for j in jobs)
+              for s in ("done", "running", "queued", "failed", "missing")}
     console.print(", ".join(f"{n} {s}" for s, n in counts.items()))

@@ -14,11 +14,19 @@ exit status to ``<out>/slurm/exit/<job>`` when it ends, and ``squeue`` says what
 
 ``--sbatch-arg`` values go to both ``sbatch`` calls, except ``--gres``/``--gpus*`` (the array's
 only: the collect job needs no GPU).
+
+**Values in the generated script.** Every value that enters it (paths, the command's arguments)
+goes through :func:`sh_word`, one single-quoted shell word, whatever it holds (``$(...)``,
+backquotes, quotes, newlines, bytes that are not UTF-8: the script is written as the file
+system's bytes); paths are set once as variables and used in double quotes; comments carry no
+value. **State read back** (``jobs.json``, ``submissions.json``, the exit files) is checked
+against declared schemas (:class:`_JobsFile`, :class:`_SubmissionsFile`): a forged or damaged
+file is a :class:`SlurmError` naming the file and the key, never a traceback.
 """
 
 from __future__ import annotations
 
-import json
+import os
 import shlex
 import shutil
 import subprocess
@@ -27,9 +35,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import msgspec
+
 from adaptor_baseline.cv import JOBS_FILE, Plan, job_args, run_finished
 from adaptor_score import atomic
-from adaptor_score.safefiles import BadFile, read_text
+from adaptor_score.safefiles import BadFile, read_bytes, read_text
 
 SLURM_DIR = "slurm"
 SUBMISSIONS = "submissions.json"
@@ -48,13 +58,72 @@ def _folder(out: Path) -> Path:
     return out / SLURM_DIR
 
 
-def _load(path: Path, default):
+class _Job(msgspec.Struct):
+    job: int
+    experiment: str
+    fold: str
+    run: str
+    seed: int | None = None
+
+
+class _JobsFile(msgspec.Struct):
+    test: bool
+    jobs: list[_Job]
+
+
+class _Submitted(msgspec.Struct):
+    jobs: list[int]
+    array: str | None = None
+    collect: str | None = None
+    script: str = ""
+    at: float = 0.0
+
+
+class _SubmissionsFile(msgspec.Struct):
+    submissions: list[_Submitted] = []
+
+
+def _load(path: Path, schema, default):
+    """``path`` decoded as ``schema`` (``default`` when there is none); a file of another shape
+    (a list for a table, a missing key, deep nesting) is a :class:`SlurmError` naming it."""
     if not path.exists():
         return default
     try:
-        return json.loads(read_text(path, 16 << 20))
-    except (BadFile, ValueError) as e:
+        return msgspec.json.decode(read_bytes(path, 16 << 20), type=schema)
+    except BadFile as e:
         raise SlurmError(f"{path}: {e}") from None
+    except (msgspec.ValidationError, msgspec.DecodeError) as e:
+        raise SlurmError(f"{path}: not a file this toolkit wrote ({_where(e)})") from None
+    except RecursionError:
+        raise SlurmError(f"{path}: nested too deeply to be a file this toolkit wrote") from None
+
+
+def _where(e: Exception) -> str:
+    text = str(e)
+    return text.replace(" - at `$", ", at `").replace("`.", "`", 1) if " - at `$" in text else text
+
+
+def _exit_code(path: Path) -> int | None:
+    """The exit status a task recorded: a whole number on one line, or None (none recorded)."""
+    if not path.exists():
+        return None
+    try:
+        text = read_text(path, 64).strip()
+    except BadFile as e:
+        raise SlurmError(f"{path}: {e}") from None
+    if not (text.isascii() and text.lstrip("-").isdigit()):
+        raise SlurmError(f"{path}: not an exit status ({text[:40]!r})")
+    return int(text)
+
+
+def sh_word(value) -> str:
+    """``value`` (a path or text) as one single-quoted shell word: nothing in it is expanded,
+    newlines included; bytes that are not UTF-8 stay as they are (written back as bytes).
+
+    >>> print(sh_word("a b$(touch x)'`"), sh_word(Path("/tmp/plain")))
+    'a b$(touch x)'"'"'`' '/tmp/plain'
+    """
+    return "'" + os.fspath(value).replace("'", "'\"'\"'") + "'"
 
 
 def _sbatch(args: list[str]) -> str:
@@ -66,27 +135,40 @@ def _sbatch(args: list[str]) -> str:
     return r.stdout.strip().split(";")[0]
 
 
-def queued_jobs() -> set[str]:
-    """Ids (``123`` and ``123_4``) of everything still in the queue; needs only ``squeue``."""
+def queue_states() -> dict[str, str]:
+    """Id (``123`` and ``123_4``) -> state (``PENDING``, ``RUNNING``...) of everything in the
+    queue; needs only ``squeue``."""
     if shutil.which("squeue") is None:
-        return set()
-    r = subprocess.run(["squeue", "-h", "-r", "-o", "%i %A"], capture_output=True, text=True)
+        return {}
+    r = subprocess.run(["squeue", "-h", "-r", "-o", "%i %A %T"], capture_output=True, text=True)
     if r.returncode != 0:
         raise SlurmError(f"squeue failed: {r.stderr.strip()}")
-    return set(r.stdout.split())
+    out: dict[str, str] = {}
+    for line in r.stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 3:
+            out[parts[0]] = out[parts[1]] = parts[2]
+    return out
+
+
+def queued_jobs() -> set[str]:
+    """Ids (``123`` and ``123_4``) of everything still in the queue."""
+    return set(queue_states())
 
 
 def batch_script(plan: Plan, jobs: list[int], argv: list[str], folder: Path) -> str:
-    """The array's script: task ``t`` runs job ``JOBS[t]``, records its exit status."""
-    command = shlex.join([sys.executable, "-m", "adaptor_baseline.cli", "cv", *argv])
-    exit_dir = shlex.quote(str(folder / "exit"))
+    """The array's script: task ``t`` runs job ``JOBS[t]``, records its exit status where
+    ``cv --status`` reads it. Every value is one :func:`sh_word`; comments hold none."""
+    command = " ".join(sh_word(a) for a in [sys.executable, "-m", "adaptor_baseline.cli", "cv",
+                                             *argv])  # fmt: skip
     return f"""#!/bin/bash
-# Written by adaptor-baseline cv --executor slurm: one array task per job of {plan.out}.
-JOBS=({" ".join(map(str, jobs))})
+# Written by adaptor-baseline cv --executor slurm: one array task per job of the sweep.
+EXIT_DIR={sh_word(folder / "exit")}
+JOBS=({" ".join(str(int(j)) for j in jobs)})
 JOB=${{JOBS[$SLURM_ARRAY_TASK_ID]}}
 export OMP_NUM_THREADS=${{SLURM_CPUS_PER_TASK:-1}} MKL_NUM_THREADS=${{SLURM_CPUS_PER_TASK:-1}}
-rm -f {exit_dir}/$JOB
-trap 'echo $? > {exit_dir}/$JOB' EXIT
+rm -f -- "$EXIT_DIR/$JOB"
+trap 'echo $? > "$EXIT_DIR/$JOB"' EXIT
 echo "job $JOB on $(hostname), task $SLURM_ARRAY_TASK_ID of array $SLURM_ARRAY_JOB_ID"
 {command} --job "$JOB"
 """
@@ -113,13 +195,13 @@ def submit(
     folder = _folder(plan.out)
     (folder / "logs").mkdir(parents=True, exist_ok=True)  # a log folder missing fails every task
     (folder / "exit").mkdir(exist_ok=True)
-    record = _load(folder / SUBMISSIONS, {"submissions": []})
+    record = _load(folder / SUBMISSIONS, _SubmissionsFile, _SubmissionsFile())
     queued = set() if dry_run else queued_jobs()
     in_queue = {
         job
-        for sub in record["submissions"]
-        for task, job in enumerate(sub["jobs"])
-        if sub.get("array") and f"{sub['array']}_{task}" in queued
+        for sub in record.submissions
+        for task, job in enumerate(sub.jobs)
+        if sub.array and f"{sub.array}_{task}" in queued
     }
     pending = [  # the plan's jobs built once: with seeds, each is a configuration
         i
@@ -127,9 +209,10 @@ def submit(
         if i not in in_queue and not run_finished(plan.run_dir(e, f), plan.test is not None)
     ]
     argv = job_args(plan, sweep, base_args)
-    n = len(record["submissions"]) + 1
+    n = len(record.submissions) + 1
     script = folder / f"array-{n}.sh"
-    atomic.write_text(script, batch_script(plan, pending, argv, folder))
+    # the file system's bytes: a path that is not UTF-8 stays the path it is
+    atomic.write_text(script, batch_script(plan, pending, argv, folder), errors="surrogateescape")
     throttle = f"%{max_parallel}" if max_parallel else ""
     # the job lines' paths are the user's, relative to where they typed them
     sbatch_args = (f"--chdir={Path.cwd()}", *sbatch_args)
@@ -137,15 +220,16 @@ def submit(
         f"--array=0-{len(pending) - 1}{throttle}", f"--job-name=adaptor-cv-{n}",
         f"--output={folder / 'logs' / '%A_%a.out'}", *sbatch_args, str(script),
     ]  # fmt: skip
-    collect_argv = shlex.join(
-        [sys.executable, "-m", "adaptor_baseline.cli", "cv", *argv, "--collect-only"]
-    )
+    collect_argv = " ".join(  # sbatch --wrap puts it into a script: the same quoting
+        sh_word(a) for a in [sys.executable, "-m", "adaptor_baseline.cli", "cv", *argv,
+                             "--collect-only"]
+    )  # fmt: skip
     plain = [a for a in sbatch_args if not _gpu_arg(a)]
     collect_cmd = [
         f"--job-name=adaptor-collect-{n}", f"--output={folder / 'logs' / 'collect-%j.out'}",
         *plain, f"--wrap={collect_argv}",
     ]  # fmt: skip
-    after = sorted({sub["array"] for sub in record["submissions"] if sub.get("array")})
+    after = sorted({sub.array for sub in record.submissions if sub.array})
     waiting = [a for a in after if any(q.split("_")[0] == a for q in queued)]
     if dry_run:
         deps = ":".join(["$ARRAY", *waiting])
@@ -156,11 +240,8 @@ def submit(
     deps = [d for d in [array, *waiting] if d]
     dependency = [f"--dependency=afterany:{':'.join(deps)}"] if deps else []
     collect = _sbatch([*dependency, *collect_cmd])
-    record["submissions"].append(
-        {"array": array, "collect": collect, "jobs": pending, "script": script.name,
-         "at": time.time()}
-    )  # fmt: skip
-    atomic.write_text(folder / SUBMISSIONS, json.dumps(record, indent=1) + "\n")
+    record.submissions.append(_Submitted(pending, array, collect, script.name, time.time()))
+    atomic.write_bytes(folder / SUBMISSIONS, msgspec.json.format(msgspec.json.encode(record)))
     return Submission(array, collect, pending, script, [array_cmd, [*dependency, *collect_cmd]])
 
 
@@ -169,7 +250,7 @@ class JobStatus:
     job: int
     experiment: str
     fold: str
-    state: str  # done | failed | queued | missing
+    state: str  # done | failed | running | queued | missing
     detail: str = ""
 
 
@@ -182,34 +263,42 @@ def _tail(path: Path, lines: int = 8) -> str:
 
 
 def status(out: str | Path) -> list[JobStatus]:
-    """Each job of ``<out>/jobs.json``: done (its files say so), queued (in ``squeue``), failed
-    (its task ended without finishing it: the log's last lines), or missing (never submitted)."""
+    """Each job of ``<out>/jobs.json``: done (its files say so), running or queued (in
+    ``squeue``), failed (its task ended without finishing it: the log's last lines), or missing
+    (never submitted)."""
     out = Path(out)
-    jobs = _load(out / JOBS_FILE, None)
+    jobs = _load(out / JOBS_FILE, _JobsFile, None)
     if jobs is None:
         raise SlurmError(f"{out / JOBS_FILE}: not found; is {out} the --out of a cv run?")
     folder = _folder(out)
-    record = _load(folder / SUBMISSIONS, {"submissions": []})
-    queued = queued_jobs()
+    record = _load(folder / SUBMISSIONS, _SubmissionsFile, _SubmissionsFile())
+    states = queue_states()
     last: dict[int, tuple[str, int]] = {}  # job -> (array id, task) of its latest submission
-    for sub in record["submissions"]:
-        for task, job in enumerate(sub["jobs"]):
-            if sub.get("array"):
-                last[job] = (sub["array"], task)
+    for sub in record.submissions:
+        for task, job in enumerate(sub.jobs):
+            if sub.array:
+                last[job] = (sub.array, task)
     result = []
-    for j in jobs["jobs"]:
-        done = run_finished(out / j["run"], jobs["test"])
-        name = j["experiment"] if j.get("seed") is None else f"{j['experiment']} (seed {j['seed']})"
-        st = JobStatus(j["job"], name, j["fold"], "missing")
-        if done:
+    for j in jobs.jobs:
+        run = out / j.run
+        if not run.resolve().is_relative_to(out.resolve()):
+            raise SlurmError(f"{out / JOBS_FILE}: jobs[{j.job}].run {j.run!r} leaves {out}")
+        name = j.experiment if j.seed is None else f"{j.experiment} (seed {j.seed})"
+        st = JobStatus(j.job, name, j.fold, "missing")
+        if run_finished(run, jobs.test):
             st.state = "done"
-        elif j["job"] in last:
-            array, task = last[j["job"]]
+        elif j.job in last:
+            array, task = last[j.job]
             log = folder / "logs" / f"{array}_{task}.out"
-            if f"{array}_{task}" in queued or (array in queued and not log.exists()):
-                st.state, st.detail = "queued", f"array {array}, task {task}"
+            task_state = states.get(f"{array}_{task}")
+            if task_state is None and array in states and not log.exists():
+                task_state = "PENDING"  # the array's tasks not yet split out by squeue
+            if task_state is not None:
+                running = task_state in ("RUNNING", "COMPLETING", "CONFIGURING")
+                st.state = "running" if running else "queued"
+                st.detail = f"array {array}, task {task}"
             else:
-                code = _load(folder / "exit" / str(j["job"]), None)
+                code = _exit_code(folder / "exit" / str(j.job))
                 why = "killed before it could record an exit status" if code is None else (
                     f"exit {code}")  # fmt: skip
                 st.state, st.detail = "failed", f"{why}; {log}:\n{_tail(log)}"
@@ -222,8 +311,8 @@ def wait(out: str | Path, timeout: float = 600, poll: float = 1.0) -> list[JobSt
     folder = _folder(Path(out))
     t0 = time.monotonic()
     while True:
-        record = _load(folder / SUBMISSIONS, {"submissions": []})
-        ids = {i for s in record["submissions"] for i in (s.get("array"), s.get("collect")) if i}
+        record = _load(folder / SUBMISSIONS, _SubmissionsFile, _SubmissionsFile())
+        ids = {i for s in record.submissions for i in (s.array, s.collect) if i}
         queued = {q.split("_")[0] for q in queued_jobs()}
         if not ids & queued:
             return status(out)
@@ -232,4 +321,5 @@ def wait(out: str | Path, timeout: float = 600, poll: float = 1.0) -> list[JobSt
         time.sleep(poll)
 
 
-__all__ = ["JobStatus", "SlurmError", "Submission", "queued_jobs", "status", "submit", "wait"]
+__all__ = ["JobStatus", "SlurmError", "Submission", "queue_states", "queued_jobs", "sh_word",
+           "status", "submit", "wait"]  # fmt: skip

@@ -83,3 +83,94 @@ def test_predict_names_the_file_with_exit_2(tmp_path):
 def test_a_good_model_file_still_loads(tmp_path):
     model, cfg = load_model(_model_file(tmp_path / "model.pt", {}))
     assert isinstance(cfg, TrainConfig) and cfg.model.width == 4 and not model.training
+
+
+# ----------------------------------------------------------------------------- SLURM
+
+HOSTILE_NAMES = [
+    "my out",  # a plain space: the exit status once went to ./my
+    "a $(touch INJ1) b`touch INJ2` c'd\"e\nf; touch INJ3 & g|h>INJ4 \\ *?[x] ~ #",
+    os.fsdecode(b"bytes \xff\xfe 'q'"),  # not UTF-8
+]
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES, ids=["space", "metacharacters", "non-utf8"])
+def test_the_batch_script_runs_nothing_from_its_values_and_records_the_exit_status(tmp_path,
+                                                                                   name):
+    from adaptor_baseline.slurm import JOBS_FILE, SLURM_DIR, batch_script, status
+    from adaptor_score import atomic
+
+    out = tmp_path / name
+    folder = out / SLURM_DIR
+    (folder / "exit").mkdir(parents=True)
+    plan = SimpleNamespace(out=out)
+    # the task's command fails at once (an option cv does not know): exit 2 must be recorded
+    script = batch_script(plan, [3], ["--out", str(out), "--no-such-option", name], folder)
+    assert name not in script.split("\n", 2)[1]  # the comment carries no value
+    path = folder / "array-1.sh"
+    atomic.write_text(path, script, errors="surrogateescape")
+    env = {**os.environ, "SLURM_ARRAY_TASK_ID": "0", "SLURM_ARRAY_JOB_ID": "77"}
+    r = subprocess.run(["bash", str(path)], cwd=tmp_path, env=env, capture_output=True)
+    assert r.returncode == 2, r.stderr.decode(errors="replace")
+    assert not list(tmp_path.rglob("INJ*")) and not (tmp_path / "my").exists()
+    assert (folder / "exit" / "3").read_text().strip() == "2"
+    (out / JOBS_FILE).write_text(json.dumps(
+        {"test": False, "jobs": [{"job": 3, "experiment": "v1", "fold": "s1", "run": "v1/s1"}]}))
+    (folder / "submissions.json").write_text(json.dumps({"submissions": [{"array": "77",
+                                                         "collect": "78", "jobs": [3]}]}))
+    (job,) = status(out)
+    assert job.state == "failed" and job.detail.startswith("exit 2")
+
+
+FORGED = {
+    "jobs.json": [
+        ("[]", "not a file this toolkit wrote"),
+        ('{"test": false}', "jobs"),
+        ('{"test": false, "jobs": [{"job": "x"}]}', "jobs[0]"),
+        ('{"test": false, "jobs": [{"job": 1, "experiment": "e", "fold": "f"}]}', "run"),
+        ('{"test": false, "jobs": ' + "[" * 100_000 + "]" * 100_000 + "}", "jobs"),
+        ('{"test": false, "jobs": [{"job": 1, "experiment": "e", "fold": "f", "run": "../../x"}]}',
+         "leaves"),
+        ("\xff\xfe{", "not"),
+    ],
+    "slurm/submissions.json": [
+        ('{"submissions": {}}', "submissions"),
+        ('{"submissions": [{"array": 5, "jobs": [0]}]}', "array"),
+        ('{"submissions": [{"array": "5"}]}', "jobs"),
+        ("[" * 100_000 + "]" * 100_000, "not a file this toolkit wrote"),
+    ],
+    "slurm/exit/0": [("not a number", "not an exit status"), ("1e3", "not an exit status")],
+}
+
+
+@pytest.mark.parametrize(("where", "content", "said"),
+                         [(w, c, s) for w, cases in FORGED.items() for c, s in cases])  # fmt: skip
+def test_forged_slurm_state_is_refused_with_exit_2_naming_file_and_key(tmp_path, where, content,
+                                                                       said):  # fmt: skip
+    out = tmp_path / "cv"
+    (out / "slurm" / "exit").mkdir(parents=True)
+    (out / "jobs.json").write_text(json.dumps(
+        {"test": False, "jobs": [{"job": 0, "experiment": "v1", "fold": "s1", "run": "v1/s1"}]}))
+    (out / "slurm" / "submissions.json").write_text(
+        json.dumps({"submissions": [{"array": "5", "collect": "6", "jobs": [0]}]}))
+    (out / where).write_bytes(content.encode("utf-8", "surrogateescape")
+                              if "\xff" not in content else b"\xff\xfe{")  # fmt: skip
+    r = CliRunner().invoke(main, ["cv", "--status", str(out)])
+    assert r.exit_code == 2, r.output
+    assert "Traceback" not in r.output and said in r.output
+    assert str(out / where).split("/")[-1] in r.output
+
+
+def test_a_running_task_is_said_running_not_queued(tmp_path, monkeypatch):
+    from adaptor_baseline import slurm
+
+    out = tmp_path / "cv"
+    (out / "slurm" / "exit").mkdir(parents=True)
+    jobs = [{"job": i, "experiment": "v1", "fold": f"s{i}", "run": f"v1/s{i}"} for i in range(3)]
+    (out / "jobs.json").write_text(json.dumps({"test": False, "jobs": jobs}))
+    (out / "slurm" / "submissions.json").write_text(
+        json.dumps({"submissions": [{"array": "5", "collect": "6", "jobs": [0, 1, 2]}]}))
+    monkeypatch.setattr(slurm, "queue_states",
+                        lambda: {"5_0": "RUNNING", "5_1": "PENDING", "5": "RUNNING"})  # fmt: skip
+    states = [j.state for j in slurm.status(out)]
+    assert states == ["running", "queued", "queued"]
