@@ -94,7 +94,7 @@ def test_a_sweep_on_slurm_equals_the_local_run_and_resubmits_only_what_is_lost(
     lost = out / "base" / "fold-20210502_sim01"
     shutil.rmtree(lost)
     before = CliRunner().invoke(main, ["cv", "--status", str(out)])
-    assert "3 done, 0 queued, 0 failed, 0 missing" in before.output or "failed" in before.output
+    assert "3 done, 0 running, 0 queued, 0 failed, 0 missing" in before.output or "failed" in before.output
     r = CliRunner().invoke(main, submit)
     assert r.exit_code == 0 and "(1 tasks)" in r.output, r.output
     assert [j.state for j in wait(out, timeout=300)] == ["done"] * 4
