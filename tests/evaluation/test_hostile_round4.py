@@ -284,3 +284,19 @@ def test_validate_refuses_a_folder_that_is_not_there_with_exit_2(tree, tmp_path,
     assert r.exit_code == 2, r.output
     assert str(bad) in r.output
     assert any(w in r.output for w in ("does not exist", "not a folder", "is a file"))
+
+
+@pytest.mark.parametrize(
+    "option", [["--seed", "-1"], ["--replicates", "1000000000"], ["--replicates", "1e9"],
+               ["--radius", "7"], ["--radius", "nan"]],
+)  # fmt: skip
+def test_compare_options_out_of_bounds_are_refused_with_exit_2(tmp_path, option):
+    from tests.evaluation.test_tables import build
+
+    m = build(tmp_path)
+    r = CliRunner().invoke(main, ["compare", str(m), "--reference", "baseline-g1", "--out",
+                                  str(tmp_path / "c"), *option])  # fmt: skip
+    assert r.exit_code == 2, r.output
+    assert "Traceback" not in r.output and ("radius 7 px was not scored" in r.output
+                                            or option[0] in r.output)  # fmt: skip
+    assert not (tmp_path / "c" / "compare.csv").exists()

@@ -203,3 +203,44 @@ def test_deeply_nested_rules_are_a_named_refusal(board, tmp_path):
     r = CliRunner().invoke(main, ["publish", "--ledger", str(path), "--out", str(site),
                                   "--rules", str(rules)])  # fmt: skip
     assert r.exit_code == 2 and "deep.toml" in r.output and "nested too deeply" in r.output
+
+
+@pytest.mark.parametrize(
+    ("rule", "said"),
+    [
+        ("tie_decimals = 400", "tie_decimals must be between 0 and 12"),
+        ("tie_decimals = 13", "tie_decimals must be between 0 and 12"),
+        ("display_decimals = 1000000", "display_decimals must be between 0 and 12"),
+        ("radius = 1e9", "radius must be between 0 and 587 px"),
+        ("radius = -1", "radius must be between 0 and 587 px"),
+    ],
+)
+def test_rules_that_would_silently_change_the_ranking_are_refused(board, tmp_path, rule, said):
+    path, site = board
+    before = _snapshot(site)
+    rules = tmp_path / "rules.toml"
+    rules.write_text(f"[phase.test]\n{rule}\n")
+    r = CliRunner().invoke(main, ["publish", "--ledger", str(path), "--out", str(site),
+                                  "--rules", str(rules)])  # fmt: skip
+    assert r.exit_code == 2, r.output
+    assert said in r.output and "rules.toml" in r.output
+    assert _snapshot(site) == before
+
+
+@pytest.mark.parametrize(
+    "option", [["--bootstrap", "1000000000"], ["--bootstrap", "-1"], ["--seed", "-1"],
+               ["--seed", str(2**64)], ["--unit", "pixel"]],
+)  # fmt: skip
+def test_publish_options_out_of_bounds_are_refused_before_work(board, option):
+    path, site = board
+    before = _snapshot(site)
+    r = CliRunner().invoke(main, ["publish", "--ledger", str(path), "--out", str(site), *option])
+    assert r.exit_code == 2 and option[0] in r.output and "Traceback" not in r.output
+    assert _snapshot(site) == before
+
+
+def test_a_rank_with_too_many_decimals_is_refused_in_python_too():
+    from adaptor_leaderboard.ranking import rank
+
+    with pytest.raises(ValueError, match="between 0 and 12"):
+        rank([0.5, 0.6], tie_decimals=400)
