@@ -95,10 +95,14 @@ HOSTILE_NAMES = [
 
 
 @pytest.mark.parametrize("name", HOSTILE_NAMES, ids=["space", "metacharacters", "non-utf8"])
-def test_the_batch_script_runs_nothing_from_its_values_and_records_the_exit_status(tmp_path,
-                                                                                   name):
+def test_the_batch_script_runs_nothing_from_its_values_and_records_the_exit_status(
+    tmp_path, monkeypatch, name
+):
+    from adaptor_baseline import slurm
     from adaptor_baseline.slurm import JOBS_FILE, SLURM_DIR, batch_script, status
     from adaptor_score import atomic
+
+    monkeypatch.setattr(slurm, "queue_states", dict)  # no cluster here: nothing is queued
 
     out = tmp_path / name
     folder = out / SLURM_DIR
@@ -145,8 +149,12 @@ FORGED = {
 
 @pytest.mark.parametrize(("where", "content", "said"),
                          [(w, c, s) for w, cases in FORGED.items() for c, s in cases])  # fmt: skip
-def test_forged_slurm_state_is_refused_with_exit_2_naming_file_and_key(tmp_path, where, content,
-                                                                       said):  # fmt: skip
+def test_forged_slurm_state_is_refused_with_exit_2_naming_file_and_key(
+    tmp_path, monkeypatch, where, content, said
+):
+    from adaptor_baseline import slurm
+
+    monkeypatch.setattr(slurm, "queue_states", dict)  # no cluster here: nothing is queued
     out = tmp_path / "cv"
     (out / "slurm" / "exit").mkdir(parents=True)
     (out / "jobs.json").write_text(json.dumps(

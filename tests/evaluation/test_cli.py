@@ -96,7 +96,7 @@ def test_validate_exit_codes(tmp_path):
     make_images(images, [K1])
     out = tmp_path / "out"
     r = CliRunner().invoke(main, ["validate", str(out), "--images", str(images)])
-    assert r.exit_code == 1 and "does not exist" in r.output
+    assert r.exit_code == 2 and "does not exist" in r.output  # a mistyped folder, as score says
     p = out / K1.folder / K1.video / "images" / f"{K1.frame}.json"
     p.parent.mkdir(parents=True)
     p.write_text(

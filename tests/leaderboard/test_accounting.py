@@ -260,7 +260,7 @@ def test_hostile_team_names_in_every_output(tmp_path, test_set):
     "rules, needle",
     [
         ('[phase.test]\nmax_submissions = "3"\n', "max_submissions has the wrong type"),
-        ("[phase.test]\nradius = nan\n", "radius must be a finite number"),
+        ("[phase.test]\nradius = nan\n", "radius must be between 0 and 587 px"),
         ('[phase.test]\nmetric = "rmse"\n', "metric must be one of"),
         ("[phase.test]\ntie_decimals = -1\n", "tie_decimals must be between"),
         ("phase = 3\n", "'phase' must be a table"),
