@@ -76,11 +76,32 @@ def main() -> None:
     show_default=True,
     help="Most suture points (bites) a surgery has.",
 )
-def synth_cmd(out_dir, preset, domain, surgeries, videos, frames, seed, workers, max_points):
+@click.option(
+    "--paired",
+    is_flag=True,
+    help="Render each scene in both domains: OUT_DIR/sim and OUT_DIR/intraop with the same"
+    " geometry, names and labels (true pairs for the domain-transformation task).",
+)
+def synth_cmd(out_dir, preset, domain, surgeries, videos, frames, seed, workers, max_points,
+              paired):  # fmt: skip
     """Generate synthetic frames and labels in the AdaptOR layout under OUT_DIR."""
     from adaptor_baseline.synth import generate_dataset
     from adaptor_baseline.synth.generate import check_new_dataset_root
     from adaptor_baseline.synth.presets import dataset_preset, grid
+
+    if paired:
+        if preset is not None:
+            fatal("--paired renders a grid of --surgeries x --videos x --frames; drop --preset")
+        from adaptor_baseline.synth.paired import generate_pair
+
+        check_new_dataset_root(out_dir)
+        with Progress("synth --paired (frames)", surgeries * videos * frames) as progress:
+            s = generate_pair(out_dir, domain or "sim", surgeries, videos, frames, seed,
+                              max_points, progress)  # fmt: skip
+        console.print(f"wrote {s['frames']} frames ({s['points']} points) in each of"
+                      f" {out_dir}/{s['domains'][0]} and {out_dir}/{s['domains'][1]}: the same"
+                      " scenes, names and labels", soft_wrap=True)  # fmt: skip
+        return
 
     if preset is not None:
         shape = dataset_preset(preset)

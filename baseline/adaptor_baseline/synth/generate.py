@@ -120,6 +120,11 @@ def read_manifest(root: str | Path) -> tuple[DatasetPreset, int, int]:
         raise ValueError(f"{path}: not found; only data written by `adaptor-baseline synth` has it")
     try:
         doc = read_json(path)
+        if doc.get("paired_with"):
+            raise ValueError(
+                f"rendered as the pair of a {doc['paired_with']!r} dataset (synth --paired): its"
+                f" plan is that dataset's; use the {doc['paired_with']} folder beside it"
+            )
         if doc.get("generator") != GENERATOR:
             raise ValueError(f"made by {doc.get('generator')!r}, not {GENERATOR!r}")
         if doc["domain"] not in DOMAIN_IDS:
