@@ -344,6 +344,11 @@ from adaptor_baseline.cli_cv import cv_cmd  # noqa: E402 - registered after main
 
 main.add_command(cv_cmd)
 
+from adaptor_baseline.cli_translation import measures_cmd, translate_cmd  # noqa: E402
+
+main.add_command(translate_cmd)
+main.add_command(measures_cmd)
+
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -380,5 +380,9 @@ def overlay_cmd(gt_dir, pred_dir, out_dir, frames, radius, images_dir, worst, li
         print_problems(problems)
 
 
+from adaptor_score.cli_translation import validate_translation_cmd  # noqa: E402
+
+main.add_command(validate_translation_cmd)
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,85 @@
+"""``adaptor-baseline translate`` and ``translation-measures``: the domain-transformation task's
+reference points and measures (docs/domain-transformation.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from adaptor_score.cli_common import console, fatal
+from adaptor_score.frames import InputFileError
+from adaptor_score.pathguard import check_outputs
+
+FOLDER = click.Path(file_okay=False, path_type=Path)
+
+
+@click.command("translate")
+@click.argument("input_dir", type=FOLDER)
+@click.argument("out_dir", type=FOLDER)
+@click.option("--method", type=click.Choice(["identity", "reinhard"]), required=True,
+              help="identity: no change; reinhard: Lab mean/std matched to --target.")  # fmt: skip
+@click.option("--target", "target_dir", type=FOLDER,
+              help="Real frames of the target domain (reinhard).")  # fmt: skip
+def translate_cmd(input_dir, out_dir, method, target_dir):
+    """Write a reference translation of every image below INPUT_DIR into OUT_DIR, where a
+    container's domain_transformation writes it."""
+    from adaptor_baseline.translation import translate_folder
+
+    check_outputs({"INPUT_DIR": input_dir, "--target": target_dir}, {"OUT_DIR": out_dir})
+    if not input_dir.is_dir():
+        fatal(f"{input_dir}: the image folder does not exist")
+    try:
+        n = translate_folder(input_dir, out_dir, method, target_dir)
+    except (ValueError, InputFileError) as e:
+        fatal(e)
+    console.print(f"wrote {n} {method} translations to {out_dir}", soft_wrap=True)
+
+
+def _named(values: tuple[str, ...]) -> dict[str, Path]:
+    out = {}
+    for v in values:
+        name, sep, folder = v.partition("=")
+        if not sep or not name.strip() or not folder:
+            raise click.BadParameter(f"{v!r}: give NAME=FOLDER", param_hint="--translated")
+        out[name.strip()] = Path(folder)
+    return out
+
+
+@click.command("translation-measures")
+@click.option("--weights", required=True, type=click.Path(path_type=Path),
+              help="The reference detector (model.pt or a run folder).")  # fmt: skip
+@click.option("--source", "source_gt", required=True, type=FOLDER,
+              help="The labelled source frames that were translated.")  # fmt: skip
+@click.option("--real", "real_dir", required=True, type=FOLDER,
+              help="Real frames of the target domain (realism).")  # fmt: skip
+@click.option("--translated", multiple=True, required=True, metavar="NAME=FOLDER",
+              help="A translation folder and the name to report it under; repeatable.")
+@click.option("--out", "json_out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--bootstrap", "replicates", type=click.IntRange(0, 10_000), default=200,
+              show_default=True)  # fmt: skip
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True)
+def measures_cmd(weights, source_gt, real_dir, translated, json_out, replicates, seed):
+    """Label consistency (the reference detector on the translations, scored against the source
+    labels, beside the untranslated sources) and realism (Fréchet distance on its encoder
+    features to real target frames, with a bootstrap interval) of each translation."""
+    from adaptor_baseline.checkpoints import CheckpointError
+    from adaptor_baseline.translation import measure
+    from adaptor_score.groundtruth import GroundTruthError
+    from adaptor_score.outputs import write_json
+
+    named = _named(translated)
+    check_outputs({"--source": source_gt, "--real": real_dir,
+                   **{f"--translated {k}": v for k, v in named.items()}}, {"--out": json_out})  # fmt: skip
+    try:
+        doc = measure(weights, source_gt, named, real_dir, replicates, seed)
+    except (CheckpointError, GroundTruthError, InputFileError, ValueError) as e:
+        fatal(e)
+    write_json(json_out, doc)
+    for name, e in doc["translations"].items():
+        c, r = e["consistency"], e["realism"]
+        f1 = c["translated"]["6"]["f1"]
+        fd = "n/a" if r is None else f"{r['frechet']:.2f} [{r['low']:.2f}, {r['high']:.2f}]"
+        console.print(f"{name}: F1@6 {f1:.3f} on the translations ({c['source']['6']['f1']:.3f}"
+                      f" on the sources), Fréchet distance {fd}", soft_wrap=True)  # fmt: skip
+    console.print(f"wrote {json_out}", soft_wrap=True)
