@@ -46,6 +46,19 @@ def _named(values: tuple[str, ...]) -> dict[str, Path]:
     return out
 
 
+def _from_runs(path: Path, domain: str) -> dict[str, Path]:
+    """Team -> output folder of each translated run of ``domain`` in the ledger's listing."""
+    from adaptor_score.jsonfiles import read_json
+    from adaptor_score.safefiles import BadFile
+
+    try:
+        rows = read_json(path)
+        return {str(r["team"]): Path(r["output_dir"]) for r in rows
+                if r["domain"] == domain and r["status"] in ("translated", "incomplete")}  # fmt: skip
+    except (BadFile, ValueError, KeyError, TypeError) as e:
+        fatal(f"{path}: not the JSON of `adaptor-leaderboard translations --json` ({e})")
+
+
 @click.command("translation-measures")
 @click.option("--weights", required=True, type=click.Path(path_type=Path),
               help="The reference detector (model.pt or a run folder).")  # fmt: skip
@@ -53,13 +66,19 @@ def _named(values: tuple[str, ...]) -> dict[str, Path]:
               help="The labelled source frames that were translated.")  # fmt: skip
 @click.option("--real", "real_dir", required=True, type=FOLDER,
               help="Real frames of the target domain (realism).")  # fmt: skip
-@click.option("--translated", multiple=True, required=True, metavar="NAME=FOLDER",
+@click.option("--translated", multiple=True, metavar="NAME=FOLDER",
               help="A translation folder and the name to report it under; repeatable.")
+@click.option("--runs", "runs_json", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="The JSON of `adaptor-leaderboard translations --json`: each team's"
+              " translation of --domain, named after the team.")
+@click.option("--domain", type=click.Choice(["sim", "intraop"]), default="sim", show_default=True,
+              help="The domain of --source (translated into the other).")
 @click.option("--out", "json_out", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--bootstrap", "replicates", type=click.IntRange(0, 10_000), default=200,
               show_default=True)  # fmt: skip
 @click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True)
-def measures_cmd(weights, source_gt, real_dir, translated, json_out, replicates, seed):
+def measures_cmd(weights, source_gt, real_dir, translated, runs_json, domain, json_out, replicates,
+                 seed):  # fmt: skip
     """Label consistency (the reference detector on the translations, scored against the source
     labels, beside the untranslated sources) and realism (Fréchet distance on its encoder
     features to real target frames, with a bootstrap interval) of each translation."""
@@ -68,13 +87,17 @@ def measures_cmd(weights, source_gt, real_dir, translated, json_out, replicates,
     from adaptor_score.groundtruth import GroundTruthError
     from adaptor_score.outputs import write_json
 
-    named = _named(translated)
+    named = {**(_from_runs(runs_json, domain) if runs_json else {}), **_named(translated)}
+    if not named:
+        fatal("nothing to measure: give --translated NAME=FOLDER or --runs FILE")
     check_outputs({"--source": source_gt, "--real": real_dir,
                    **{f"--translated {k}": v for k, v in named.items()}}, {"--out": json_out})  # fmt: skip
     try:
         doc = measure(weights, source_gt, named, real_dir, replicates, seed)
     except (CheckpointError, GroundTruthError, InputFileError, ValueError) as e:
         fatal(e)
+    doc["domain"] = domain
+    doc["target"] = "intraop" if domain == "sim" else "sim"
     write_json(json_out, doc)
     for name, e in doc["translations"].items():
         c, r = e["consistency"], e["realism"]

@@ -45,6 +45,8 @@ class Board:
     published_at: float | None = None
     analysis: Analysis | None = None
     colours: dict[str, str] = field(default_factory=dict)  # team -> colour, the same everywhere
+    translation_measures: list[dict] = field(default_factory=list)  # one per direction
+    translation_runs: list[dict] = field(default_factory=list)  # the ledger's latest per domain
 
     def rows(self) -> list[dict]:
         ci = (
@@ -75,8 +77,9 @@ class Board:
 
 
 def build_board(
-    ledger: Ledger, rules: PhaseRules, replicates: int = 1000, seed: int = 0, unit: str = "frame"
-) -> Board:
+    ledger: Ledger, rules: PhaseRules, replicates: int = 1000, seed: int = 0, unit: str = "frame",
+    translation_measures: list[dict] | None = None,
+) -> Board:  # fmt: skip
     standings = rank_phase(ledger, rules)
     if not standings:
         raise LedgerError(
@@ -94,9 +97,11 @@ def build_board(
                 per[i, j] = sc["f1"]
     first_seen = list(dict.fromkeys(s.team for s in ledger.submissions(rules.phase)))
     colours = {st.team: team_colour(first_seen.index(st.team)) for st in standings}
+    from adaptor_leaderboard.translations import latest
+
     return Board(rules, standings, boot, surgeries, per, ledger.teams(), time.time(),
                  analyse(ledger, standings, rules, replicates=replicates, seed=seed),
-                 colours)  # fmt: skip
+                 colours, list(translation_measures or []), latest(ledger, rules.phase))  # fmt: skip
 
 
 # Okabe & Ito's palette, which readers with any common colour-vision deficiency can tell apart

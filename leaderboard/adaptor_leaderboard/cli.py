@@ -17,6 +17,11 @@ from rich.table import Table
 from adaptor_leaderboard.cli_options import LEDGER_OPTION, RULES_OPTION
 from adaptor_leaderboard.cli_options import open_ledger as _open
 from adaptor_leaderboard.cli_options import rules_for as _rules
+from adaptor_leaderboard.cli_translations import (
+    run_translation_tasks,
+    translation_inputs,
+    translation_measures_file,
+)
 from adaptor_leaderboard.ledger import LedgerError
 from adaptor_score.cli_common import (
     RADIUS,
@@ -223,13 +228,18 @@ def ledger_export(ledger_path, csv_out, json_out):
     "--docker-host",
     help="Engine socket, e.g. unix:///run/podman/podman.sock (default: DOCKER_HOST).",
 )
+@click.option("--translate", "translate", multiple=True, metavar="DOMAIN=FOLDER",
+              callback=lambda ctx, p, v: translation_inputs(v),
+              help="Also run the image's domain_transformation on this images-only input of"
+              " DOMAIN (sim or intraop); repeatable. Reported, never ranked or charged.")  # fmt: skip
 @LEDGER_OPTION
 @RULES_OPTION
 def run_cmd(
     image, team, institute, phase, input_dir, gt_dir, work_dir, time_limit, memory, pids, gpu,
-    docker_host, ledger_path, rules_path,
+    docker_host, translate, ledger_path, rules_path,
 ):  # fmt: skip
-    """Run a submitted IMAGE on the test set, score it and record it in the ledger."""
+    """Run a submitted IMAGE on the test set, score it and record it in the ledger; with
+    --translate, run its domain_transformation too."""
     try:
         import docker
     except ImportError:
@@ -255,6 +265,9 @@ def run_cmd(
             refuse(e)
         except LedgerError as e:
             fatal(e)
+        if translate:
+            run_translation_tasks(client, ledger, r.submission_id, image, translate, work_dir,
+                                  limits)  # fmt: skip
     if r.status == "scored":
         console.print(
             f"submission {r.submission_id} ({team}): scored, F1@{rules.radius:g} {r.f1:.4f},"
@@ -283,15 +296,21 @@ def run_cmd(
     help="What the table's bootstrap resamples (challengeR's analyses use frames and videos).",
 )
 @click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True)
-def publish_cmd(ledger_path, rules_path, phase, out_dir, replicates, unit, seed):
+@click.option("--translation-measures", "measures", multiple=True,
+              type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="A file of `adaptor-baseline translation-measures` (one per direction): the"
+              " domain-transformation section, its measures and gallery; repeatable.")  # fmt: skip
+def publish_cmd(ledger_path, rules_path, phase, out_dir, replicates, unit, seed, measures):
     """Publish a phase's leaderboard: Markdown, CSV, JSON and a static HTML page with plots."""
     from adaptor_leaderboard.publish import build_board, publish, to_markdown
 
-    check_outputs({"--ledger": ledger_path, "--rules": rules_path}, {"--out": out_dir})
+    check_outputs({"--ledger": ledger_path, "--rules": rules_path,
+                   **{f"--translation-measures {m}": m for m in measures}}, {"--out": out_dir})  # fmt: skip
     rules = _rules(rules_path, phase)
+    docs = [translation_measures_file(m) for m in measures]
     with _open(ledger_path, readonly=True) as ledger:
         try:
-            board = build_board(ledger, rules, replicates, seed, unit)
+            board = build_board(ledger, rules, replicates, seed, unit, docs)
         except LedgerError as e:
             fatal(e)
     paths = publish(board, out_dir)
@@ -300,6 +319,10 @@ def publish_cmd(ledger_path, rules_path, phase, out_dir, replicates, unit, seed)
 
 
 from adaptor_leaderboard.cli_teams import team_group  # noqa: E402 - registered after main
+from adaptor_leaderboard.cli_translations import add_translation_cmd, translations_cmd  # noqa: E402
+
+ledger_group.add_command(add_translation_cmd)
+main.add_command(translations_cmd)
 
 main.add_command(team_group)
 

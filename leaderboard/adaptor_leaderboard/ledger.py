@@ -124,6 +124,10 @@ class Ledger:
                 pass
             raise LedgerError(f"{self.path}: cannot write: {e}") from None
 
+    def query(self, query: str, params: tuple = ()) -> list[sqlite3.Row]:
+        """Rows of a read-only query (for the ledger's other tables' modules)."""
+        return self._read(query, params)
+
     def _read(self, query: str, params: tuple = ()) -> list[sqlite3.Row]:
         try:
             return self._conn.execute(query, params).fetchall()

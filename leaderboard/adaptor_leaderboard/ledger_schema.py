@@ -10,7 +10,7 @@ class LedgerError(Exception):
     """The ledger cannot do what was asked; the message names the file or submission."""
 
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS submissions (
     submission_id TEXT PRIMARY KEY,
@@ -63,6 +63,18 @@ CREATE TABLE IF NOT EXISTS teams (
     description TEXT NOT NULL DEFAULT '',
     registered_at REAL NOT NULL,
     updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS translations (  -- version 5: the domain-transformation task's runs
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    submission_id TEXT NOT NULL REFERENCES submissions(submission_id),
+    domain TEXT NOT NULL,           -- the input's domain (translated into the other)
+    input_dir TEXT NOT NULL,
+    output_dir TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('translated', 'incomplete', 'not offered', 'failed')),
+    reason TEXT NOT NULL DEFAULT '',
+    images INTEGER NOT NULL, written INTEGER NOT NULL, problems INTEGER NOT NULL,
+    run_seconds REAL,
+    at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_by_submission ON events(submission_id, id);
 CREATE INDEX IF NOT EXISTS scorings_by_submission ON scorings(submission_id, scoring_id);

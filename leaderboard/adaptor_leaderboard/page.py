@@ -16,6 +16,7 @@ from adaptor_leaderboard.figures import (
     fig_significance,
     fig_tau,
 )
+from adaptor_leaderboard.page_translation import translation_section
 from adaptor_leaderboard.plots import plot_f1_intervals, plot_per_surgery, plot_precision_recall
 from adaptor_score.outputs import iso_time
 
@@ -33,6 +34,8 @@ th:nth-child(2), td:nth-child(2), th:nth-child(3), td:nth-child(3) {
 figure { margin: 0; max-width: 100%; overflow-x: auto; }
 figure svg { max-width: none; height: auto; display: block; }
 figcaption { color: #555; font-size: .85rem; max-width: 36rem; margin-top: .3rem; }
+table.gallery td { padding: 2px; } table.gallery img { display: block; }
+table.gallery th, table.measures th, table.measures td { text-align: left; white-space: normal; }
 /* A phone: rank, team and F1 stay in view; the other columns are in the CSV and JSON beside. */
 @media (max-width: 700px) {
   body { margin: 1rem auto; }
@@ -63,7 +66,9 @@ def team_cell(row: dict) -> str:
     return name
 
 
-def to_html(board: Board) -> str:
+def to_html(board: Board, directions=()) -> str:
+    """The page; ``directions``: the domain-transformation gallery already built
+    (:func:`adaptor_leaderboard.gallery.build_gallery`)."""
     r = board.rules
     d = r.display_decimals
     head = "".join(
@@ -108,7 +113,8 @@ def to_html(board: Board) -> str:
         f"<tbody>{''.join(body)}</tbody></table></div>"
         f'<p class="note">{html.escape(RMSE_NOTE)}</p>'
         f'<p class="note">{html.escape(SORT_NOTE)}</p>'
-        f'<div class="plots">{figures}</div>{robustness}</body></html>\n'
+        f'<div class="plots">{figures}</div>{robustness}'
+        f"{translation_section(list(directions), board.translation_runs)}</body></html>\n"
     )
 
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from adaptor_leaderboard.analysis import LONG_COLUMNS, SCHEME_NAMES, TRUST, tau_summary
 from adaptor_leaderboard.board import COLUMNS, Board, build_board, fmt_value
+from adaptor_leaderboard.gallery import build_gallery
 from adaptor_leaderboard.page import to_html
 from adaptor_leaderboard.statsfiles import (
     PAIR_COLUMNS,
@@ -82,7 +83,7 @@ def _scheme_lines(board: Board) -> list[str]:
 
 
 SITE_FILES = ("leaderboard.md", "leaderboard.csv", "leaderboard.json", "per-case.csv",
-              "schemes.csv", "significance.csv", "index.html")  # fmt: skip
+              "schemes.csv", "significance.csv", "index.html", "gallery")  # fmt: skip
 
 
 def publish(board: Board, out_dir: str | Path) -> list[Path]:
@@ -92,9 +93,10 @@ def publish(board: Board, out_dir: str | Path) -> list[Path]:
     not the site's is refused, never deleted."""
     out = Path(out_dir)
     rows = board.rows()
-    page = to_html(board)  # everything that can fail is computed before anything is written
     markdown = to_markdown(board)
     with replacing_dir(out, lambda p: p.name in SITE_FILES) as new:
+        directions = build_gallery(board.translation_measures, new, seed=board.boot.seed)
+        page = to_html(board, directions)  # a failure here keeps the previous site whole
         atomic.write_text(new / "leaderboard.md", markdown)
         write_csv(
             new / "leaderboard.csv",
@@ -128,6 +130,10 @@ def _board_json(board: Board, rows: list[dict]) -> dict:
         },
         "standings": rows,
         "schemes": _schemes_json(board),
+        "domain_transformation": {
+            "measures": board.translation_measures,
+            "runs": board.translation_runs,
+        },
         "per_surgery_f1": {
             st.team: dict(zip(board.surgeries, [None if np.isnan(v) else float(v) for v in vals]))
             for st, vals in zip(board.standings, board.per_surgery)

@@ -11,7 +11,7 @@ import numpy as np
 
 from adaptor_leaderboard.analysis import analyse
 from adaptor_leaderboard.bootstrap import bootstrap, phase_counts, rank_replicates
-from adaptor_leaderboard.ledger import Ledger
+from adaptor_leaderboard.ledger import SCHEMA_VERSION, Ledger
 from adaptor_leaderboard.publish import build_board, publish
 from adaptor_leaderboard.ranking import PhaseRules, metric_values, rank_phase
 from adaptor_leaderboard.runner import score_into_ledger
@@ -229,7 +229,7 @@ def test_a_schema_3_ledger_gains_the_missing_column_and_keeps_its_scorings(tmp_p
         scoring = ledger.latest_scoring(sub.submission_id)
         assert ledger.missing_frames(scoring) == set()  # unknown before: never a missing case
         assert len(ledger.frame_counts(scoring, 6.0)[0]) == 8
-        assert ledger._conn.execute("PRAGMA user_version").fetchone()[0] == 4
+        assert ledger._conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
 def test_challengers_tau_compares_each_scheme_with_itself_on_replayed_resamples(tmp_path, test_set):

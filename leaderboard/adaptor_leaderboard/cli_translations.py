@@ -1,0 +1,154 @@
+"""The domain-transformation task on the command line: running it beside a submission
+(``run --translate``), recording one made elsewhere (``ledger add-translation``) and listing
+what is recorded (``translations``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import msgspec
+from rich.table import Table
+from rich.text import Text
+
+from adaptor_leaderboard.cli_options import LEDGER_OPTION
+from adaptor_leaderboard.cli_options import open_ledger as _open
+from adaptor_leaderboard.ledger import LedgerError
+from adaptor_leaderboard.lifecycle import SubmissionInputError
+from adaptor_score.cli_common import console, fatal
+from adaptor_score.outputs import write_json
+
+DOMAINS = ("sim", "intraop")
+
+
+def translation_inputs(values) -> dict[str, Path]:
+    """``--translate DOMAIN=FOLDER`` values as ``{domain: folder}``, each folder checked as an
+    images-only input before anything is claimed."""
+    from adaptor_leaderboard.translations import check_translation_input
+
+    out: dict[str, Path] = {}
+    for v in values:
+        domain, sep, folder = v.partition("=")
+        if not sep or domain not in DOMAINS or not folder:
+            raise click.BadParameter(f"{v!r}: give DOMAIN=FOLDER, DOMAIN one of"
+                                     f" {', '.join(DOMAINS)}", param_hint="--translate")  # fmt: skip
+        if domain in out:
+            raise click.BadParameter(f"{domain} given twice", param_hint="--translate")
+        try:
+            check_translation_input(folder)
+        except SubmissionInputError as e:
+            raise click.BadParameter(str(e), param_hint="--translate") from None
+        out[domain] = Path(folder)
+    return out
+
+
+def run_translation_tasks(client, ledger, submission_id, image, inputs, work_dir, limits) -> None:
+    from adaptor_leaderboard.translations import run_translations
+
+    try:
+        done = run_translations(client, ledger, submission_id, image, inputs, Path(work_dir),
+                                limits)  # fmt: skip
+    except (LedgerError, SubmissionInputError) as e:
+        fatal(e)
+    for t in done:
+        extra = f" ({t.reason})" if t.reason else ""
+        console.print(Text(f"domain_transformation on {t.domain}: {t.status}, {t.written} of"
+                           f" {t.images} images, {t.problems} problem(s){extra}"))  # fmt: skip
+
+
+@click.command("add-translation")
+@click.argument("output_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--input", "input_dir", required=True,
+              type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="The images-only input that was translated.")  # fmt: skip
+@click.option("--domain", type=click.Choice(DOMAINS), required=True, help="The input's domain.")
+@click.option("--submission", "submission_id", help="The submission it belongs to.")
+@click.option("--team", help="Or: the team's latest submission in --phase.")
+@click.option("--phase", default="test", show_default=True)
+@LEDGER_OPTION
+def add_translation_cmd(output_dir, input_dir, domain, submission_id, team, phase, ledger_path):
+    """Record a domain_transformation output made elsewhere for a submission in the ledger."""
+    from adaptor_leaderboard.translations import add_translation
+
+    with _open(ledger_path) as ledger:
+        try:
+            if submission_id is None:
+                if team is None:
+                    fatal("give --submission or --team")
+                mine = [s for s in ledger.submissions(phase) if s.team.casefold() == team.casefold()]
+                if not mine:
+                    fatal(f"no submission of {team!r} in phase {phase}")
+                submission_id = mine[-1].submission_id
+            t = add_translation(ledger, submission_id, domain, input_dir, output_dir)
+        except (LedgerError, SubmissionInputError) as e:
+            fatal(e)
+    console.print(Text(f"recorded {t.domain} translation of {submission_id}: {t.status},"
+                       f" {t.written} of {t.images} images, {t.problems} problem(s)"))  # fmt: skip
+
+
+@click.command("translations")
+@click.option("--phase", default="test", show_default=True)
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the rows as JSON (the folders translation-measures reads).")
+@LEDGER_OPTION
+def translations_cmd(phase, json_out, ledger_path):
+    """List the latest domain_transformation of each submission and domain."""
+    from adaptor_leaderboard.translations import latest
+
+    with _open(ledger_path, readonly=True) as ledger:
+        try:
+            rows = latest(ledger, phase)
+        except LedgerError as e:
+            fatal(e)
+    t = Table(title=Text(f"domain_transformation runs, phase {phase}"), title_justify="left")
+    for col in ("team", "submission", "domain", "status", "images", "problems", "output"):
+        t.add_column(col)
+    for r in rows:
+        t.add_row(Text(r["team"]), r["submission_id"][:12], r["domain"], r["status"],
+                  f"{r['written']}/{r['images']}", str(r["problems"]), Text(r["output_dir"]))  # fmt: skip
+    console.print(t)
+    if json_out:
+        write_json(json_out, rows)
+
+
+class _Consistency(msgspec.Struct):
+    frames: int
+    source: dict[str, dict[str, float | None]]
+    translated: dict[str, dict[str, float | None]]
+
+
+class _Realism(msgspec.Struct):
+    frechet: float
+    low: float | None
+    high: float | None
+    images: int
+    real_images: int
+    replicates: int
+
+
+class _Entry(msgspec.Struct):
+    folder: str
+    images: int
+    consistency: _Consistency
+    realism: _Realism | None
+
+
+class _Measures(msgspec.Struct):
+    """What `adaptor-baseline translation-measures` writes, as far as the page reads it."""
+
+    source: str
+    translations: dict[str, _Entry]
+    domain: str = "?"
+    target: str = "?"
+
+
+def translation_measures_file(path: Path) -> dict:
+    """A measures file of ``adaptor-baseline translation-measures``, its shape checked (it names
+    folders the gallery reads, and numbers the page prints); exit 2 naming the file otherwise."""
+    from adaptor_score.safefiles import BadFile, read_bytes
+
+    try:
+        doc = msgspec.json.decode(read_bytes(path, 16 << 20), type=_Measures)
+    except (BadFile, msgspec.DecodeError, msgspec.ValidationError) as e:
+        fatal(f"{path}: not a file of `adaptor-baseline translation-measures` ({e})")
+    return msgspec.to_builtins(doc)
