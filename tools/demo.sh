@@ -41,6 +41,27 @@ adaptor-leaderboard ledger add-output "$OUT/teams/sparse" --ground-truth "$OUT/h
     --team "Team Sparse" --institute "Synthetic Institute B"
 adaptor-leaderboard ledger add-output "$OUT/teams/noisy" --ground-truth "$OUT/heldout" --ledger "$LEDGER" \
     --team "Team Noisy" --institute "Synthetic Institute C"
-adaptor-leaderboard publish --ledger "$LEDGER" --out "$OUT/leaderboard" --bootstrap 1000 --seed 0
+echo "== 6. the second task, domain transformation: true pairs, each direction translated by the"
+echo "   baseline image's domain_transformation and two reference points, checked and measured"
+adaptor-baseline synth "$OUT/pairs" --paired --surgeries 2 --videos 1 --frames 6 --seed 7
+adaptor-baseline synth "$OUT/real-intraop" --domain intraop --surgeries 2 --videos 1 --frames 6 --seed 8
+MEASURES=()
+for pair in "sim $OUT/real-intraop" "intraop $OUT/heldout"; do
+  set -- $pair; DOMAIN=$1; REAL=$2; T="$OUT/translations/$DOMAIN"
+  adaptor-leaderboard test-input "$OUT/pairs/$DOMAIN" "$T/input"
+  ADAPTOR_INPUT="$T/input" ADAPTOR_OUTPUT="$T/baseline" python submission_template/entrypoint.py domain_transformation
+  adaptor-score validate-translation "$T/baseline" --images "$T/input"
+  adaptor-baseline translate "$T/input" "$T/identity" --method identity
+  adaptor-baseline translate "$T/input" "$T/reinhard" --method reinhard --target "$REAL"
+  adaptor-leaderboard ledger add-translation "$T/baseline" --input "$T/input" --domain "$DOMAIN" \
+      --team "Reference baseline" --ledger "$LEDGER"
+  adaptor-leaderboard translations --ledger "$LEDGER" --json "$T/runs.json" >/dev/null
+  adaptor-baseline translation-measures --weights "$OUT/run" --source "$OUT/pairs/$DOMAIN" --domain "$DOMAIN" \
+      --real "$REAL" --runs "$T/runs.json" --translated "Identity (reference)=$T/identity" \
+      --translated "Reinhard colour transfer (reference)=$T/reinhard" --bootstrap 100 \
+      --out "$T/measures.json"
+  MEASURES+=(--translation-measures "$T/measures.json")
+done
+adaptor-leaderboard publish --ledger "$LEDGER" --out "$OUT/leaderboard" --bootstrap 1000 --seed 0 "${MEASURES[@]}"
 echo "demo outputs are in $OUT/ (score: $OUT/score.json, overlays: $OUT/overlays/,"
-echo "leaderboard page: $OUT/leaderboard/index.html)"
+echo "leaderboard page with the domain-transformation gallery: $OUT/leaderboard/index.html)"

@@ -319,10 +319,15 @@ def publish_cmd(ledger_path, rules_path, phase, out_dir, replicates, unit, seed,
 
 
 from adaptor_leaderboard.cli_teams import team_group  # noqa: E402 - registered after main
-from adaptor_leaderboard.cli_translations import add_translation_cmd, translations_cmd  # noqa: E402
+from adaptor_leaderboard.cli_translations import (  # noqa: E402
+    add_translation_cmd,
+    test_input_cmd,
+    translations_cmd,
+)
 
 ledger_group.add_command(add_translation_cmd)
 main.add_command(translations_cmd)
+main.add_command(test_input_cmd)
 
 main.add_command(team_group)
 

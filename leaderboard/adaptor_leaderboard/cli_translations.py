@@ -152,3 +152,32 @@ def translation_measures_file(path: Path) -> dict:
     except (BadFile, msgspec.DecodeError, msgspec.ValidationError) as e:
         fatal(f"{path}: not a file of `adaptor-baseline translation-measures` ({e})")
     return msgspec.to_builtins(doc)
+
+
+@click.command("test-input")
+@click.argument("labelled", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+def test_input_cmd(labelled, out_dir):
+    """Write the images of a labelled tree (release layout) to OUT_DIR, and nothing else: no
+    labels, no JSON. That is the input `run --input` and `run --translate` accept."""
+    from adaptor_score import atomic
+    from adaptor_score.contract import LABEL_FOLDER
+    from adaptor_score.pathguard import check_outputs
+    from adaptor_score.safefiles import BadFile, read_bytes
+    from adaptor_score.validate import find_images
+
+    check_outputs({"LABELLED": labelled}, {"OUT_DIR": out_dir})
+    if out_dir.exists() and any(out_dir.iterdir()):
+        fatal(f"{out_dir}: is not empty; write the test input into a new folder")
+    images, problems = find_images(labelled)
+    images = [p for p in images if LABEL_FOLDER not in p.relative_to(labelled).parts]
+    if not images:
+        fatal(f"{labelled}: holds no image")
+    for p in images:
+        try:
+            atomic.write_bytes(out_dir / p.relative_to(labelled), read_bytes(p, 256 << 20))
+        except BadFile as e:
+            fatal(f"{p}: {e}")
+    for p in problems:
+        console.print(Text(f"  skipped {p.file}: {p.problem}"))
+    console.print(Text(f"wrote {len(images)} images (no labels, no JSON) to {out_dir}"))

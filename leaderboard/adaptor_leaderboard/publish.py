@@ -83,7 +83,7 @@ def _scheme_lines(board: Board) -> list[str]:
 
 
 SITE_FILES = ("leaderboard.md", "leaderboard.csv", "leaderboard.json", "per-case.csv",
-              "schemes.csv", "significance.csv", "index.html", "gallery")  # fmt: skip
+              "schemes.csv", "significance.csv", "gallery", "index.html")  # fmt: skip
 
 
 def publish(board: Board, out_dir: str | Path) -> list[Path]:

@@ -10,8 +10,9 @@ ledger's ``translations`` table:
 * ``translated``: an output for every input image (its problems, as
   :func:`adaptor_score.translation.validate_translation` lists them, counted);
 * ``incomplete``: some images have no output;
-* ``not offered``: the container wrote nothing and exited non-zero (a container without the
-  optional task); recorded as such, never a failure of the submission;
+* ``not offered``: the container wrote no translation at all (a container without the optional
+  task exits with an error, or does something else); recorded as such, with its exit status,
+  never a failure of the submission;
 * ``failed``: the run broke a limit (time, memory, output size) or our side failed to start it.
 
 The landmark submission's status, and what it is charged, never depend on any of this.
@@ -70,8 +71,8 @@ def judge(exit_code, reason: str, out: Path, input_dir: Path, images: int) -> tu
     if reason:
         return "failed", reason, 0, 0
     written = len(translated_pairs(out, input_dir)) if out.is_dir() else 0
-    if written == 0 and exit_code:
-        return "not offered", f"exit {exit_code} without any output", 0, 0
+    if written == 0:
+        return "not offered", f"exit {exit_code}, no translation written", 0, 0
     problems = len(validate_translation(out, input_dir)[0]) if written else 0
     note = f"exit {exit_code}" if exit_code else ""
     if written < images:

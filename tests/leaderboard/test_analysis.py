@@ -205,7 +205,7 @@ def test_a_frame_without_a_prediction_file_is_a_missing_case_not_a_perfect_one(t
     with open(tmp_path / "site" / "per-case.csv", newline="") as f:
         rows = [r for r in csv.DictReader(f) if r["level"] == "frame" and r["metric"] == "f1"]
     na = {(r["algorithm"], r["case"]) for r in rows if r["value"] == "NA"}
-    assert na == {("B", f) for f in omitted} and len(site) == 7
+    assert na == {("B", f) for f in omitted} and len(site) == 8
     # what challengeR computes from that file (NA -> 0, mean, ranks "min") is the page's ranking
     for radius in ("6 px",):
         means = {}

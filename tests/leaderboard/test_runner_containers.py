@@ -39,6 +39,16 @@ def write_all(points):
 
 SUBMISSIONS = {
     "empty": "write_all([])",
+    "translator": (  # both tasks; its "translation" copies each image (no transformation)
+        "if sys.argv[1:] == ['domain_transformation']:\n"
+        "    import shutil\n"
+        "    for img in images:\n"
+        "        target = os.path.join(out, os.path.relpath(img, inp))\n"
+        "        os.makedirs(os.path.dirname(target), exist_ok=True)\n"
+        "        shutil.copyfile(img, target)\n"
+        "else:\n"
+        "    write_all([])"
+    ),
     "hang": "time.sleep(600)",
     "crash": "sys.exit(1)",
     "warn": "write_all([]); sys.exit(3)",  # complete output, non-zero exit: scored
@@ -296,3 +306,29 @@ def test_run_command_through_the_cli(engine, socket_url, test_set, tmp_path):
     assert shown.exit_code == 2 and "would see the labels" in shown.output, shown.output
     with Ledger(tmp_path / "l.sqlite") as ledger:
         assert [s.team for s in ledger.submissions()] == ["A", "B"]
+
+
+def test_the_translation_task_runs_beside_a_submission_and_never_charges(engine, test_set,
+                                                                          tmp_path):  # fmt: skip
+    """A container that offers domain_transformation is run on its own input and recorded; one
+    that does not is recorded as not offering it; neither changes the landmark submission."""
+    from adaptor_leaderboard.translations import latest, run_translations
+
+    gt, _ = test_set
+    with Ledger(tmp_path / "l.sqlite") as ledger:
+        inputs = {"sim": images_only(gt)}
+        done = {}
+        for name in ("translator", "empty"):
+            r = run(engine, ledger, name, test_set, tmp_path)
+            assert r.status == "scored"
+            (done[name],) = run_translations(engine, ledger, r.submission_id,
+                                             f"adaptor-hostile/{name}", inputs, tmp_path / "runs",
+                                             LIMITS)  # fmt: skip
+            assert ledger.get(r.submission_id).status == "scored"  # untouched either way
+        t = done["translator"]
+        assert t.status == "translated" and t.written == t.images > 0
+        assert t.problems == t.images  # each "translation" is the input itself: listed
+        assert done["empty"].status == "not offered" and "exit 0" in done["empty"].reason
+        rows = {(r["team"], r["domain"]): r["status"] for r in latest(ledger, "test")}
+        assert rows == {("translator", "sim"): "translated", ("empty", "sim"): "not offered"}
+        assert all(s.charged for s in ledger.submissions())  # one charge each: the landmark run
