@@ -7,7 +7,6 @@ import json
 import os
 import resource
 import subprocess
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 

@@ -252,3 +252,26 @@ def test_no_label_overlaps_another_and_the_table_fits(tmp_path, test_set, width)
     if width == 1400:  # every column, none cut
         assert len(visible) == len(got["heads"]) and not got["tableScrolls"]
         assert visible["Submitted (UTC)"]["right"] <= got["width"]
+
+
+@pytest.mark.parametrize("width", [1400, 390])
+def test_the_domain_transformation_gallery_is_legible_and_fits(tmp_path, test_set, width):
+    from tests.leaderboard.conftest import images_only
+    from tests.leaderboard.test_translations import _measures, _translate
+
+    gt, teams = test_set
+    inp = images_only(gt)
+    measures = _measures(tmp_path, gt, {"A team with a rather long name": _translate(inp, tmp_path / "tr"),
+                                        "Identity (reference)": inp})  # fmt: skip
+    import json
+
+    with Ledger(tmp_path / "l.sqlite") as ledger:
+        score_into_ledger(ledger, ledger.add_submission("good", "test", "I"), teams["good"], gt)
+        board = build_board(ledger, PhaseRules("test"), replicates=20, seed=0,
+                            translation_measures=[json.loads(measures.read_text())])  # fmt: skip
+    page = publish(board, tmp_path / "site")[-1]
+    got = measure(page, width, tmp_path)
+    assert got["smallest"][0][0] >= 9, got["smallest"]
+    assert not got["pageScrolls"] and got["overlaps"] == []
+    shot = tmp_path / f"gallery-{width}.png"
+    assert load(page, shot, size=(width, 9000)) == []
