@@ -162,6 +162,11 @@ def score_cmd(gt_dir, pred_dir, radii, fold_file, json_out, csv_out, strict, max
         )
     except (GroundTruthError, FoldFileError) as e:
         fatal(e)
+    # the files asked for first: a reader of stdout that goes away (`| head`) cannot cost them
+    if json_out:
+        report.write_json(json_out)
+    if csv_out:
+        report.write_frames_csv(csv_out)
     overall = report.overall()
     console.print(
         _summary_table(
@@ -201,12 +206,9 @@ def score_cmd(gt_dir, pred_dir, radii, fold_file, json_out, csv_out, strict, max
     read = ", ".join(f"{n} {fmt}" for fmt, n in sorted(formats.items())) or "none"
     console.print(f"prediction files read: {read} (format: challenge or grand-challenge)")
     print_problems(report.problems)
-    if json_out:
-        report.write_json(json_out)
-        console.print(f"wrote {json_out}")
-    if csv_out:
-        report.write_frames_csv(csv_out)
-        console.print(f"wrote {csv_out}")
+    for written in (json_out, csv_out):
+        if written:
+            console.print(f"wrote {written}")
     if strict and report.problems:
         sys.exit(1)
 
@@ -361,7 +363,7 @@ def compare_cmd(manifests, reference, out_dir, radius, replicates, seed):
     help="Without --frame/--worst, draw the first N frames.",
 )
 def overlay_cmd(gt_dir, pred_dir, out_dir, frames, radius, images_dir, worst, limit):
-    """Draw TP (green), FN (orange), FP (red) and the radius on frames, as PNG files."""
+    """Draw TP (blue), FN (orange), FP (vermillion) and the radius on frames, as PNG files."""
     from adaptor_score.overlay import render_overlays
 
     check_outputs(

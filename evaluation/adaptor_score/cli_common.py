@@ -25,6 +25,16 @@ from adaptor_score.frames import InputFileError
 _WIDTH = None if sys.stdout.isatty() else 120
 console = Console(highlight=False, markup=False, emoji=False, width=_WIDTH)
 err_console = Console(stderr=True, highlight=False, markup=False, emoji=False, width=_WIDTH)
+console.on_broken_pipe = lambda: _quiet_stdout()  # rich's own handler exits 1
+
+
+def _quiet_stdout() -> NoReturn:
+    """The reader of stdout went away (``| head``): the work is done and the files asked for
+    are written (commands write them before printing); say nothing more, exit 0."""
+    import os
+
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    sys.exit(0)
 
 
 def safe_streams() -> None:
@@ -70,6 +80,8 @@ class Group(click.Group):
             return super().invoke(ctx)
         except InputFileError as e:
             fatal(e)
+        except BrokenPipeError:  # the reader of stdout went away (`| head`): not an error of ours
+            _quiet_stdout()
 
 
 class FiniteFloat(click.ParamType):

@@ -1,4 +1,5 @@
-"""Draw matches on frames like the paper's Fig. 5: TP green, FN orange, FP red, radius circles."""
+"""Draw matches on frames like the paper's Fig. 5, in a colour-blind-safe palette: TP blue, FN orange,
+FP vermillion, radius circles."""
 
 from __future__ import annotations
 

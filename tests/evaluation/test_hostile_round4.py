@@ -300,3 +300,16 @@ def test_compare_options_out_of_bounds_are_refused_with_exit_2(tmp_path, option)
     assert "Traceback" not in r.output and ("radius 7 px was not scored" in r.output
                                             or option[0] in r.output)  # fmt: skip
     assert not (tmp_path / "c" / "compare.csv").exists()
+
+
+def test_a_reader_that_goes_away_costs_no_file(tree, tmp_path):
+    """`score ... --json s.json | head -1`: the JSON is written, and the command exits 0."""
+    import subprocess
+    import sys
+
+    gt, pred = tree
+    script = (f"{sys.executable} -m adaptor_score.cli score {gt} {pred} --radius 6 --per-video"
+              f" --json {tmp_path / 's.json'} | head -1 > /dev/null; exit ${{PIPESTATUS[0]}}")  # fmt: skip
+    r = subprocess.run(["bash", "-c", script], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "s.json").stat().st_size > 0 and "Traceback" not in r.stderr
