@@ -20,6 +20,7 @@ The landmark submission's status, and what it is charged, never depend on any of
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,8 +59,10 @@ def check_translation_input(input_dir: str | Path) -> int:
         raise SubmissionInputError(root, "the translation input folder does not exist")
     for path, _ in walk_files(root, (".json",)):
         raise SubmissionInputError(path, "a JSON file in a translation input; images only")
-    if any(p.name == LABEL_FOLDER for p in root.rglob(LABEL_FOLDER)):
-        raise SubmissionInputError(root, f"holds {LABEL_FOLDER}/; images only")
+    for folder, subfolders, _ in os.walk(root):  # links to folders are not followed
+        if LABEL_FOLDER in subfolders:
+            raise SubmissionInputError(Path(folder) / LABEL_FOLDER, "labels in a translation"
+                                       " input; images only")  # fmt: skip
     images, _ = find_images(root)
     if not images:
         raise SubmissionInputError(root, f"holds no image ({', '.join(IMAGE_SUFFIXES)})")
