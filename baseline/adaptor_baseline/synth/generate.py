@@ -201,19 +201,23 @@ def write_video(job: VideoJob) -> tuple[int, int]:
         rng = np.random.default_rng([job.seed, k])
         image, pts, ids = render_frame(video, k, cache, rng)
         labels = annotate(video, k, pts, ids, rng)
-        name = f"{k:06d}"
-        atomic.write_with(
-            base / IMAGE_FOLDER / f"{name}.png",
-            lambda tmp, image=image: Image.fromarray(image).save(tmp, "PNG", **PNG_OPTIONS),
-        )
-        doc = {
-            "points": [{"x": float(x), "y": float(y)} for x, y in labels],
-            "imageWidth": WIDTH,
-            "imageHeight": HEIGHT,
-        }
-        atomic.write_text(base / LABEL_FOLDER / f"{name}.json", json.dumps(doc))
+        save_frame(base, f"{k:06d}", image, labels)
         n_points += len(labels)
     return job.frames, n_points
+
+
+def save_frame(base: Path, name: str, image: np.ndarray, labels) -> None:
+    """``base/images/<name>.png`` and its label file ``base/point_labels/<name>.json``."""
+    atomic.write_with(
+        base / IMAGE_FOLDER / f"{name}.png",
+        lambda tmp: Image.fromarray(image).save(tmp, "PNG", **PNG_OPTIONS),
+    )
+    doc = {
+        "points": [{"x": float(x), "y": float(y)} for x, y in labels],
+        "imageWidth": WIDTH,
+        "imageHeight": HEIGHT,
+    }
+    atomic.write_text(base / LABEL_FOLDER / f"{name}.json", json.dumps(doc))
 
 
 def generate_dataset(

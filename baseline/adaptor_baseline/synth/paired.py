@@ -20,21 +20,20 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from adaptor_baseline.synth.annotate import annotate
 from adaptor_baseline.synth.generate import (
     GENERATOR,
     MANIFEST,
-    PNG_OPTIONS,
     VideoJob,
     plan_job,
+    save_frame,
     video_jobs,
     write_manifest,
 )
 from adaptor_baseline.synth.plan import Surgery, Video
 from adaptor_baseline.synth.presets import grid
-from adaptor_baseline.synth.render import HEIGHT, WIDTH, render_frame
+from adaptor_baseline.synth.render import render_frame
 from adaptor_baseline.synth.world import WorldCache
 from adaptor_score import atomic
 from adaptor_score.contract import IMAGE_FOLDER, LABEL_FOLDER
@@ -65,14 +64,6 @@ def restyled(surgery: Surgery, video: Video, target: Surgery, target_video: Vide
     )
 
 
-def _save(base: Path, name: str, image: np.ndarray, labels_json: str) -> None:
-    atomic.write_with(
-        base / IMAGE_FOLDER / f"{name}.png",
-        lambda tmp: Image.fromarray(image).save(tmp, "PNG", **PNG_OPTIONS),
-    )
-    atomic.write_text(base / LABEL_FOLDER / f"{name}.json", labels_json)
-
-
 def write_pair(job: VideoJob, target_root: Path) -> tuple[int, int]:
     """Render one video in its own style (under ``job.out``) and in the other domain's (under
     ``target_root``), with the same labels; returns (frames, labels) written per tree."""
@@ -89,12 +80,10 @@ def write_pair(job: VideoJob, target_root: Path) -> tuple[int, int]:
         rng = np.random.default_rng([job.seed, k])
         image, pts, ids = render_frame(video, k, caches[0], rng)
         labels = annotate(video, k, pts, ids, rng)
-        doc = json.dumps({"points": [{"x": float(x), "y": float(y)} for x, y in labels],
-                          "imageWidth": WIDTH, "imageHeight": HEIGHT})  # fmt: skip
         name = f"{k:06d}"
-        _save(bases[0], name, image, doc)
+        save_frame(bases[0], name, image, labels)
         other, _, _ = render_frame(looks_video, k, caches[1], np.random.default_rng([job.seed, k]))
-        _save(bases[1], name, other, doc)
+        save_frame(bases[1], name, other, labels)  # the source's labels: the same file
         n_points += len(labels)
     return job.frames, n_points
 
