@@ -41,10 +41,13 @@ import warnings
 import numpy as np
 
 MAX_FILE_BYTES = 256 * 1024 * 1024
-# Real frames have 147,456 pixels; 40 M pixels (e.g. 8,000 x 5,000) is far above any camera frame
-# and bounds memory at about 120 MB of RGB.
-MAX_PIXELS = 40_000_000
-MAX_DECODED_BYTES = 3 * MAX_PIXELS  # an 8-bit RGB image of MAX_PIXELS: about 120 MB
+# Real frames have 147,456 pixels; 16 M pixels (e.g. 5,300 x 3,000, twice a 4K frame) is far above
+# any camera frame. The decoded samples (pixels x components x bytes each) are bounded too, at an
+# 8-bit RGB image of that size, 48 MB. Reading one image peaks at about 3.5 times its decoded
+# bytes (measured 2026-12-02: a compressed 16-bit RGB .mha of 39.6 MB decoded peaked 0.14 GB above
+# the interpreter with numpy and SimpleITK imported), so at about 0.17 GB at the bound.
+MAX_PIXELS = 16_000_000
+MAX_DECODED_BYTES = 3 * MAX_PIXELS
 METAIMAGE_SUFFIXES = (".mha", ".mhd")
 ITK_SUFFIXES = (".mha", ".mhd", ".nii", ".nii.gz")
 
@@ -71,10 +74,8 @@ def read_image(path) -> np.ndarray:
     try:
         if name.endswith(ITK_SUFFIXES):
             _check_regular(path)
-            arr = _read_itk(path)
-        else:
-            arr = _read_pillow(_read_bytes(path))
-        return to_rgb8(arr)
+            return _read_itk(path)  # already (H, W, 3) uint8
+        return to_rgb8(_read_pillow(_read_bytes(path)))
     except ImageError:
         raise
     except ValueError as e:
@@ -189,11 +190,12 @@ def _read_itk(path) -> np.ndarray:
         sample = reader.GetNumberOfComponents() * (bits // 8) * (2 if "complex" in kind else 1)
         _check_pixels(size[0], size[1] if len(size) > 1 else 1, int(np.prod(size[2:])) or 1,
                       sample)  # fmt: skip
-        arr = sitk.GetArrayFromImage(reader.Execute())
+        image = reader.Execute()
     except RuntimeError as e:  # SimpleITK's error for every unreadable file
         first = str(e).strip().splitlines()[-1][:200] if str(e).strip() else "unknown error"
         raise ValueError(f"cannot read the image: {first}") from None
-    return _itk_layout(arr)
+    # a view of SimpleITK's buffer, converted while ``image`` is alive: no copy of the samples
+    return to_rgb8(_itk_layout(sitk.GetArrayViewFromImage(image)))
 
 
 def _check_metaimage_header(path) -> None:
@@ -273,12 +275,15 @@ def _to_uint8(arr: np.ndarray) -> np.ndarray:
         return arr
     if kind == "b":
         return arr.astype(np.uint8) * 255
-    if kind == "u":  # integer arithmetic: 16-bit in 4 bytes a sample, not float64's 8
+    if kind == "u":  # integer arithmetic in place: one widened copy, never float64's 8 bytes
         top = int(np.iinfo(arr.dtype).max)
         if top > 0xFFFFFFFF:  # 64-bit: the top 32 bits, so that x * 255 fits 64 bits
             arr, top = (arr >> 32).astype(np.uint64), 0xFFFFFFFF
-        wide = np.uint32 if top <= 0xFFFF else np.uint64
-        return ((arr.astype(wide) * 255 + top // 2) // top).astype(np.uint8)
+        wide = arr.astype(np.uint32 if top <= 0xFFFF else np.uint64)
+        wide *= 255
+        wide += top // 2
+        wide //= top
+        return wide.astype(np.uint8)
     if kind == "i":
         lo, hi = int(arr.min()), int(arr.max())
         if lo < 0 or hi > 255:
