@@ -42,7 +42,7 @@ COLUMNS = (
     "dataset", "experiment", "reference", "level", "radius", "metric", "pairs", "repeats",
     "mean_difference", "hl_estimate", "hl_low", "hl_high", "hl_level", "interval_note",
     "interval_agrees_with_test", "ci_low", "ci_high", "p_two_sided", "p_method", "smallest_p",
-    "can_reach_0_05",
+    "can_reach_0_05", "nonzero_pairs",
 )  # fmt: skip
 LONG_COLUMNS = ("algorithm", "case", "task", "metric", "value", "level", "seed")
 UNIT_WORDS = {"fold": ("fold", "folds"), "model": ("model", "models"),
@@ -145,7 +145,7 @@ def _statistics(d: np.ndarray, replicates: int, seed: int) -> dict:
         "hl_high": iv.high, "hl_level": iv.level, "interval_note": iv.note,
         "interval_agrees_with_test": iv.agrees, "ci_low": lo, "ci_high": hi,
         "p_two_sided": test.p, "p_method": test.method, "smallest_p": test.smallest_p,
-        "can_reach_0_05": test.smallest_p < 0.05,
+        "can_reach_0_05": test.smallest_p < 0.05, "nonzero_pairs": test.n,
     }  # fmt: skip
 
 
@@ -172,6 +172,9 @@ def p_text(row) -> str:
         return "n/a"
     method = "exact" if row["p_method"].startswith("exact") else "normal approx."
     units = _n_units(row["level"], int(row["pairs"]))
+    tied = int(row["pairs"]) - int(row.get("nonzero_pairs", row["pairs"]) or 0)
+    if tied > 0:  # zero differences are dropped: fewer pairs count, and the floor rises
+        units += f", {tied} without a difference"
     p = f"{row['p_two_sided']:.3g} ({method}, {units}"
     if not row["can_reach_0_05"]:
         return f"{p}; cannot reach 0.05: smallest {row['smallest_p']:.3g})"

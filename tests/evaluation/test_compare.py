@@ -149,3 +149,12 @@ def test_cli_writes_tables_and_challenger_long_csv(tmp_path):
     assert into_input.exit_code == 2
 
 
+
+
+def test_pairs_without_a_difference_are_said_beside_the_p_value():
+    from adaptor_score.compare import p_text
+
+    row = {"p_two_sided": 0.25, "p_method": "exact", "level": "fold", "pairs": 4,
+           "nonzero_pairs": 3, "can_reach_0_05": False, "smallest_p": 0.25}  # fmt: skip
+    assert p_text(row) == ("0.25 (exact, 4 folds, 1 without a difference; cannot reach 0.05:"
+                           " smallest 0.25)")  # fmt: skip
