@@ -194,8 +194,12 @@ def _read_itk(path) -> np.ndarray:
     except RuntimeError as e:  # SimpleITK's error for every unreadable file
         first = str(e).strip().splitlines()[-1][:200] if str(e).strip() else "unknown error"
         raise ValueError(f"cannot read the image: {first}") from None
-    # a view of SimpleITK's buffer, converted while ``image`` is alive: no copy of the samples
-    return to_rgb8(_itk_layout(sitk.GetArrayViewFromImage(image)))
+    # a view of SimpleITK's buffer, converted while ``image`` is alive: no copy of the samples;
+    # a result that is still that view (8-bit RGB needs no conversion) is copied before the
+    # buffer goes with ``image``
+    view = sitk.GetArrayViewFromImage(image)
+    out = to_rgb8(_itk_layout(view))
+    return out.copy() if np.may_share_memory(out, view) else out
 
 
 def _check_metaimage_header(path) -> None:

@@ -313,3 +313,25 @@ def test_a_reader_that_goes_away_costs_no_file(tree, tmp_path):
     r = subprocess.run(["bash", "-c", script], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "s.json").stat().st_size > 0 and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "uint16", "float32"])
+def test_itk_pixels_outlive_the_reader(tmp_path, dtype):
+    """The reader converts from a view of SimpleITK's buffer; what it returns must own its
+    pixels (an 8-bit RGB image needs no conversion and was once returned as that view)."""
+    import gc
+
+    import numpy as np
+    import SimpleITK as sitk
+
+    from adaptor_score.imagefile import read_image
+
+    rng = np.random.default_rng(1)
+    arr = rng.integers(0, 255, (40, 64, 3)).astype(dtype)
+    sitk.WriteImage(sitk.GetImageFromArray(arr, isVector=True), str(tmp_path / "f.mha"))
+    got = read_image(tmp_path / "f.mha")
+    gc.collect()
+    _ = [np.ones((40, 64, 3)) for _ in range(50)]  # reuse freed memory, were any freed
+    want = arr if dtype == "uint8" else read_image(tmp_path / "f.mha")
+    assert got.flags["OWNDATA"] or got.base is not None and got.base.flags["OWNDATA"]
+    assert np.array_equal(got, want)
