@@ -49,23 +49,47 @@ class SignedRanks(NamedTuple):
     sigma: float
 
 
+class _TieGroups(NamedTuple):
+    """Rows of sizes ``(m, n)`` ranked with ties sharing their average rank."""
+
+    doubled: np.ndarray  # (m, n) int: twice each value's average rank, in the values' own order
+    row: np.ndarray  # (groups,) the row of each group of equal values
+    size: np.ndarray  # (groups,) its number of values
+    value: np.ndarray  # (groups,) the value they share
+
+
+def _tie_groups(a: np.ndarray) -> _TieGroups:
+    """Average ranks (1 = smallest) along the last axis of ``a`` ``(m, n)``, all rows at once."""
+    m, n = a.shape
+    order = np.argsort(a, axis=1, kind="stable")
+    s = np.take_along_axis(a, order, axis=1)
+    new = np.ones((m, n), dtype=bool)
+    new[:, 1:] = s[:, 1:] != s[:, :-1]
+    flat_new = new.ravel()
+    starts = np.flatnonzero(flat_new)
+    sizes = np.diff(np.r_[starts, m * n])
+    gid = np.cumsum(flat_new) - 1
+    in_row = starts % n
+    doubled = np.empty((m, n), dtype=np.int64)
+    np.put_along_axis(doubled, order, (2 * in_row + sizes + 1)[gid].reshape(m, n), axis=1)
+    return _TieGroups(doubled, starts // n, sizes, s.ravel()[starts])
+
+
+def _sigma(n, tie_term):
+    """The tie-corrected standard deviation of ``V`` under no difference (arrays or numbers)."""
+    return np.sqrt(np.maximum(n * (n + 1) * (2 * n + 1) / 24 - tie_term / 48, 0.0))
+
+
 def signed_ranks(differences) -> SignedRanks:
     d = np.asarray(differences, dtype=np.float64)
     d = d[d != 0]
     n = len(d)
     if n == 0:
         return SignedRanks(0, np.zeros(0, dtype=np.int64), 0, 0.0)
-    a = np.abs(d)
-    order = np.argsort(a, kind="mergesort")
-    s = a[order]
-    starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
-    ends = np.r_[starts[1:], n]
-    doubled = np.empty(n, dtype=np.int64)
-    for lo, hi in zip(starts, ends):
-        doubled[order[lo:hi]] = lo + hi + 1  # twice the mean of ranks lo+1 .. hi
-    t = (ends - starts).astype(np.float64)
-    sigma = math.sqrt(n * (n + 1) * (2 * n + 1) / 24 - float((t**3 - t).sum()) / 48)
-    return SignedRanks(n, doubled, int(doubled[d > 0].sum()), sigma)
+    g = _tie_groups(np.abs(d)[None])
+    doubled = g.doubled[0]
+    t = g.size.astype(np.float64)
+    return SignedRanks(n, doubled, int(doubled[d > 0].sum()), float(_sigma(n, (t**3 - t).sum())))
 
 
 def null_distribution(doubled) -> np.ndarray:
@@ -154,28 +178,14 @@ def greater_approx_rows(differences) -> np.ndarray:
     m, n = d.shape
     if n == 0:
         return np.ones(m)
-    a = np.abs(d)
-    order = np.argsort(a, axis=1, kind="stable")
-    s = np.take_along_axis(a, order, axis=1)
-    new = np.ones((m, n), dtype=bool)
-    new[:, 1:] = s[:, 1:] != s[:, :-1]
-    flat_new = new.ravel()
-    starts = np.flatnonzero(flat_new)
-    sizes = np.diff(np.r_[starts, m * n])
-    gid = np.cumsum(flat_new) - 1
-    pos_in_row = np.tile(np.arange(n), m)
-    start_in_row = pos_in_row[starts]
-    doubled = (2 * start_in_row + sizes + 1)[gid].reshape(m, n)  # 2 x average rank, all values
-    zeros = (d == 0).sum(axis=1)
-    positive = np.take_along_axis(d > 0, order, axis=1)
-    v = ((doubled - 2 * zeros[:, None]) * positive).sum(axis=1) / 2  # ranks among the non-zero
+    g = _tie_groups(np.abs(d))
+    zeros = (d == 0).sum(axis=1)  # the smallest sizes: the non-zero ranks are shifted by them
+    v = ((g.doubled - 2 * zeros[:, None]) * (d > 0)).sum(axis=1) / 2
     nz = n - zeros
-    group_row = starts // n
-    nonzero_group = s.ravel()[starts] != 0
-    t = sizes.astype(np.float64)
-    ties = np.bincount(group_row[nonzero_group], weights=(t**3 - t)[nonzero_group], minlength=m)
-    var = nz * (nz + 1) * (2 * nz + 1) / 24 - ties / 48
-    sigma = np.sqrt(np.maximum(var, 0.0))
+    t = g.size.astype(np.float64)
+    counted = g.value != 0
+    ties = np.bincount(g.row[counted], weights=(t**3 - t)[counted], minlength=m)
+    sigma = _sigma(nz, ties)
     z = np.where(sigma > 0, (v - nz * (nz + 1) / 4 - 0.5) / np.where(sigma > 0, sigma, 1), 0.0)
     p = np.array([0.5 * math.erfc(x / math.sqrt(2)) for x in z])
     return np.where((nz == 0) | (sigma == 0), 1.0, p)
