@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from adaptor_leaderboard.bootstrap import phase_counts, rank_replicates, unit_labels
+from adaptor_leaderboard.bootstrap import group_sums, phase_counts, rank_replicates
 from adaptor_leaderboard.ledger import Ledger
 from adaptor_leaderboard.ranking import PhaseRules, Standing, metric_values
 from adaptor_score.stats import (
@@ -143,11 +143,9 @@ def _na(v: float):
 def grouped_values(per_case: dict[str, np.ndarray], frames: list[str], level: str):
     """Per-case values at ``level`` (``video`` or ``surgery``): counts summed over the group's
     frames, NaN (missing) where any frame of the group is. Returns (names, metric -> array)."""
-    labels = np.array(unit_labels(frames, level))
-    names = sorted(set(labels.tolist()))
-    counts, missing = per_case["counts"], per_case["missing"]
-    summed = np.stack([counts[:, labels == g].sum(axis=1) for g in names], axis=1)
-    absent = np.stack([missing[:, labels == g].any(axis=1) for g in names], axis=1)
+    names, summed = group_sums(per_case["counts"], frames, level)
+    _, absent = group_sums(per_case["missing"], frames, level)
+    absent = absent > 0
     out = {m: np.where(absent, np.nan, metric_values(summed, m)) for m in ("f1", "ppv", "tpr")}
     return names, out
 

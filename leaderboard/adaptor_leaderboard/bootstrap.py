@@ -71,6 +71,15 @@ def unit_labels(frames: list[str], level: str) -> list[str]:
     return ["/".join(f.split("/")[:depth]) for f in frames]
 
 
+def group_sums(data: np.ndarray, frames: list[str], level: str) -> tuple[list[str], np.ndarray]:
+    """``(names, summed)``: ``data`` ``(rows, frames, ...)`` summed over the frames of each case
+    at ``level`` (``video`` or ``surgery``), cases in sorted order. Summing booleans counts
+    them (``summed > 0``: any)."""
+    labels = np.array(unit_labels(frames, level))
+    names = sorted(set(labels.tolist()))
+    return names, np.stack([data[:, labels == g].sum(axis=1) for g in names], axis=1)
+
+
 def rank_replicates(
     sums: np.ndarray, team_of: np.ndarray, n_teams: int, rules: PhaseRules
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -154,9 +163,7 @@ def bootstrap(
             official,
         )  # fmt: skip
     if unit != "frame":
-        groups = np.array(unit_labels(frames, unit))
-        names = sorted(set(groups.tolist()))
-        data = np.stack([data[:, groups == g].sum(axis=1) for g in names], axis=1)
+        _, data = group_sums(data, frames, unit)
     rng = np.random.default_rng(seed)
     n_units = data.shape[1]
     idx = rng.integers(0, n_units, size=(replicates, n_units))
