@@ -12,13 +12,12 @@ folders are an :class:`~adaptor_score.frames.InputFileError` (exit 2), as everyw
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 from adaptor_score.contract import image_stem
 from adaptor_score.frames import InputFileError, Problem
 from adaptor_score.imagefile import ImageError, read_image
-from adaptor_score.safefiles import BadFile, read_bytes, walk_files
+from adaptor_score.safefiles import BadFile, open_regular, walk_files
 from adaptor_score.validate import find_images
 
 IDENTICAL = "no transformation: its pixels are the input image's"
@@ -38,10 +37,14 @@ def translation_path(out_dir: Path, images_dir: Path, image: Path) -> Path:
 
 
 def _channels(path: Path) -> tuple[str, int]:
-    """The PNG's mode and band count, from its header (read through the checked open)."""
+    """The PNG's mode and band count, from its header alone (opened as every input is: a
+    regular file, without blocking), as ``validate.image_size`` reads sizes."""
+    import os
+
     from PIL import Image
 
-    with Image.open(io.BytesIO(read_bytes(path, 256 << 20))) as im:
+    fd, _ = open_regular(path)
+    with os.fdopen(fd, "rb") as f, Image.open(f) as im:
         return im.mode, len(im.getbands())
 
 
