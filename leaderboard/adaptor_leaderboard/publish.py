@@ -74,8 +74,8 @@ def _scheme_lines(board: Board) -> list[str]:
         lines += ["", f"Kendall's τ of the table's rule against {official['replicates']}"
                   f" bootstrap replicates: {official['text']}."]  # fmt: skip
     for unit in ("video", "frame"):
-        taus = [f"{s} {tau_summary(a.at(unit).tau(s))['text']}" for s in a.at(unit).ranks
-                if tau_summary(a.at(unit).tau(s))]  # fmt: skip
+        summaries = {s: tau_summary(a.at(unit).tau(s)) for s in a.at(unit).ranks}
+        taus = [f"{s} {t['text']}" for s, t in summaries.items() if t]
         if taus:
             lines += ["", f"challengeR's τ per {unit} (each scheme against itself): "
                       + "; ".join(taus) + "."]  # fmt: skip
