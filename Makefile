@@ -55,6 +55,11 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_predict.py
 	$(PY) benchmarks/bench_atomic_writes.py
 	$(PY) benchmarks/bench_synth.py --presets --sigma-sweep
+	$(PY) benchmarks/bench_codec.py
+	$(PY) benchmarks/demo_seeds.py --repeat --time-demo
+	[ -f $(DEMO)/run/model.pt ] || $(MAKE) demo
+	$(PY) benchmarks/bench_input_scaling.py $(DEMO)/run
+	$(PY) benchmarks/paper_grid_cost.py
 
 clean:
 	rm -rf $(DEMO) paper-output quickstart-output .pytest_cache .ruff_cache

@@ -31,8 +31,9 @@ from pathlib import Path
 
 from rich.console import Console
 
-from adaptor_baseline.config import DEMO_RECIPE, preset, with_overrides
+from adaptor_baseline.config import preset, with_overrides
 from adaptor_baseline.predict import predict_dir
+from adaptor_baseline.recipes import DEMO_RECIPE
 from adaptor_baseline.synth import generate_dataset
 from adaptor_baseline.synth.lookalikes import KINDS, attribute_false_positives
 from adaptor_baseline.synth.presets import grid

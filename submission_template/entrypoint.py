@@ -21,7 +21,9 @@ Exit status: **0 when the output is complete** (one file for every output name),
 not, so that a frame the organisers' data could not give us never costs a submission; 1 when some
 output could not be written; 2 for an unknown command or a missing input folder.
 ``domain_transformation`` writes one same-size PNG per image (``predictor.translate_domain``); an
-image it cannot read leaves its output missing, so it exits 1.
+image it cannot read leaves its output missing, so it exits 1. A predictor without
+``translate_domain`` does not offer the optional task: the command says so, writes nothing and
+exits 2 (the leaderboard records "not offered").
 
 Settings (environment variables, so the same entrypoint runs outside a container):
 ``ADAPTOR_INPUT`` (default ``/input``), ``ADAPTOR_OUTPUT`` (default ``/output``),
@@ -52,6 +54,7 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".mha", ".mhd", ".nii", ".nii.gz")
 COMMANDS = ("landmark_detection", "domain_transformation")
 LAYOUT_SUBFOLDERS = {"images", "point_labels"}
 EXIT_INCOMPLETE = 1
+EXIT_NOT_OFFERED = 2  # domain_transformation without predictor.translate_domain
 MAX_DEPTH = 32
 
 
@@ -283,9 +286,17 @@ def landmark_detection(input_root: Path, output_root: Path, fmt: str, batch: int
 
 
 def domain_transformation(input_root: Path, output_root: Path) -> int:
+    import predictor  # a predictor that cannot be imported fails loudly, as for landmarks
     from PIL import Image
-    from predictor import translate_domain
 
+    translate_domain = getattr(predictor, "translate_domain", None)
+    if translate_domain is None:  # the task is optional: say so, write nothing
+        print(
+            "domain_transformation: not offered (predictor.py defines no translate_domain);"
+            " nothing was written",
+            file=sys.stderr,
+        )
+        return EXIT_NOT_OFFERED
     failed = 0
     images = [path for path, _ in output_names(find_images(input_root), input_root)]
     for path in images:

@@ -143,12 +143,16 @@ def _check_pixels(width: int, height: int, depth: int = 1, sample_bytes: int = 3
 
 
 def _read_pillow(data: bytes) -> np.ndarray:
-    from PIL import Image
+    from PIL import Image, UnidentifiedImageError
 
     try:
         with warnings.catch_warnings():  # its warning is ours to give: _check_pixels below
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             im = Image.open(io.BytesIO(data))
+    except UnidentifiedImageError:  # its message names our in-memory buffer, not the file
+        raise ValueError(
+            "cannot read the image: not in a format this reader knows (or a broken header)"
+        ) from None
     except Image.DecompressionBombError:  # Pillow's own check, past twice its warning size
         raise ValueError(
             f"the header claims more than {2 * Image.MAX_IMAGE_PIXELS:,} pixels, above the limit"

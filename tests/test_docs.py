@@ -19,6 +19,7 @@ LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 EXTERNAL = {
     "python", "python3", "pip", "docker", "podman", "sbatch", "squeue", "scontrol", "sinfo",
     "parallel", "git", "source", "export", "cd", "ls", "cat", "echo", "mkdir", "chmod", "curl",
+    "eval",
 }  # fmt: skip
 
 

@@ -40,9 +40,19 @@ chown munge:munge /etc/munge/munge.key && chmod 400 /etc/munge/munge.key
 mkdir -p /run/munge /var/lib/munge /var/log/munge
 chown munge:munge /run/munge /var/lib/munge /var/log/munge
 chmod 755 /run/munge
+# What this script starts is written to $STARTED (name and pid a line), and tools/slurm-down.sh
+# stops those processes and no others: on a shared machine other people's daemons stay up.
+mkdir -p "$STATE"
+STARTED=$STATE/started-by-slurm-up
+: > "$STARTED.tmp"
+started() {  # NAME PIDFILE: record the pid the daemon wrote
+  for _ in $(seq 1 40); do [ -s "$2" ] && break; sleep 0.25; done
+  [ -s "$2" ] && echo "$1 $(cat "$2")" >> "$STARTED.tmp"
+}
 if ! pgrep -x munged >/dev/null; then
   rm -f /run/munge/munged.pid
   runuser -u munge -- /usr/sbin/munged
+  started munged /run/munge/munged.pid
 fi
 
 cpus=$(nproc)
@@ -77,12 +87,22 @@ NodeName=localhost NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem_mb State=UNKNOW
 PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP OverSubscribe=NO
 CONF
 
-pkill -x slurmctld 2>/dev/null || true
-pkill -x slurmd 2>/dev/null || true
-sleep 0.5
+# A daemon of an earlier start of this script (its record) is stopped; any other is not ours.
+if [ -s "$STARTED" ]; then
+  while read -r name pid; do
+    [ "$(cat /proc/"$pid"/comm 2>/dev/null)" = "$name" ] && [ "$name" != munged ] && kill "$pid"
+  done < "$STARTED"
+  sleep 0.5
+fi
+if pgrep -x slurmctld >/dev/null || pgrep -x slurmd >/dev/null; then
+  say "a slurmctld or slurmd that this script did not start is running; stop it or use it"; exit 3
+fi
 rm -f /run/slurmctld.pid /run/slurmd.pid
 slurmctld -c
+started slurmctld /run/slurmctld.pid
 slurmd -N localhost
+started slurmd /run/slurmd.pid
+mv "$STARTED.tmp" "$STARTED"
 for _ in $(seq 1 60); do
   state=$(sinfo -h -n localhost -o %T 2>/dev/null || true)
   case "$state" in

@@ -78,6 +78,41 @@ grep -q "Overall" "$WORK/score.log" || fail "scoring image printed no table"
 "$ENGINE" run --rm --network none --entrypoint python3 adaptor-test/score:latest -c "import torch" >/dev/null 2>&1 \
     && fail "the scoring image contains torch" || true
 log "scoring image: scored the baseline's output, no torch inside"
+
+log "Grand-Challenge: the scoring image as the evaluation method, on the baseline's output"
+GC="$WORK/gc"; rm -rf "$GC"; mkdir -p "$GC/input" "$GC/output"; chmod 777 "$GC/output"
+$PY/python - "$out" "$GC/input" <<'PY'
+import json, sys
+from pathlib import Path
+pred, dest = map(Path, sys.argv[1:])
+jobs = []
+for i, f in enumerate(sorted(pred.rglob("*.json"))):
+    rel = f.relative_to(pred)
+    points = [{"point": [p["x"], p["y"], 0.0]} for p in json.loads(f.read_text())["points"]]
+    value = {"type": "Multiple points", "version": {"major": 1, "minor": 0}, "points": points}
+    iface = {"slug": "suture-points", "kind": "Multiple points", "relative_path": "suture-points.json"}
+    out = {"interface": iface, "value": value if i % 2 else None, "file": None}
+    if not i % 2:  # every other job as a file output, as Grand-Challenge lays out file interfaces
+        (dest / f"job-{i}" / "output").mkdir(parents=True)
+        (dest / f"job-{i}" / "output" / "suture-points.json").write_text(json.dumps(value))
+    name = f"{rel.parts[0]}__{rel.parts[1]}__{f.stem}.png"
+    jobs.append({"pk": f"job-{i}", "status": "Succeeded", "outputs": [out],
+                 "inputs": [{"interface": {"kind": "Image"}, "image": {"name": name}}]})
+(dest / "predictions.json").write_text(json.dumps(jobs))
+PY
+"$ENGINE" run --rm --network none -v "$PWD/$WORK/input:/opt/ground-truth:ro" -v "$PWD/$GC/input:/input:ro" \
+    -v "$PWD/$GC/output:/output" adaptor-test/score:latest grand-challenge > "$WORK/gc.log" 2>&1 \
+    || { cat "$WORK/gc.log"; fail "grand-challenge evaluation in the scoring image"; }
+$PY/adaptor-score score "$WORK/input" "$out" --radius 6 --radius 8 --radius 10 --json "$GC/host.json" >/dev/null
+$PY/python - "$GC/output/metrics.json" "$GC/host.json" <<'PY' || fail "metrics.json differs from adaptor-score score"
+import json, sys
+gc, host = (json.load(open(p)) for p in sys.argv[1:])
+for row in host["overall"]:
+    a = gc["aggregates"][f"{row['radius']:g}"]
+    assert (a["tp"], a["fp"], a["fn"], a["f1"]) == (row["tp"], row["fp"], row["fn"], row["f1"]), (a, row)
+assert gc["case"] and not gc["problems"], gc["problems"]
+PY
+log "Grand-Challenge: metrics.json equals adaptor-score score on the same outputs"
 log "all container checks passed"
 
 log "air-gapped build: the scoring image from a local wheel folder, with the build's network off"

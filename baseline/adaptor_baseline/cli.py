@@ -172,9 +172,7 @@ def synth_report_cmd(data_dir, out, compare, image_sample):
 @main.command("false-positives")
 @click.argument("data_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
 @click.argument("pred_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
-@click.option(
-    "--radius", type=RADIUS, default=RANKING_RADIUS, show_default=True, help="px"
-)
+@click.option("--radius", type=RADIUS, default=RANKING_RADIUS, show_default=True, help="px")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None)
 def false_positives_cmd(data_dir, pred_dir, radius, json_out):
     """Name what lies under each false positive of PRED_DIR on DATA_DIR, a dataset written by
@@ -348,6 +346,24 @@ from adaptor_baseline.cli_translation import measures_cmd, translate_cmd  # noqa
 
 main.add_command(translate_cmd)
 main.add_command(measures_cmd)
+
+
+@main.command("demo-check")
+@click.argument("score_json", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--seeds", "seeds_json", type=click.Path(dir_okay=False, path_type=Path),
+              help="The seed benchmark (default: benchmarks/results/demo-seeds.json).")  # fmt: skip
+def demo_check_cmd(score_json, seeds_json):
+    """Print the demo's F1@6 (SCORE_JSON) beside the band its recipe gives over training seeds,
+    and what to suspect when it lies outside (exit 0 either way: the demo ran)."""
+    from adaptor_baseline.demo_check import SEEDS_FILE, demo_check
+    from adaptor_score.safefiles import BadFile
+
+    try:
+        _, lines = demo_check(score_json, seeds_json or SEEDS_FILE)
+    except (BadFile, OSError, ValueError, KeyError, StopIteration, TypeError) as e:
+        fatal(f"{score_json}: not a score.json with a 6 px row ({e})")
+    for line in lines:
+        console.print(line, markup=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

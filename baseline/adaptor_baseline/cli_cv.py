@@ -16,7 +16,7 @@ from adaptor_baseline.cli_options import (
     options_given,
     spec_path,
 )
-from adaptor_score.cli_common import console, fatal
+from adaptor_score.cli_common import console, emit_rows, fatal
 from adaptor_score.pathguard import check_outputs
 
 
@@ -74,6 +74,11 @@ from adaptor_score.pathguard import check_outputs
     "--max-parallel", type=click.IntRange(min=1), help="At most N array tasks at once (slurm)."
 )
 @click.option(
+    "--settings", "settings_name", type=click.Choice(["learning"]),
+    help="learning: the demo's converged recipe for every experiment (its sigma_1 and sigma_2"
+    " stay the experiment's); options given here still win. docs/sweeps.md gives its cost.",
+)  # fmt: skip
+@click.option(
     "--dry-run",
     is_flag=True,
     help="slurm: write the batch script, print the commands, submit none.",
@@ -82,14 +87,17 @@ from adaptor_score.pathguard import check_outputs
     "--status", "status_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
     help="Say per job of this sweep folder: done, queued, failed (with its log), missing.",
 )  # fmt: skip
+@click.option("--json", "json_out", help="With --status: the jobs as JSON to this file ('-':"
+              " standard output, instead of the table).")  # fmt: skip
 @config_options
 def cv_cmd(data_dir, out_dir, sweep, folds_spec, test_dir, seeds, more_seeds, job, list_jobs,
            collect_only, device, cv_name, test_name, executor, sbatch_args, max_parallel, dry_run,
-           status_dir, config_name, **overrides):  # fmt: skip
+           status_dir, json_out, settings_name, config_name, **overrides):  # fmt: skip
     """Cross-validate one configuration or a sweep; then write the paper's Tables 1-4.
 
     SEED...: further seeds after --seeds (``--seeds 0 1 2``)."""
     from adaptor_baseline import cv
+    from adaptor_baseline.recipes import learning_settings
     from adaptor_baseline.sweep import Experiment, load_sweep
 
     if more_seeds and not seeds:
@@ -97,7 +105,7 @@ def cv_cmd(data_dir, out_dir, sweep, folds_spec, test_dir, seeds, more_seeds, jo
     seeds = [*seeds, *more_seeds] or None
 
     if status_dir is not None:
-        return _print_status(status_dir)
+        return _print_status(status_dir, json_out)
     if data_dir is None or out_dir is None:
         raise click.UsageError("--data and --out are required (or --status OUT)")
     check_outputs(
@@ -105,16 +113,17 @@ def cv_cmd(data_dir, out_dir, sweep, folds_spec, test_dir, seeds, more_seeds, jo
          "--folds": spec_path(folds_spec), "--config": json_config(config_name)},
         {"--out": out_dir},
     )  # fmt: skip
+    given = {**(learning_settings() if settings_name else {}), **options_given(overrides)}
     try:
         if sweep:
-            experiments = load_sweep(sweep, defaults=options_given(overrides))
+            experiments = load_sweep(sweep, defaults=given)
         else:
-            experiments = [Experiment(config_name, build_config(config_name, **overrides))]
+            experiments = [Experiment(config_name, build_config(config_name, **given))]
         plan = cv.make_plan(
             data_dir, out_dir, experiments, folds_spec, test_dir, cv_name, test_name, seeds
         )
         jobs = plan.jobs()
-        base = option_args(config_name, options_given(overrides))
+        base = option_args(config_name, given)
         if list_jobs:
             for i in range(len(jobs)):
                 click.echo(cv.job_command(plan, i, sweep, base))
@@ -122,19 +131,41 @@ def cv_cmd(data_dir, out_dir, sweep, folds_spec, test_dir, seeds, more_seeds, jo
         if executor == "slurm" and job is None and not collect_only:
             return _submit(plan, sweep, base, sbatch_args, max_parallel, dry_run)
         if not collect_only:
-            for i in [job] if job is not None else range(len(jobs)):
-                if i >= len(jobs):
-                    raise ValueError(f"job {i} does not exist: there are {len(jobs)} jobs")
-                e, fold = jobs[i]
-                seed = "" if e.seed is None else f", seed {e.seed}"
-                console.rule(f"job {i}: {e.name}{seed}, fold {fold}")
-                cv.run_job(plan, i, device, console)
+            _run_jobs(plan, jobs, job, device)
         if job is None:
             manifest = cv.collect(plan)
             console.print((plan.out / "tables" / "tables.md").read_text())
             console.print(f"manifest: {manifest}; tables in {plan.out / 'tables'}")
     except (ValueError, OSError) as e:
         fatal(e)
+
+
+def _run_jobs(plan, jobs, job, device) -> None:
+    """Run one job or all, each under a header that says which of how many, the time so far
+    and, from the second on, an estimate of the time left (the mean of the jobs run so far)."""
+    import time
+
+    from rich.text import Text
+
+    from adaptor_baseline import cv
+
+    todo = [job] if job is not None else list(range(len(jobs)))
+    start = time.monotonic()
+    for n, i in enumerate(todo):
+        if i >= len(jobs):
+            raise ValueError(f"job {i} does not exist: there are {len(jobs)} jobs")
+        e, fold = jobs[i]
+        seed = "" if e.seed is None else f", seed {e.seed}"
+        spent = time.monotonic() - start
+        left = f", about {_duration(spent / n * (len(todo) - n))} left" if n else ""
+        title = f"job {i} ({n + 1} of {len(todo)}): {e.name}{seed}, fold {fold}"
+        console.rule(Text(f"{title} [{_duration(spent)} so far{left}]"))  # names are not markup
+        cv.run_job(plan, i, device, console)
+
+
+def _duration(seconds: float) -> str:
+    s = int(round(seconds))
+    return f"{s // 3600}h{s // 60 % 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"
 
 
 def _submit(plan, sweep, base, sbatch_args, max_parallel, dry_run) -> None:
@@ -158,7 +189,7 @@ def _submit(plan, sweep, base, sbatch_args, max_parallel, dry_run) -> None:
                   soft_wrap=True)  # fmt: skip
 
 
-def _print_status(out: Path) -> None:
+def _print_status(out: Path, json_out: str | None = None) -> None:
     from rich.table import Table
     from rich.text import Text
 
@@ -173,10 +204,16 @@ def _print_status(out: Path) -> None:
         t.add_column(col)
     for j in jobs:
         t.add_row(str(j.job), Text(j.experiment), Text(j.fold), j.state)
-    console.print(t)
+    rows = [{"job": j.job, "experiment": j.experiment, "fold": j.fold, "state": j.state,
+             "detail": j.detail} for j in jobs]  # fmt: skip
+    emit_rows(json_out, rows, t)
+    if json_out == "-":
+        return
     for j in jobs:
         if j.state == "failed":
             console.print(Text(f"job {j.job} ({j.experiment}, fold {j.fold}) failed: {j.detail}"))
-    counts = {s: sum(j.state == s for j in jobs)
-              for s in ("done", "running", "queued", "failed", "missing")}
+    counts = {
+        s: sum(j.state == s for j in jobs)
+        for s in ("done", "running", "queued", "failed", "missing")
+    }
     console.print(", ".join(f"{n} {s}" for s, n in counts.items()))

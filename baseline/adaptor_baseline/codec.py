@@ -9,8 +9,8 @@ Target distributions, for a point ``p`` at sub-pixel position and a pixel centre
 * ``gaussian``: ``exp(-d^2 / (2 sigma^2))`` (the paper's sigma_1).
 * ``tanh``: ``1 - tanh(pi d / alpha)``, the authors' profile (their code draws
   ``1 + tanh(-pi d / alpha)``), with alpha = 3.5 sigma by default (alpha 7 and 10.5 in the
-  paper). It is much sharper at the peak than a Gaussian: at alpha 7 it is 0.50 at 1.96 px where
-  the Gaussian of sigma 2 is 0.62.
+  paper). It is much sharper at the peak than a Gaussian: at alpha 7 it falls to 0.5 at 1.22 px and
+  is 0.29 at 1.96 px, where the Gaussian of sigma 2 is 0.62 (benchmarks/results/codec.json).
 * ``binary``: 1 where ``d <= radius``; the pixel nearest to each point is always set, so every
   point leaves a mark. Variant 2's masks use radius 0, the single nearest pixel, as the paper and
   the authors' code do.
@@ -26,9 +26,9 @@ challenge's scoring works in sub-pixel coordinates).
 
 Decoding: threshold (``> 0.5``), 8-connected regions, centre of mass of each region weighted by
 the value above the threshold, mapped back to the original image's pixel grid. Weighting by the
-excess rather than the raw value removes most of the pixel-grid bias of a cut-off peak: on
-Gaussian targets the error falls from 0.31 to 0.09 px (sigma 1) and from 0.18 to 0.05 px or less
-(sigma 2-4), measured over 200 random sub-pixel positions each.
+excess rather than the raw value removes most of the pixel-grid bias of a cut-off peak: the mean
+error over 200 random sub-pixel positions falls from 0.15 to 0.06 px at sigma 1 and from 0.06-0.08
+to 0.03 px or less at sigma 2-4 (``benchmarks/bench_codec.py``, results/codec.json).
 
 Coordinates use pixel centres: pixel ``(i, j)`` is at ``x = i, y = j``; a heatmap of another size
 than the image maps ``x_h = (x + 0.5) * W_h / W - 0.5``.

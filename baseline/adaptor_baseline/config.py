@@ -59,8 +59,12 @@ class ModelConfig:
     temperature: float = 1.0
     softargmax_mode: Literal["value", "suppress"] = "value"
     # "centred": (x - 0.5) / 0.25 before the U-Net (ours, every run so far); "raw": the authors'
-    # [0, 1] input. Batch norm after the first convolution makes the two nearly equivalent.
+    # [0, 1] input. Not interchangeable: batch norm follows the first convolution's ReLU, and the
+    # same weights' outputs on the two inputs barely correlate (benchmarks/bench_input_scaling.py).
     input_scaling: Literal["centred", "raw"] = "centred"
+    # Dice / F_beta per image, averaged ("image", ours so far) or over the whole batch ("batch",
+    # the authors' code); model/losses.py says why it matters on crops.
+    loss_over: Literal["image", "batch"] = "image"
 
 
 @dataclass
@@ -88,10 +92,15 @@ class TrainConfig:
     steps_per_epoch: int | None = None  # None: one pass over the training frames
     batch_size: int = 1  # the authors' (the paper is silent)
     lr: float = 1e-3
+    schedule: Literal["plateau", "cosine"] = "plateau"  # the authors'; see optim.py
     plateau_factor: float = 0.1
     plateau_patience: int = 10
+    warmup_steps: int = 0  # cosine: batches of linear warm-up
+    min_lr_ratio: float = 0.01  # cosine: the last batch's rate as a share of lr
+    ema_decay: float | None = None  # keep an average of the weights; None: the last weights
     seed: int = 0
     workers: int = 0
+    threads: int | None = None  # CPU threads (None: torch's default); fixed for repeatable runs
     amp: bool = True  # mixed precision, used on CUDA only
     cache_images: bool = True
 
@@ -145,27 +154,6 @@ def _build(kind, d: dict):
 
 
 PRESETS = ("baseline", "variant1", "variant2")
-
-# The demo's short CPU recipe, as overrides of preset("variant1"): what the synthetic benchmark
-# and the slow test measure. tools/demo.sh spells the same options on the command line (a test
-# checks). Three settings differ from the authors' on purpose, because 560 steps on crops end
-# before learning starts without them (docs/synthetic.md, "What the synthetic benchmark shows"): the output
-# bias starts at the foreground share (head_prior), half the crops hold a label
-# (crop_foreground; the authors train on whole frames, where every frame holds ~10), and no
-# dropout (the authors' 0.3-0.5 per level is for 30 epochs of whole frames at width 16).
-DEMO_RECIPE = {
-    "target.sigma1": 1.0,
-    "model.sigma2": 1.0,
-    "model.width": 8,
-    "model.head_prior": -4.0,
-    "model.dropout": 0.0,
-    "crop": (128, 128),
-    "crop_foreground": 0.5,
-    "batch_size": 8,
-    "epochs": 14,
-    "steps_per_epoch": 40,
-    "seed": 0,
-}
 
 
 def preset(name: str) -> TrainConfig:
@@ -284,6 +272,9 @@ BOUNDS: dict[str, tuple[float, float | None]] = {
     "steps_per_epoch": (1, None),
     "batch_size": (1, None),
     "crop_foreground": (0, 1),  # a share of the crops
+    "min_lr_ratio": (0, 1),
+    "ema_decay": (0, 0.99999),
+    "threads": (1, 1024),
 }
 
 

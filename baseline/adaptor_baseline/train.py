@@ -1,17 +1,16 @@
-"""Training: Adam, reduce-on-plateau, no early stopping, seeded, resumable, scored at the end.
+"""Training: Adam, a fixed schedule, no early stopping, seeded, resumable, scored at the end.
 
-The plateau scheduler watches the mean training loss of the epoch, with or without a validation
-fold (``metrics.csv`` says so, column ``plateau_on``): the held-out fold is only logged and scored.
-The model of the last epoch is the result: the validation fold is never used to pick an epoch.
+The schedule (:mod:`adaptor_baseline.optim`) is the authors' reduce-on-plateau on the mean
+training loss of the epoch, or a cosine annealing per batch; neither reads a validation fold
+(``metrics.csv`` says what the plateau watched, column ``plateau_on``): the held-out fold is only
+logged and scored. The model of the last epoch (or the average of its weights, ``ema_decay``) is
+the result: the validation fold is never used to pick an epoch.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
+import math
 import random
-import shutil
 import time
 from dataclasses import dataclass
 from functools import partial
@@ -19,7 +18,14 @@ from pathlib import Path
 
 import torch
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from adaptor_baseline.augment import augment_with_points, build_pipeline
 from adaptor_baseline.batches import CachedFrames, make_targets, random_crops
@@ -37,9 +43,9 @@ from adaptor_baseline.data.dataset import AdaptorFrames, frame_loader
 from adaptor_baseline.data.folds import make_folds
 from adaptor_baseline.data.layout import FrameRecord, index_dataset
 from adaptor_baseline.model.detector import SutureDetector
+from adaptor_baseline.optim import deterministic, make_average, make_scheduler
+from adaptor_baseline.runfiles import append_csv, claim_run_folder, write_run_files
 from adaptor_baseline.validation import evaluate, score_fold
-from adaptor_score import atomic
-from adaptor_score.frames import InputFileError
 
 
 def seed_everything(seed: int) -> None:
@@ -99,32 +105,43 @@ def train(
     ``val_predictions/`` and ``val_score.json`` (scored with ``adaptor_score``).
 
     The held-out fold never steers training: the learning-rate schedule steps on the training
-    loss, there is no early stopping, and the last epoch is the model. Its loss and F1 are only
-    logged in ``metrics.csv``.
+    loss or per batch, there is no early stopping, and the last epoch (or the weight average) is
+    the model. Its loss and F1 are only logged in ``metrics.csv``.
     """
     console = console or Console(highlight=False, markup=False)
     out_dir = Path(out_dir)
     claim_run_folder(out_dir, resume, overwrite)
     dev = pick_device(device)
     split = split_records(data_dir, fold, folds_spec)
+    with deterministic(cfg.threads):
+        return _train(cfg, data_dir, out_dir, split, dev, folds_spec, resume, console)
+
+
+def _train(cfg, data_dir, out_dir: Path, split, dev, folds_spec, resume, console) -> dict:
     seed_everything(cfg.seed)
-    state = _State.create(cfg, dev)
+    state = _State.create(cfg, dev, total_steps(cfg, len(split.train)))
     if resume and (out_dir / CHECKPOINT).exists():
         state.resume(out_dir / CHECKPOINT, cfg)
         console.print(f"resumed after epoch {state.epoch}")
-    _write_run_files(out_dir, cfg, split, data_dir, folds_spec)
+    write_run_files(out_dir, cfg, split, data_dir, folds_spec)
     metrics_path = out_dir / "metrics.csv"
     if state.epoch == 0 and metrics_path.exists():
         metrics_path.unlink()
 
     last = _epochs(state, cfg, split, out_dir, console)
-    save_atomic({"model": state.model.state_dict(), "config": cfg.to_dict()}, out_dir / MODEL)
+    save_atomic({"model": state.result().state_dict(), "config": cfg.to_dict()}, out_dir / MODEL)
     if split.val:
         last = {
             **last,
-            "val_score": score_fold(state.model, cfg, split, Path(data_dir), out_dir, console),
+            "val_score": score_fold(state.result(), cfg, split, Path(data_dir), out_dir, console),
         }
     return last
+
+
+def total_steps(cfg: TrainConfig, frames: int) -> int:
+    """Batches in the whole run: what a per-batch schedule anneals over."""
+    per_epoch = cfg.steps_per_epoch or max(math.ceil(frames / cfg.batch_size), 1)
+    return cfg.epochs * per_epoch
 
 
 def _epochs(state: _State, cfg: TrainConfig, split, out_dir: Path, console: Console) -> dict:
@@ -140,22 +157,23 @@ def _epochs(state: _State, cfg: TrainConfig, split, out_dir: Path, console: Cons
     last: dict = {}
     columns = (
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("loss {task.fields[loss]:.4f}  {task.fields[rate]:.1f} img/s"),
-        TimeElapsedColumn(),
+        TextColumn("loss {task.fields[loss]}  {task.fields[rate]:.1f} img/s"),
+        TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
     )  # fmt: skip
     with Progress(*columns, console=console, transient=True) as progress:
         for epoch in range(state.epoch, cfg.epochs):
             task = progress.add_task(
-                f"epoch {epoch + 1}/{cfg.epochs}", total=steps, loss=0.0, rate=0.0
+                f"epoch {epoch + 1}/{cfg.epochs}", total=steps, loss="…", rate=0.0
             )
             row = _train_epoch(state, cfg, loader, epoch, steps, partial(progress.update, task))
             progress.remove_task(task)
             row["lr"] = state.opt.param_groups[0]["lr"]
-            row["plateau_on"] = "train_loss"
-            state.sched.step(row["train_loss"])
+            if not state.per_step:
+                row["plateau_on"] = "train_loss"
+                state.sched.step(row["train_loss"])
             if split.val:  # logged for the reader only; nothing above or below reads it
-                row.update(evaluate(state.model, cfg, split.val, state.device))
-            _append_csv(metrics_path, row)
+                row.update(evaluate(state.result(), cfg, split.val, state.device))
+            append_csv(metrics_path, row)
             extra = f"  val F1@6 {row['val_f1']:.4f}" if "val_f1" in row else ""
             console.print(
                 f"epoch {epoch + 1}/{cfg.epochs}: loss {row['train_loss']:.4f}"
@@ -173,42 +191,50 @@ class _State:
 
     model: SutureDetector
     opt: torch.optim.Optimizer
-    sched: torch.optim.lr_scheduler.ReduceLROnPlateau
+    sched: torch.optim.lr_scheduler.LRScheduler | torch.optim.lr_scheduler.ReduceLROnPlateau
+    per_step: bool  # the scheduler steps after every batch (else once per epoch, on the loss)
+    average: torch.optim.swa_utils.AveragedModel | None
     scaler: torch.amp.GradScaler | None
     device: torch.device
     use_amp: bool
     epoch: int = 0
 
     @classmethod
-    def create(cls, cfg: TrainConfig, dev: torch.device) -> _State:
+    def create(cls, cfg: TrainConfig, dev: torch.device, steps: int) -> _State:
         model = SutureDetector(cfg.model).to(dev)
         opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-        sched = torch.optim.lr_scheduler.ReduceLROnPlateau(
-            opt, mode="min", factor=cfg.plateau_factor, patience=cfg.plateau_patience
-        )
+        sched, per_step = make_scheduler(opt, cfg, steps)
+        average = make_average(model, cfg.ema_decay)
         use_amp = dev.type == "cuda" and cfg.amp
         scaler = (
             torch.amp.GradScaler("cuda", enabled=not torch.cuda.is_bf16_supported())
             if use_amp
             else None
         )
-        return cls(model, opt, sched, scaler, dev, use_amp)
+        return cls(model, opt, sched, per_step, average, scaler, dev, use_amp)
+
+    def result(self) -> SutureDetector:
+        """The model a run leaves: the weight average if there is one, else the last weights."""
+        return self.model if self.average is None else self.average.module
 
     def resume(self, path: Path, cfg: TrainConfig) -> None:
         """Continue from ``path``; a checkpoint of another configuration (anything but the
         number of epochs differs) is refused before any weight is touched."""
         ck = read_checkpoint(path, self.device)
-        before, now = {**ck["config"], "epochs": None}, {**cfg.to_dict(), "epochs": None}
+        before = {**TrainConfig.from_dict(ck["config"]).to_dict(), **_MAY_CHANGE}
+        now = {**cfg.to_dict(), **_MAY_CHANGE}
         if before != now:
             changed = config_diff(before, now)
             raise ValueError(
                 f"{path} was trained with another configuration ({', '.join(changed)} differ);"
-                " only epochs may change on --resume: use a new output folder"
+                " only epochs, threads and workers may change on --resume: use a new output folder"
             )
         check_shapes(path, cfg.model, ck["model"])
         self.model.load_state_dict(ck["model"])
         self.opt.load_state_dict(ck["optimizer"])
         self.sched.load_state_dict(ck["scheduler"])
+        if self.average is not None:
+            self.average.load_state_dict(ck["average"])
         self.epoch = ck["epoch"]
 
     def checkpoint(self, cfg: TrainConfig) -> dict:
@@ -216,10 +242,14 @@ class _State:
             "model": self.model.state_dict(),
             "optimizer": self.opt.state_dict(),
             "scheduler": self.sched.state_dict(),
+            **({} if self.average is None else {"average": self.average.state_dict()}),
             "epoch": self.epoch,
             "config": cfg.to_dict(),
         }
 
+
+# Settings a resumed run may change: the length, and how this machine runs it.
+_MAY_CHANGE = {"epochs": None, "threads": None, "workers": None}
 
 # The running loss stays on the device and is read every this many steps: reading it every step
 # would wait for the device each time.
@@ -264,12 +294,16 @@ def _train_epoch(state: _State, cfg: TrainConfig, loader, epoch: int, steps: int
         else:
             loss.backward()
             state.opt.step()
+        if state.per_step:
+            state.sched.step()
+        if state.average is not None:
+            state.average.update_parameters(model)
         step += 1
         seen += len(images)
         loss_sum += loss.detach() * len(images)
         fields = {"advance": 1, "rate": seen / (time.perf_counter() - t0)}
-        if step % _SYNC_EVERY == 0 or step == steps:
-            fields["loss"] = float(loss_sum) / seen
+        if step % _SYNC_EVERY == 0 or step == steps or step == 1:
+            fields["loss"] = f"{float(loss_sum) / seen:.4f}"
         report(**fields)
     seconds = time.perf_counter() - t0
     return {
@@ -279,87 +313,3 @@ def _train_epoch(state: _State, cfg: TrainConfig, loader, epoch: int, steps: int
         "seconds": round(seconds, 3),
         "images_per_s": round(seen / seconds, 2),
     }
-
-
-RUN_FILES = (
-    "config.json", "split.json", CHECKPOINT, MODEL, "metrics.csv", "val_score.json",
-    "val_predictions", "test_predictions",
-)  # fmt: skip
-
-
-def claim_run_folder(out_dir: Path, resume: bool, overwrite: bool) -> None:
-    """Make ``out_dir`` ready for a run: refuse one that holds a run unless told what to do.
-
-    Seen before this rule: ``train --out`` on a finished run replaced its config, split,
-    checkpoint and metrics, left the old ``model.pt`` beside a config that no longer described
-    it, and ``predict`` used it.
-    """
-    if resume and overwrite:
-        raise RunFolderError(out_dir, "--resume and --overwrite contradict each other")
-    if out_dir.exists() and not out_dir.is_dir():
-        raise RunFolderError(out_dir, "is not a folder")
-    held = [n for n in RUN_FILES if (out_dir / n).exists() or (out_dir / n).is_symlink()]
-    if held and not resume and not overwrite:
-        raise RunFolderError(
-            out_dir,
-            f"already holds a run ({', '.join(held)}); --resume to continue it, --overwrite to"
-            " replace it, or choose a new folder",
-        )
-    if held and overwrite:
-        for n in held:
-            p = out_dir / n
-            if p.is_dir() and not p.is_symlink():
-                shutil.rmtree(p)
-            else:
-                p.unlink()
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise RunFolderError(out_dir, f"cannot create the folder: {e.strerror or e}") from None
-
-
-class RunFolderError(InputFileError):
-    """A run folder that training must not write into as it is."""
-
-
-def _write_run_files(out_dir: Path, cfg: TrainConfig, split, data_dir, folds_spec) -> None:
-    cfg.save(out_dir / "config.json")
-    atomic.write_text(
-        out_dir / "split.json",
-        json.dumps(
-            {
-                "data": str(data_dir),
-                "fold": split.fold,
-                "folds": folds_spec or "folder",
-                "train_frames": len(split.train),
-                "val_frames": len(split.val),
-                "val_keys": [str(r.key) for r in split.val],
-            },
-            indent=2,
-        )
-        + "\n",
-    )
-
-
-def _append_csv(path: Path, row: dict) -> None:
-    new = not path.exists()
-    columns = [
-        "epoch",
-        "lr",
-        "train_loss",
-        "images",
-        "seconds",
-        "images_per_s",
-        "val_loss",
-        "val_ppv",
-        "val_tpr",
-        "val_f1",
-        "plateau_on",
-    ]
-    buf = io.StringIO(newline="")
-    w = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore")
-    if new:
-        w.writeheader()
-    w.writerow(row)
-    old = b"" if new else path.read_bytes()  # rewritten whole, never appended: complete or absent
-    atomic.write_bytes(path, old + buf.getvalue().encode("utf-8"))

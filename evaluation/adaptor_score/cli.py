@@ -21,7 +21,7 @@ from rich.table import Table
 from adaptor_score.cli_common import RADIUS, Group, console, fatal, safe_streams, styled
 from adaptor_score.contract import DEFAULT_MAX_BYTES, RANKING_RADIUS
 from adaptor_score.folds import FoldFileError
-from adaptor_score.frames import FrameKey, InputFileError, Problem
+from adaptor_score.frames import InputFileError, Problem
 from adaptor_score.groundtruth import GroundTruthError
 from adaptor_score.pathguard import check_outputs
 
@@ -288,7 +288,8 @@ def load_manifests(manifests, outputs: dict, merged_at: Path):
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the merged manifest here (paths relative to it).",
 )
-def tables_cmd(manifests, out_dir, write_manifest):
+@click.option("--note", help="A line written above the tables in tables.md (what they can show).")
+def tables_cmd(manifests, out_dir, write_manifest, note):
     """Score every run of one or more TOML manifests and write the paper's Tables 1-4 and the
     close-points table (md, tex, csv; several manifests become one set of tables)."""
     from adaptor_score.manifest import write_manifest as write_merged
@@ -306,7 +307,7 @@ def tables_cmd(manifests, out_dir, write_manifest):
         results = run_manifest(manifest)
     except (ManifestError, GroundTruthError, FoldFileError) as e:
         fatal(e)
-    paths = write_tables(results, out_dir)
+    paths = write_tables(results, out_dir, note)
     console.print((Path(out_dir) / "tables.md").read_text(encoding="utf-8"))
     print_problems(results.problems, shown=10)
     console.print(f"wrote {len(paths)} files to {out_dir}")
@@ -317,10 +318,20 @@ def tables_cmd(manifests, out_dir, write_manifest):
 @click.option("--reference", required=True, help="The experiment every other is compared with.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--radius", type=RADIUS, help="Match radius (default: the manifest's).")
-@click.option("--replicates", type=click.IntRange(100, 100_000), default=2000, show_default=True,
-              help="Bootstrap replicates (the bootstrap interval is given from 20 units on).")
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True,
-              help="Seed of the bootstrap.")
+@click.option(
+    "--replicates",
+    type=click.IntRange(100, 100_000),
+    default=2000,
+    show_default=True,
+    help="Bootstrap replicates (the bootstrap interval is given from 20 units on).",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(0, 2**63 - 1),
+    default=0,
+    show_default=True,
+    help="Seed of the bootstrap.",
+)
 def compare_cmd(manifests, reference, out_dir, radius, replicates, seed):
     """Paired differences of every experiment against --reference, one pair per independent
     unit (fold or surgery; per model on a test set), repeated measurements (seeds, models)
@@ -342,49 +353,12 @@ def compare_cmd(manifests, reference, out_dir, radius, replicates, seed):
     console.print(f"wrote {len(paths)} files to {out_dir}")
 
 
-@main.command("overlay")
-@click.argument("gt_dir", type=click.Path(file_okay=False, path_type=Path))
-@click.argument("pred_dir", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
-@click.option("--frame", "frames", multiple=True, help="folder/video/frame; repeatable.")
-@click.option("--radius", type=RADIUS, default=RANKING_RADIUS, show_default=True)
-@click.option(
-    "--images",
-    "images_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Image tree (default: GT_DIR, <folder>/<video>/images/<frame>.png).",
-)
-@click.option("--worst", type=click.IntRange(min=1), help="Draw the N frames with most FP + FN.")
-@click.option(
-    "--limit",
-    type=click.IntRange(min=1),
-    default=20,
-    show_default=True,
-    help="Without --frame/--worst, draw the first N frames.",
-)
-def overlay_cmd(gt_dir, pred_dir, out_dir, frames, radius, images_dir, worst, limit):
-    """Draw TP (blue), FN (orange), FP (vermillion) and the radius on frames, as PNG files."""
-    from adaptor_score.overlay import render_overlays
-
-    check_outputs(
-        {"GT_DIR": gt_dir, "PRED_DIR": pred_dir, "--images": images_dir}, {"--out": out_dir}
-    )
-    problems: list[Problem] = []
-    try:
-        keys = [FrameKey.parse(f) for f in frames]
-        paths = render_overlays(
-            gt_dir, pred_dir, out_dir, keys or None, radius, images_dir, worst, limit, problems
-        )
-    except (GroundTruthError, ValueError, KeyError) as e:
-        fatal(e)
-    console.print(f"wrote {len(paths)} overlays to {out_dir}")
-    if problems:
-        print_problems(problems)
-
-
+from adaptor_score.cli_grandchallenge import grand_challenge_cmd  # noqa: E402
+from adaptor_score.cli_overlay import overlay_cmd  # noqa: E402
 from adaptor_score.cli_translation import validate_translation_cmd  # noqa: E402
 
-main.add_command(validate_translation_cmd)
+for _cmd in (validate_translation_cmd, grand_challenge_cmd, overlay_cmd):
+    main.add_command(_cmd)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

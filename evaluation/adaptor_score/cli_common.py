@@ -69,6 +69,20 @@ def refuse(e: Exception | str) -> NoReturn:
     sys.exit(1)
 
 
+def emit_rows(json_out: str | None, rows: list[dict], table) -> None:
+    """A listing's output: the ``table``; with ``--json -`` the rows as JSON on standard output
+    instead (for scripts: nothing else is printed there); with ``--json FILE`` the table and the
+    rows written to FILE (complete or absent)."""
+    from adaptor_score.outputs import dumps, write_json
+
+    if json_out == "-":
+        click.echo(dumps(rows, 2))
+        return
+    console.print(table)
+    if json_out:
+        write_json(json_out, rows)
+
+
 class Group(click.Group):
     """A command group in which an :class:`~adaptor_score.frames.InputFileError` that a command
     did not handle itself (a bad input, an output over an input, a file that could not be

@@ -28,9 +28,27 @@ from adaptor_score.results import RESULT_COLUMNS, Results, run_manifest
 __all__ = ["ManifestError", "Results", "load_manifest", "run_manifest", "write_tables"]
 
 
-def write_tables(results: Results, out_dir: str | Path) -> list[Path]:
+# Below this F1 at every radius a run has learned close to nothing: its tables are structure.
+NOTHING_LEARNED_F1 = 0.05
+
+
+def caution(results: Results, note: str | None = None) -> list[str]:
+    """The lines ``tables.md`` puts above the tables: ``note``, and a warning when no run
+    reached F1 = 0.05 (runs too short to learn, e.g. ``make paper-tables``' tiny settings)."""
+    lines = [note] if note else []
+    f1 = [r.summary.f1 for r in results.rows if r.summary.f1 is not None]
+    if f1 and max(f1) < NOTHING_LEARNED_F1:
+        lines.append(
+            f"> Every F1 in these tables is below {NOTHING_LEARNED_F1}: the runs learned close to"
+            " nothing, so the tables show the protocol's structure, not findings about the"
+            " methods; no difference between them means anything."
+        )
+    return lines
+
+
+def write_tables(results: Results, out_dir: str | Path, note: str | None = None) -> list[Path]:
     """Write results.csv, problems.csv, per-case.csv and Tables 1-4 as .md, .tex and .csv;
-    return the paths."""
+    return the paths. ``tables.md`` starts with :func:`caution`'s lines."""
     out_dir = Path(out_dir)
     written = []
     path = out_dir / "results.csv"
@@ -46,7 +64,7 @@ def write_tables(results: Results, out_dir: str | Path) -> list[Path]:
     path = out_dir / "per-case.csv"  # challengeR's long layout: runs and surgeries as cases
     write_csv(path, LONG_COLUMNS, long_rows(results))
     written.append(path)
-    combined = []
+    combined = [line + "\n" for line in caution(results, note)]
     for build in (table1, table2, table3, table4, close_points):
         t = build(results)
         if not t.sections:

@@ -8,18 +8,16 @@ list``, ``ledger export``, ``publish``) open the ledger read-only.
 from __future__ import annotations
 
 import copy
-import sys
 from pathlib import Path
 
 import click
 from rich.table import Table
+from rich.text import Text
 
 from adaptor_leaderboard.cli_options import LEDGER_OPTION, RULES_OPTION
 from adaptor_leaderboard.cli_options import open_ledger as _open
 from adaptor_leaderboard.cli_options import rules_for as _rules
 from adaptor_leaderboard.cli_translations import (
-    run_translation_tasks,
-    translation_inputs,
     translation_measures_file,
 )
 from adaptor_leaderboard.ledger import LedgerError
@@ -28,6 +26,7 @@ from adaptor_score.cli_common import (
     FiniteFloat,
     Group,
     console,
+    emit_rows,
     fatal,
     refuse,
     safe_streams,
@@ -91,9 +90,12 @@ def ledger_add_output(output_dir, gt_dir, team, institute, phase, image, ledger_
 @ledger_group.command("list")
 @click.option("--phase")
 @click.option("--radius", type=RADIUS, default=RANKING_RADIUS, show_default=True)
+@click.option("--json", "json_out", help="Write the rows as JSON to this file ('-': standard output,"
+              " instead of the table).")  # fmt: skip
 @LEDGER_OPTION
-def ledger_list(phase, radius, ledger_path):
+def ledger_list(phase, radius, json_out, ledger_path):
     """Every submission in ledger order, with its status, time and latest score."""
+    rows = []
     with _open(ledger_path, readonly=True) as ledger:
         try:
             t = Table(title=f"Submissions in {ledger_path}", title_justify="left")
@@ -113,21 +115,26 @@ def ledger_list(phase, radius, ledger_path):
             for s in ledger.submissions(phase):
                 scoring = ledger.latest_scoring(s.submission_id)
                 sc = ledger.scores(scoring).get(radius) if scoring is not None else None
+                rows.append({"seq": s.seq, "submission_id": s.submission_id, "team": s.team,
+                             "phase": s.phase, "status": s.status, "status_at": iso_time(s.status_at),
+                             "charged": bool(s.charged), "radius": radius,
+                             "f1": sc["f1"] if sc else None, "reason": s.reason,
+                             "run_seconds": s.run_seconds})  # fmt: skip
                 t.add_row(
                     str(s.seq),
                     s.submission_id,
-                    s.team,
-                    s.phase,
+                    Text(s.team),  # names and reasons are data, never markup
+                    Text(s.phase),
                     s.status,
                     iso_time(s.status_at),
                     "yes" if s.charged else "no",
                     f"{sc['f1']:.4f}" if sc else "",
-                    s.reason[:60],
+                    Text(s.reason[:60]),
                     "" if s.run_seconds is None else f"{s.run_seconds:.1f}",
                 )
         except LedgerError as e:
             fatal(e)
-        console.print(t)
+    emit_rows(json_out, rows, t)
 
 
 @ledger_group.command("fail")
@@ -192,100 +199,17 @@ def ledger_export(ledger_path, csv_out, json_out):
     )
 
 
-@main.command("run")
-@click.argument("image")
-@click.option("--team", required=True)
-@click.option("--institute", default="")
-@click.option("--phase", default="test", show_default=True)
-@click.option(
-    "--input",
-    "input_dir",
-    required=True,
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-    help="The (hidden) test images, mounted read-only at /input.",
-)
-@click.option(
-    "--ground-truth",
-    "gt_dir",
-    required=True,
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-)
-@click.option(
-    "--work",
-    "work_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("runs"),
-    show_default=True,
-    help="Outputs and logs, one folder per submission.",
-)
-@click.option(
-    "--time-limit", type=FiniteFloat(min=1), default=3600, show_default=True, help="Seconds."
-)
-@click.option("--memory", default="16g", show_default=True)
-@click.option("--pids", type=click.IntRange(min=16), default=1024, show_default=True)
-@click.option("--gpu/--no-gpu", default=None, help="Default: all GPUs when the engine has any.")
-@click.option(
-    "--docker-host",
-    help="Engine socket, e.g. unix:///run/podman/podman.sock (default: DOCKER_HOST).",
-)
-@click.option("--translate", "translate", multiple=True, metavar="DOMAIN=FOLDER",
-              callback=lambda ctx, p, v: translation_inputs(v),
-              help="Also run the image's domain_transformation on this images-only input of"
-              " DOMAIN (sim or intraop); repeatable. Reported, never ranked or charged.")  # fmt: skip
-@LEDGER_OPTION
-@RULES_OPTION
-def run_cmd(
-    image, team, institute, phase, input_dir, gt_dir, work_dir, time_limit, memory, pids, gpu,
-    docker_host, translate, ledger_path, rules_path,
-):  # fmt: skip
-    """Run a submitted IMAGE on the test set, score it and record it in the ledger; with
-    --translate, run its domain_transformation too."""
-    try:
-        import docker
-    except ImportError:
-        fatal("the docker SDK is not installed: pip install 'adaptor-toolkit[leaderboard]'")
-    from adaptor_leaderboard.runner import RunLimits, run_submission
-
-    rules = _rules(rules_path, phase)
-    try:
-        client = docker.DockerClient(base_url=docker_host) if docker_host else docker.from_env()
-    except docker.errors.DockerException as e:
-        fatal(f"cannot reach the container engine: {e}")
-    limits = RunLimits(wall_seconds=time_limit, memory=memory, pids=pids, gpu=gpu)
-    with _open(ledger_path) as ledger:
-        try:
-            console.print(
-                f"running {image} for {team} (time limit {time_limit:g} s)", soft_wrap=True
-            )
-            r = run_submission(
-                client, ledger, image, team, input_dir, gt_dir, work_dir, rules, institute, limits,
-                report=lambda line: console.print(f"  {line}", soft_wrap=True),
-            )  # fmt: skip
-        except (PermissionError, ValueError) as e:
-            refuse(e)
-        except LedgerError as e:
-            fatal(e)
-        if translate:
-            run_translation_tasks(client, ledger, r.submission_id, image, translate, work_dir,
-                                  limits)  # fmt: skip
-    if r.status == "scored":
-        console.print(
-            f"submission {r.submission_id} ({team}): scored, F1@{rules.radius:g} {r.f1:.4f},"
-            f" {r.run_seconds:.1f} s" + (f" ({r.reason})" if r.reason else ""),
-            soft_wrap=True,
-        )
-    else:
-        console.print(f"submission {r.submission_id} ({team}): failed: {r.reason}", soft_wrap=True)
-        sys.exit(1)
-
-
 @main.command("publish")
 @LEDGER_OPTION
 @RULES_OPTION
 @click.option("--phase", default="test", show_default=True)
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option(
-    "--bootstrap", "replicates", type=click.IntRange(0, 20_000), default=1000, show_default=True,
+    "--bootstrap",
+    "replicates",
+    type=click.IntRange(0, 20_000),
+    default=1000,
+    show_default=True,
     help="Bootstrap replicates (the table's rule, and challengeR's per scheme and unit).",
 )
 @click.option(
@@ -318,7 +242,8 @@ def publish_cmd(ledger_path, rules_path, phase, out_dir, replicates, unit, seed,
     console.print(f"wrote {', '.join(str(p) for p in paths)}", soft_wrap=True)
 
 
-from adaptor_leaderboard.cli_teams import team_group  # noqa: E402 - registered after main
+from adaptor_leaderboard.cli_run import run_cmd  # noqa: E402 - registered after main
+from adaptor_leaderboard.cli_teams import team_group  # noqa: E402
 from adaptor_leaderboard.cli_translations import (  # noqa: E402
     add_translation_cmd,
     test_input_cmd,
@@ -330,6 +255,7 @@ main.add_command(translations_cmd)
 main.add_command(test_input_cmd)
 
 main.add_command(team_group)
+main.add_command(run_cmd)
 
 # The old name of `publish`, as `adaptor-score leaderboard` had it (hidden from --help).
 _alias = copy.copy(publish_cmd)

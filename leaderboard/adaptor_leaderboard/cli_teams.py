@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import click
 from rich.table import Table
+from rich.text import Text
 
 from adaptor_leaderboard.cli_options import LEDGER_OPTION
 from adaptor_leaderboard.cli_options import open_ledger as _open
 from adaptor_leaderboard.ledger import LedgerError
-from adaptor_score.cli_common import console, fatal
+from adaptor_score.cli_common import console, emit_rows, fatal
 from adaptor_score.outputs import iso_time
 
 
@@ -83,8 +84,10 @@ def _register(team, ledger_path, **details):
 
 
 @team_group.command("list")
+@click.option("--json", "json_out", help="Write the teams as JSON to this file ('-': standard"
+              " output, instead of the table).")  # fmt: skip
 @LEDGER_OPTION
-def team_list(ledger_path):
+def team_list(json_out, ledger_path):
     """Every registered team with its details and when they last changed (UTC)."""
     with _open(ledger_path, readonly=True) as ledger:
         try:
@@ -95,5 +98,9 @@ def team_list(ledger_path):
     for col in ("team", "institute", "contact", "method", "updated (UTC)"):
         t.add_column(col)
     for name, d in teams.items():
-        t.add_row(name, d["institute"], d["contact"], d["method_url"], iso_time(d["updated_at"]))
-    console.print(t)
+        t.add_row(*(Text(v) for v in (name, d["institute"], d["contact"], d["method_url"])),
+                  iso_time(d["updated_at"]))  # fmt: skip
+    rows = [{"team": name, "institute": d["institute"], "contact": d["contact"],
+             "method_url": d["method_url"], "updated_at": iso_time(d["updated_at"])}
+            for name, d in teams.items()]  # fmt: skip
+    emit_rows(json_out, rows, t)

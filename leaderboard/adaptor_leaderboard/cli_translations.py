@@ -157,7 +157,9 @@ def translation_measures_file(path: Path) -> dict:
 @click.command("test-input")
 @click.argument("labelled", type=click.Path(file_okay=False, exists=True, path_type=Path))
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
-def test_input_cmd(labelled, out_dir):
+@click.option("--flat", is_flag=True, help="One folder of <folder>__<video>__<frame> images, for"
+              " a Grand-Challenge upload (`adaptor-score grand-challenge` reads the names back).")
+def test_input_cmd(labelled, out_dir, flat):
     """Write the images of a labelled tree (release layout) to OUT_DIR, and nothing else: no
     labels, no JSON. That is the input `run --input` and `run --translate` accept."""
     from adaptor_score import atomic
@@ -173,11 +175,28 @@ def test_input_cmd(labelled, out_dir):
     images = [p for p in images if LABEL_FOLDER not in p.relative_to(labelled).parts]
     if not images:
         fatal(f"{labelled}: holds no image")
-    for p in images:
+    targets = [_flat_name(p.relative_to(labelled)) if flat else p.relative_to(labelled)
+               for p in images]  # fmt: skip
+    if len(set(targets)) != len(targets):
+        fatal(f"{labelled}: two images would share one name in {out_dir}")
+    for p, target in zip(images, targets):
         try:
-            atomic.write_bytes(out_dir / p.relative_to(labelled), read_bytes(p, 256 << 20))
+            atomic.write_bytes(out_dir / target, read_bytes(p, 256 << 20))
         except BadFile as e:
             fatal(f"{p}: {e}")
     for p in problems:
         console.print(Text(f"  skipped {p.file}: {p.problem}"))
     console.print(Text(f"wrote {len(images)} images (no labels, no JSON) to {out_dir}"))
+
+
+def _flat_name(relative: Path) -> str:
+    """``aicm1/VID000_0/images/000001.png`` -> ``aicm1__VID000_0__000001.png``; a path that names
+    no frame, or a part holding the separator (it could not be read back), stops the command."""
+    from adaptor_score.frames import key_from_relative_path
+    from adaptor_score.grandchallenge import FLAT_SEPARATOR
+
+    key = key_from_relative_path(relative)
+    if key is None or any(FLAT_SEPARATOR in part for part in key):
+        fatal(f"{relative}: cannot be named <folder>{FLAT_SEPARATOR}<video>{FLAT_SEPARATOR}<frame>")
+    return FLAT_SEPARATOR.join(key) + relative.suffix
+

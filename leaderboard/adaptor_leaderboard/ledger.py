@@ -57,6 +57,7 @@ class Submission:
     run_seconds: float | None
     status_at: float
     charged: bool  # uses up one of the team's submissions (in progress counts too)
+    archive: str = ""  # "team.tar.gz sha256:..." when the image came as an archive
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Submission:
@@ -144,6 +145,7 @@ class Ledger:
         digest: str = "",
         submission_id: str | None = None,
         limit: int | None = None,
+        archive: str = "",
     ) -> str:
         """Record a queued submission. With ``limit``, the count of the team's submissions that
         use up its quota and the insert are one transaction: two runs at once cannot both pass.
@@ -162,8 +164,8 @@ class Ledger:
             seq = c.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM submissions").fetchone()[0]
             c.execute(
                 "INSERT INTO submissions (submission_id, team, institute, phase, image, digest,"
-                " created_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (sid, team, institute, phase, image, digest, now, seq),
+                " created_at, seq, archive) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (sid, team, institute, phase, image, digest, now, seq, archive),
             )
             c.execute(
                 "INSERT INTO events (submission_id, at, status) VALUES (?, ?, 'queued')", (sid, now)

@@ -10,7 +10,7 @@ class LedgerError(Exception):
     """The ledger cannot do what was asked; the message names the file or submission."""
 
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS submissions (
     submission_id TEXT PRIMARY KEY,
@@ -20,7 +20,8 @@ CREATE TABLE IF NOT EXISTS submissions (
     image TEXT NOT NULL DEFAULT '',
     digest TEXT NOT NULL DEFAULT '',
     created_at REAL NOT NULL,
-    seq INTEGER
+    seq INTEGER,
+    archive TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -93,6 +94,9 @@ UPDATE events SET charged = CASE
 # Version 4: frame_counts records a frame without a usable prediction file. Scorings made before
 # cannot tell (0): re-score such a submission for challengeR's missing-case rule to apply to it.
 _UPGRADE_TO_4 = "ALTER TABLE frame_counts ADD COLUMN missing INTEGER NOT NULL DEFAULT 0;"
+# Version 6: a submission that arrived as an image archive records its file name and SHA-256
+# ("team.tar.gz sha256:..."); earlier ones were image names (empty).
+_UPGRADE_TO_6 = "ALTER TABLE submissions ADD COLUMN archive TEXT NOT NULL DEFAULT '';"
 _INDEXES = "CREATE UNIQUE INDEX IF NOT EXISTS submissions_by_seq ON submissions(seq);"
 
 
@@ -134,6 +138,9 @@ def connect(path: Path, readonly: bool) -> sqlite3.Connection:
             columns = {r[1] for r in conn.execute("PRAGMA table_info(frame_counts)")}
             if columns and "missing" not in columns:  # the table exists without the column
                 script = _UPGRADE_TO_4 + script
+            columns = {r[1] for r in conn.execute("PRAGMA table_info(submissions)")}
+            if columns and "archive" not in columns:
+                script = _UPGRADE_TO_6 + script
             for statement in script.split(";"):
                 if statement.strip():
                     conn.execute(statement)

@@ -77,14 +77,15 @@ def check_test_input(input_dir: str | Path, gt: GroundTruth) -> int:
 
 def claim(
     ledger: Ledger, team: str, rules: PhaseRules, institute: str = "", image: str = "",
-    digest: str = "",
+    digest: str = "", archive: str = "",
 ) -> str:  # fmt: skip
     """A queued submission, the limit checked in the same transaction; ``PermissionError`` when
     the team has none left."""
     try:
         return ledger.add_submission(
-            team, rules.phase, institute, image, digest, limit=rules.max_submissions
-        )
+            team, rules.phase, institute, image, digest, limit=rules.max_submissions,
+            archive=archive,
+        )  # fmt: skip
     except LimitReached as e:
         raise PermissionError(str(e)) from None
 

@@ -84,19 +84,32 @@ def run_submission(
     Raises, with nothing recorded: ``GroundTruthError`` for a ground truth that cannot be used,
     :class:`~adaptor_leaderboard.lifecycle.SubmissionInputError` for an input the container must
     not see (labels, the ground truth itself, other frames), ``PathError`` for a work folder
-    inside an input, ``ValueError`` when the image is unknown to the engine, ``PermissionError``
-    when the team has no submission left.
+    inside an input, ``ValueError`` when the image is unknown to the engine or an archive is not
+    one image of this team's (``archive.ArchiveError``), ``PermissionError`` when the team has no
+    submission left. ``image`` may be an archive (``.tar``, ``.tar.gz``): see ``archive``.
     """
     import docker
+    from adaptor_leaderboard.archive import check_tags, inspect_archive, is_archive, load_archive
 
     gt = load_ground_truth(gt_dir)  # everything that can be refused is, before the claim
     check_test_input(input_dir, gt)
     check_outputs({"--input": input_dir, "--ground-truth": gt_dir}, {"--work": work_dir})
-    try:
-        digest = client.images.get(image).id
-    except docker.errors.ImageNotFound:
-        raise ValueError(f"image {image!r} not found on the engine") from None
-    sid = claim(ledger, team, rules, institute, image, digest)
+    archive = ""
+    if is_archive(image):  # checked, then loaded; run by its id, which no tag can move
+        info = inspect_archive(image)
+        check_tags(info, team, client, ledger)
+        digest = load_archive(info, client)
+        archive = f"{info.path.name} sha256:{info.sha256}"
+        image = info.tags[0] if info.tags else digest
+        run_as = digest
+    else:
+        try:
+            digest = client.images.get(image).id
+        except docker.errors.ImageNotFound:
+            raise ValueError(f"image {image!r} not found on the engine") from None
+        run_as = image
+    sid = claim(ledger, team, rules, institute, image, digest, archive)
+    image = run_as
     job = Claimed(sid, image, Path(input_dir), gt, Path(work_dir), rules, limits, command)
     try:
         with settled(ledger, sid):  # our side broke (or Ctrl-C): never the team's loss

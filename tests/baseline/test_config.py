@@ -122,7 +122,8 @@ def test_the_demo_script_trains_the_demo_recipe(tmp_path, monkeypatch):
     from pathlib import Path
 
     import adaptor_baseline.train as train_module
-    from adaptor_baseline.config import DEMO_RECIPE, config_diff, with_overrides
+    from adaptor_baseline.config import config_diff, with_overrides
+    from adaptor_baseline.recipes import DEMO_RECIPE
 
     script = (Path(__file__).parents[2] / "tools" / "demo.sh").read_text()
     joined = script.replace("\\\n", " ")
@@ -135,3 +136,32 @@ def test_the_demo_script_trains_the_demo_recipe(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     expected = with_overrides(preset("variant1"), **DEMO_RECIPE)
     assert config_diff(seen["cfg"], expected) == []
+
+
+def test_the_demo_script_generates_the_demo_data():
+    """tools/demo.sh's training and held-out sets are recipes.DEMO_DATA (what the seed benchmark
+    measured and the README's band is about)."""
+    import re
+    from pathlib import Path
+
+    from adaptor_baseline.recipes import DEMO_DATA
+
+    script = (Path(__file__).parents[2] / "tools" / "demo.sh").read_text()
+    for name, shape in DEMO_DATA.items():
+        line = next(x for x in script.splitlines() if re.search(rf'synth "\$OUT/{name}"', x))
+        spelled = dict(re.findall(r"--(surgeries|videos|frames|seed) (\d+)", line))
+        assert {k: int(v) for k, v in spelled.items()} == shape, (name, line)
+        assert "--domain sim" in line
+
+
+def test_learning_settings_are_the_demo_recipe_without_the_grid_variables():
+    from adaptor_baseline.config import FIELDS
+    from adaptor_baseline.recipes import DEMO_RECIPE, learning_settings
+
+    settings = learning_settings()
+    assert "sigma1" not in settings and "sigma2" not in settings and "seed" not in settings
+    assert {FIELDS[k].path for k in settings} == set(DEMO_RECIPE) - {
+        "target.sigma1",
+        "model.sigma2",
+        "seed",
+    }

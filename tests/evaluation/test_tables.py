@@ -267,3 +267,27 @@ def test_table2_rows_the_paper_lacks_are_labelled_as_ours(tmp_path):
     assert not any("(ours" in r for r in rows if "σ1 = 2" in r)
     first = [r for r in rows if "PPV" in r]
     assert "σ1 = 2" in first[0]  # the paper's rows come first
+
+
+def test_tables_say_when_no_run_learned_and_carry_a_note(tmp_path):
+    """Tables of runs that learned nothing (make paper-tables' tiny settings) say so above
+    themselves; a note of the caller's comes first; tables of runs that learned carry neither."""
+    import dataclasses
+
+    results = run_manifest(load_manifest(build(tmp_path)))
+    write_tables(results, tmp_path / "a")
+    assert "learned close to nothing" not in (tmp_path / "a" / "tables.md").read_text()
+    write_tables(results, tmp_path / "b", note="Tiny settings: structure only.")
+    assert (tmp_path / "b" / "tables.md").read_text().startswith("Tiny settings: structure only.")
+    results.rows = [
+        dataclasses.replace(r, summary=dataclasses.replace(r.summary, f1=0.049))
+        for r in results.rows
+    ]
+    write_tables(results, tmp_path / "c")
+    text = (tmp_path / "c" / "tables.md").read_text()
+    assert text.startswith("> Every F1 in these tables is below 0.05")
+    r = CliRunner().invoke(
+        main, ["tables", str(build(tmp_path / "m")), "--out", str(tmp_path / "d"), "--note", "N"]
+    )
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "d" / "tables.md").read_text().startswith("N\n")

@@ -337,3 +337,26 @@ def test_a_version_2_ledger_gains_the_teams_table(tmp_path):
         ledger._conn.execute("PRAGMA user_version = 2")
     with Ledger(path) as ledger:  # upgrades: no second ALTER TABLE of version 1's step
         assert ledger.teams() == {} and len(ledger.submissions()) == 1
+
+
+def test_listings_as_json_for_scripts(tmp_path, test_set):
+    """`ledger list`, `team list` (and `cv --status`) take `--json -`: JSON alone on standard
+    output, the same rows as the table; `--json FILE` writes them beside the table."""
+    gt, teams = test_set
+    path = tmp_path / "l.sqlite"
+    args = ["--ledger", str(path)]
+    r = CliRunner().invoke(main, ["team", "add", "A [bold]x[/bold]", "--institute", "Uni", *args])
+    assert r.exit_code == 0, r.output
+    with Ledger(path) as ledger:
+        score_into_ledger(ledger, ledger.add_submission("A [bold]x[/bold]", "test"), teams["good"], gt)
+    r = CliRunner().invoke(main, ["team", "list", "--json", "-", *args])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output) == [{"team": "A [bold]x[/bold]", "institute": "Uni", "contact": "",
+                                     "method_url": "", "updated_at": json.loads(r.output)[0]["updated_at"]}]  # fmt: skip
+    r = CliRunner().invoke(main, ["ledger", "list", "--json", "-", *args])
+    rows = json.loads(r.output)
+    assert [(x["team"], x["status"], x["charged"]) for x in rows] == [("A [bold]x[/bold]", "scored", True)]
+    assert 0 < rows[0]["f1"] <= 1 and rows[0]["radius"] == 6.0
+    r = CliRunner().invoke(main, ["ledger", "list", "--json", str(tmp_path / "s.json"), *args])
+    assert r.exit_code == 0 and "[bold]x[/bold]" in r.output  # the table, names printed as text
+    assert json.loads((tmp_path / "s.json").read_text()) == rows

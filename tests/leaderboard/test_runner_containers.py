@@ -332,3 +332,112 @@ def test_the_translation_task_runs_beside_a_submission_and_never_charges(engine,
         rows = {(r["team"], r["domain"]): r["status"] for r in latest(ledger, "test")}
         assert rows == {("translator", "sim"): "translated", ("empty", "sim"): "not offered"}
         assert all(s.charged for s in ledger.submissions())  # one charge each: the landmark run
+
+
+def test_run_starts_podmans_api_itself_when_no_engine_listens(
+    engine, socket_url, test_set, tmp_path, monkeypatch
+):
+    """No --docker-host, no DOCKER_HOST, no socket answering: `run` starts podman's API for the
+    run on a private socket, uses it, and stops it (nothing of it is left running)."""
+    from click.testing import CliRunner
+
+    import adaptor_leaderboard.engine as engine_module
+    from adaptor_leaderboard.cli import main
+
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    monkeypatch.setattr(engine_module, "candidate_sockets", lambda: [f"unix://{tmp_path}/none.sock"])
+    gt, _ = test_set
+    r = CliRunner().invoke(main, ["run", "adaptor-hostile/empty", "--team", "A",
+                                  "--input", str(images_only(gt)), "--ground-truth", str(gt),
+                                  "--ledger", str(tmp_path / "l.sqlite"), "--work", str(tmp_path / "runs"),
+                                  "--no-gpu", "--memory", "256m", "--time-limit", "30"])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert "podman's API, started for this run" in r.output and "scored" in r.output
+    left = subprocess.run(["pgrep", "-f", "adaptor-podman-"], capture_output=True, text=True)
+    assert left.stdout.strip() == "", left.stdout
+
+
+def test_an_archive_submission_is_loaded_recorded_and_run_by_its_id(
+    engine, socket_url, test_set, tmp_path
+):
+    """`docker save` output as the submission: loaded into the engine, its SHA-256 and the image's
+    id recorded, run by id; an archive of two images, and one carrying another team's tag, are
+    refused before anything is claimed."""
+    import hashlib
+
+    from click.testing import CliRunner
+
+    from adaptor_leaderboard.cli import main
+
+    gt, _ = test_set
+    archive = tmp_path / "team-a.tar"
+    subprocess.run(["podman", "tag", "adaptor-hostile/empty", "team-a/detector:v1"], check=True)
+    subprocess.run(["podman", "save", "-q", "--format", "docker-archive", "-o", str(archive),
+                    "team-a/detector:v1"], check=True)  # fmt: skip
+    subprocess.run(["podman", "rmi", "team-a/detector:v1"], stdout=subprocess.DEVNULL)
+    common = ["--input", str(images_only(gt)), "--ground-truth", str(gt),
+              "--ledger", str(tmp_path / "l.sqlite"), "--work", str(tmp_path / "runs"),
+              "--docker-host", socket_url, "--no-gpu", "--memory", "256m", "--time-limit", "30"]  # fmt: skip
+    r = CliRunner().invoke(main, ["run", str(archive), "--team", "A", *common])
+    assert r.exit_code == 0 and "scored" in r.output, r.output
+    with Ledger(tmp_path / "l.sqlite") as ledger:
+        (s,) = ledger.submissions()
+    assert s.archive == f"team-a.tar sha256:{hashlib.sha256(archive.read_bytes()).hexdigest()}"
+    assert s.image == "team-a/detector:v1" and s.digest.startswith("sha256:")
+    assert s.digest == engine.images.get("team-a/detector:v1").id
+    stolen = CliRunner().invoke(main, ["run", str(archive), "--team", "B", *common])
+    assert stolen.exit_code == 1 and "team A's submission" in stolen.output, stolen.output
+    two = tmp_path / "two.tar"
+    subprocess.run(["podman", "save", "-q", "--multi-image-archive", "-o", str(two),
+                    "adaptor-hostile/empty", "adaptor-hostile/crash"], check=True)  # fmt: skip
+    r = CliRunner().invoke(main, ["run", str(two), "--team", "C", *common])
+    assert r.exit_code == 1 and "holds 2 images" in r.output, r.output
+    with Ledger(tmp_path / "l.sqlite") as ledger:
+        assert len(ledger.submissions()) == 1  # nothing claimed for the refused ones
+
+
+def test_a_queue_of_archives_killed_and_resumed_runs_nothing_twice(
+    engine, socket_url, test_set, tmp_path
+):
+    """Three archives (one broken), the queue killed (SIGKILL) during the second run, then run
+    again: the first is not run again, the second runs again uncharged, the broken one is never
+    claimed, and the board is published after each scored submission."""
+    import signal
+    import sys
+
+    gt, _ = test_set
+    queue = tmp_path / "queue"
+    queue.mkdir()
+    for team, image in (("a-empty", "adaptor-hostile/empty"), ("b-hang", "adaptor-hostile/hang")):
+        subprocess.run(["podman", "tag", image, f"{team}/x:1"], check=True)
+        subprocess.run(["podman", "save", "-q", "--format", "docker-archive", "-o",
+                        str(queue / f"{team}.tar"), f"{team}/x:1"], check=True)  # fmt: skip
+        subprocess.run(["podman", "rmi", f"{team}/x:1"], stdout=subprocess.DEVNULL)
+    (queue / "c-broken.tar.gz").write_bytes(b"\x1f\x8b broken")
+    ledger_path = tmp_path / "l.sqlite"
+    cmd = [sys.executable, "-c", "import sys; from adaptor_leaderboard.cli import main; sys.exit(main())",
+           "run", str(queue), "--input", str(images_only(gt)), "--ground-truth", str(gt),
+           "--ledger", str(ledger_path), "--work", str(tmp_path / "runs"), "--docker-host", socket_url,
+           "--no-gpu", "--memory", "256m", "--time-limit", "8", "--publish", str(tmp_path / "site")]  # fmt: skip
+    first = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                             start_new_session=True)  # fmt: skip
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        if ledger_path.exists():
+            with Ledger(ledger_path) as ledger:
+                if any(s.team == "b-hang" and s.status == "running" for s in ledger.submissions()):
+                    break
+    os.killpg(first.pid, signal.SIGKILL)
+    first.wait()
+    assert (tmp_path / "site" / "index.html").exists()  # published after a-empty was scored
+    second = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "[1 of 3] a-empty: a-empty.tar: done before" in second.stdout
+    assert "[3 of 3] c-broken: c-broken.tar.gz: refused, not claimed" in second.stdout
+    with Ledger(ledger_path) as ledger:
+        subs = [(s.team, s.status, s.charged) for s in ledger.submissions()]
+    assert subs[0] == ("a-empty", "scored", True)
+    assert subs[1] == ("b-hang", "failed", False)  # interrupted by the kill: given back
+    assert subs[2][:2] == ("b-hang", "failed") and subs[2][2]  # its own run: the time limit
+    assert len(subs) == 3

@@ -108,6 +108,46 @@ def test_domain_transformation_keeps_size(frames, tmp_path):
         assert a.shape == b.shape and not np.array_equal(a, b)
 
 
+@pytest.mark.parametrize(
+    "predictor",
+    [
+        "def load_predictor():\n    return lambda images: [[] for _ in images]\n",
+        "import numpy as np\n\nclass P:\n    def __call__(self, images):\n"
+        "        return [np.zeros((0, 2)) for _ in images]\n\ndef load_predictor():\n"
+        "    return P()\ntranslate = None  # a near miss of the name is not the task\n",
+    ],
+)
+def test_a_predictor_without_translate_domain_does_not_offer_the_task(frames, tmp_path, predictor):
+    """A participant's predictor.py as documented, without the optional function: the command
+    says "not offered", writes nothing and exits 2 (no ImportError traceback)."""
+    import shutil
+
+    copy = tmp_path / "template"
+    shutil.copytree(TEMPLATE, copy, ignore=shutil.ignore_patterns("weights", "wheels"))
+    (copy / "predictor.py").write_text(predictor)
+    env = {"ADAPTOR_INPUT": str(frames), "ADAPTOR_OUTPUT": str(tmp_path / "out")}
+    import os
+
+    r = subprocess.run([sys.executable, str(copy / "entrypoint.py"), "domain_transformation"],
+                       capture_output=True, text=True, env={**os.environ, **env})  # fmt: skip
+    assert r.returncode == 2, r.stderr
+    assert "not offered" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*.png"))
+    landmarks = subprocess.run([sys.executable, str(copy / "entrypoint.py"), "landmark_detection"],
+                               capture_output=True, text=True, env={**os.environ, **env})  # fmt: skip
+    assert landmarks.returncode == 0, landmarks.stderr
+
+
+def test_an_unreadable_image_is_named_without_the_readers_buffer(tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "broken.png").write_bytes(b"not a picture at all")
+    Image.new("RGB", (64, 32)).save(tmp_path / "in" / "fine.png")
+    r = run("landmark_detection", tmp_path / "in", tmp_path / "out")
+    assert r.returncode == 0, r.stderr
+    assert "broken.png: cannot read the image: not in a format this reader knows" in r.stderr
+    assert "BytesIO" not in r.stderr and "0x" not in r.stderr
+
+
 def test_uses_the_baseline_when_its_weights_are_there(frames, tmp_path):
     from adaptor_baseline.config import preset, with_overrides
     from adaptor_baseline.train import train

@@ -59,15 +59,16 @@ class SutureDetector(nn.Module):
         The parts are detached tensors on the loss's device: reading them (``float()``) waits
         for the device, so the training loop never does it per step."""
         out = {k: v.float() for k, v in out.items()}
+        over = self.cfg.loss_over
         if self.cfg.variant == "baseline":
-            total = heatmap_loss(out["stage0"], heatmap)
+            total = heatmap_loss(out["stage0"], heatmap, over=over)
             return total, {"loss": total.detach()}
-        l1 = heatmap_loss(out["stage1"], heatmap)
+        l1 = heatmap_loss(out["stage1"], heatmap, over=over)
         if self.cfg.variant == "variant1":
-            l2 = heatmap_loss(out["stage2"], heatmap)
+            l2 = heatmap_loss(out["stage2"], heatmap, over=over)
         else:
             if binary is None:
                 raise ValueError("variant2 needs binary mask targets")
-            l2 = fbeta_loss(out["stage2"], binary)
+            l2 = fbeta_loss(out["stage2"], binary, over=over)
         total = l1 + l2
         return total, {"loss": total.detach(), "stage1": l1.detach(), "stage2": l2.detach()}

@@ -1,0 +1,146 @@
+"""Submissions that arrive as image archives (``docker save team/x | gzip > team.tar.gz``).
+
+Before anything is claimed, an archive is checked: a regular file within the size limit, a tar
+(plain or gzip) that holds exactly one image (``docker save``'s ``manifest.json``, or an OCI
+``index.json`` with one manifest), whose tags belong to nobody else: a tag another team submitted,
+or one the engine already holds for another image that no submission of this team brought, would
+be overwritten by loading, so it is refused. Its SHA-256 is computed while it is read; the image
+is then loaded into the engine and run by its id (the digest the ledger records), never by a tag
+that someone could move.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import stat
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+
+ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tgz")
+MAX_ARCHIVE_BYTES = 20 << 30  # 20 GiB: a CUDA image with its weights is a few GB
+MAX_MANIFEST_BYTES = 1 << 20
+
+
+class ArchiveError(ValueError):
+    """An archive that cannot be a submission; the message names the file and the problem."""
+
+
+def is_archive(name: str) -> bool:
+    return name.lower().endswith(ARCHIVE_SUFFIXES) and Path(name).is_file()
+
+
+@dataclass(frozen=True)
+class ArchiveInfo:
+    path: Path
+    sha256: str
+    size: int
+    tags: tuple[str, ...]
+    image_id: str | None = None  # from the manifest's config name, where it says it
+
+
+class _Hashing:
+    """A read-only file object that hashes what passes through it."""
+
+    def __init__(self, f):
+        self.f, self.h, self.n = f, hashlib.sha256(), 0
+
+    def read(self, n=-1):
+        data = self.f.read(n)
+        self.h.update(data)
+        self.n += len(data)
+        return data
+
+
+def inspect_archive(path: str | Path, max_bytes: int = MAX_ARCHIVE_BYTES) -> ArchiveInfo:
+    """Check ``path`` as described in the module; :class:`ArchiveError` otherwise."""
+    path = Path(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as e:
+        raise ArchiveError(f"{path}: cannot open the archive ({e.strerror or e})") from None
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            raise ArchiveError(f"{path}: not a regular file")
+        if st.st_size > max_bytes:
+            raise ArchiveError(f"{path}: {st.st_size:,} bytes, above the limit of {max_bytes:,}")
+        hashing = _Hashing(f)
+        manifests = {}
+        try:
+            with tarfile.open(fileobj=hashing, mode="r|*") as tar:
+                for member in tar:
+                    if member.name.lstrip("./") in ("manifest.json", "index.json"):
+                        if not member.isfile() or member.size > MAX_MANIFEST_BYTES:
+                            raise ArchiveError(f"{path}: {member.name} is not a small file")
+                        manifests[member.name.lstrip("./")] = tar.extractfile(member).read()
+            while hashing.read(1 << 20):  # the rest (padding), so the hash covers the file
+                pass
+        except (tarfile.TarError, EOFError, OSError, UnicodeDecodeError) as e:
+            raise ArchiveError(f"{path}: not a readable tar archive ({e})") from None
+    tags, image_id = _one_image(path, manifests)
+    return ArchiveInfo(path, hashing.h.hexdigest(), hashing.n, tags, image_id)
+
+
+def _one_image(path: Path, manifests: dict[str, bytes]) -> tuple[tuple[str, ...], str | None]:
+    image_id = None
+    try:
+        if "manifest.json" in manifests:  # docker save / podman save (docker-archive)
+            doc = json.loads(manifests["manifest.json"])
+            if not isinstance(doc, list) or len(doc) != 1 or not isinstance(doc[0], dict):
+                n = len(doc) if isinstance(doc, list) else "no"
+                raise ArchiveError(f"{path}: holds {n} images; a submission is exactly one")
+            tags = doc[0].get("RepoTags") or []
+            found = re.search(r"([0-9a-f]{64})(?:\.json)?$", str(doc[0].get("Config", "")))
+            image_id = f"sha256:{found[1]}" if found else None
+        elif "index.json" in manifests:  # an OCI layout
+            doc = json.loads(manifests["index.json"])
+            entries = doc.get("manifests", []) if isinstance(doc, dict) else []
+            if len(entries) != 1:
+                raise ArchiveError(f"{path}: holds {len(entries)} images; a submission is exactly one")
+            ref = (entries[0].get("annotations") or {}).get("org.opencontainers.image.ref.name")
+            tags = [ref] if ref else []
+        else:
+            raise ArchiveError(f"{path}: no manifest.json or index.json: not a saved image")
+    except (ValueError, AttributeError) as e:
+        if isinstance(e, ArchiveError):
+            raise
+        raise ArchiveError(f"{path}: its image manifest is not valid JSON ({e})") from None
+    if not isinstance(tags, list) or not all(isinstance(t, str) and t for t in tags):
+        raise ArchiveError(f"{path}: its image tags are not a list of names")
+    return tuple(tags), image_id
+
+
+def check_tags(info: ArchiveInfo, team: str, client, ledger) -> None:
+    """Refuse an archive whose loading would move a tag that is not this team's."""
+    import docker
+
+    others = {s.image: s.team for s in ledger.submissions() if s.team != team}
+    mine = {s.digest for s in ledger.submissions() if s.team == team}
+    for tag in info.tags:
+        if tag in others:
+            raise ArchiveError(
+                f"{info.path}: its tag {tag} is team {others[tag]}'s submission; loading it would"
+                " overwrite theirs: retag the image (docker tag) and save it again"
+            )
+        try:
+            held = client.images.get(tag).id
+        except docker.errors.ImageNotFound:
+            continue
+        if held not in mine and held != info.image_id:
+            raise ArchiveError(
+                f"{info.path}: the engine already holds {tag} for another image that no"
+                f" submission of {team} brought; loading would overwrite it: retag and save again"
+            )
+
+
+def load_archive(info: ArchiveInfo, client) -> str:
+    """Load the archive into the engine; the image's id (``sha256:...``)."""
+    with open(info.path, "rb") as f:
+        images = client.images.load(f)
+    if len(images) != 1:
+        raise ArchiveError(f"{info.path}: the engine loaded {len(images)} images from it")
+    return images[0].id

@@ -1,0 +1,154 @@
+"""Running many submissions, one at a time, resumable: ``adaptor-leaderboard run QUEUE``.
+
+A queue is a folder of archives (the team is each file's name without ``.tar``/``.tar.gz``) or
+a list file (``.tsv``/``.txt``: ``team<TAB>image or archive[<TAB>institute]`` per line, ``#``
+comments). Every item runs under the same limits through :func:`runner.run_submission`.
+
+Resuming after a crash or a reboot runs nothing twice and charges nothing twice: an item is done
+when the ledger holds a submission of its team with the same archive (name and SHA-256) or, for
+an image name, the same image digest, that was scored or failed on the team's side. One queue
+runs at a time (a lock file in the work folder); a submission of the queue's that a crash left
+``queued`` or ``running`` is marked failed on our side (not charged) and its item runs again.
+A broken item (an archive that is not one image, an unknown image) is reported and the queue goes
+on; it is not claimed, so it costs the team nothing.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from adaptor_leaderboard.archive import ARCHIVE_SUFFIXES, ArchiveError, inspect_archive
+
+LIST_SUFFIXES = (".tsv", ".txt")
+
+
+@dataclass(frozen=True)
+class Item:
+    team: str
+    image: str  # an image name or an archive's path
+    institute: str = ""
+
+
+class QueueError(ValueError):
+    """A queue that cannot be read; the message names the file and line."""
+
+
+def is_queue(source: str) -> bool:
+    p = Path(source)
+    return p.is_dir() or (p.is_file() and p.name.lower().endswith(LIST_SUFFIXES))
+
+
+def read_queue(source: str | Path) -> list[Item]:
+    """The items of a folder of archives or of a list file, in order."""
+    src = Path(source)
+    if src.is_dir():
+        items = []
+        for p in sorted(src.iterdir()):
+            suffix = next((s for s in ARCHIVE_SUFFIXES if p.name.lower().endswith(s)), None)
+            if suffix and p.is_file():
+                items.append(Item(p.name[: -len(suffix)], str(p)))
+        if not items:
+            raise QueueError(f"{src}: holds no .tar or .tar.gz archive")
+        return items
+    items = []
+    for n, line in enumerate(src.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        cells = [c.strip() for c in line.split("\t")]
+        if len(cells) not in (2, 3) or not all(cells[:2]):
+            raise QueueError(f"{src}:{n}: expected team<TAB>image or archive[<TAB>institute]")
+        image = cells[1]
+        if image.lower().endswith(ARCHIVE_SUFFIXES) and not Path(image).is_absolute():
+            image = str(src.parent / image)  # archives are named relative to the list
+        items.append(Item(cells[0], image, cells[2] if len(cells) == 3 else ""))
+    if not items:
+        raise QueueError(f"{src}: lists no submission")
+    return items
+
+
+def _identity(item: Item, client) -> tuple[str, str]:
+    """``("archive", "name sha256:...")`` or ``("digest", "sha256:...")``: what the ledger records."""
+    if item.image.lower().endswith(ARCHIVE_SUFFIXES):
+        info = inspect_archive(item.image)
+        return "archive", f"{info.path.name} sha256:{info.sha256}"
+    return "digest", client.images.get(item.image).id
+
+
+def _done(ledger, item: Item, identity: tuple[str, str]) -> str | None:
+    field, value = identity
+    for s in ledger.submissions(team=item.team):
+        if getattr(s, field) == value:
+            if s.status == "scored" or (s.status == "failed" and s.charged):
+                return s.submission_id
+    return None
+
+
+def _stale(ledger, item: Item, identity: tuple[str, str]) -> None:
+    field, value = identity
+    for s in ledger.submissions(team=item.team):
+        if getattr(s, field) == value and s.status in ("queued", "running"):
+            ledger.fail(s.submission_id, "interrupted: the queue stopped during its run;"
+                        " run again by the queue", ours=True)  # fmt: skip
+
+
+class _Lock:
+    def __init__(self, work_dir: Path):
+        work_dir.mkdir(parents=True, exist_ok=True)
+        self.path = work_dir / ".queue.lock"
+
+    def __enter__(self):
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self.fd)
+            raise QueueError(f"{self.path}: another queue is running in this work folder") from None
+        return self
+
+    def __exit__(self, *exc):
+        fcntl.flock(self.fd, fcntl.LOCK_UN)
+        os.close(self.fd)
+
+
+def run_queue(items: list[Item], client, ledger, run_one, work_dir: Path, say, after_scored=None):
+    """Run the items not done yet, one at a time; ``run_one(item)`` runs one submission and
+    returns its :class:`~adaptor_leaderboard.runner.RunResult`; ``after_scored()`` is called
+    after each scored one (``--publish``). Returns ``{status: count}``."""
+    import docker
+
+    counts = {"scored": 0, "failed": 0, "done before": 0, "refused": 0}
+    start, ran = time.monotonic(), 0
+    with _Lock(Path(work_dir)):
+        for n, item in enumerate(items, start=1):
+            head = f"[{n} of {len(items)}] {item.team}: {Path(item.image).name}"
+            try:
+                identity = _identity(item, client)
+            except (ArchiveError, docker.errors.DockerException, OSError) as e:
+                counts["refused"] += 1
+                say(f"{head}: refused, not claimed: {e}")
+                continue
+            done = _done(ledger, item, identity)
+            if done:
+                counts["done before"] += 1
+                say(f"{head}: done before (submission {done}); not run again")
+                continue
+            _stale(ledger, item, identity)
+            spent = time.monotonic() - start
+            left = f", about {spent / ran * (len(items) - n + 1) / 60:.0f} min left" if ran else ""
+            say(f"{head}: running ({spent / 60:.0f} min so far{left})")
+            try:
+                r = run_one(item)
+            except (PermissionError, ValueError) as e:
+                counts["refused"] += 1
+                say(f"{head}: refused: {e}")
+                continue
+            ran += 1
+            counts[r.status] = counts.get(r.status, 0) + 1
+            say(f"{head}: {r.status}" + (f", F1 {r.f1:.4f}" if r.f1 is not None else f": {r.reason}"))
+            if r.status == "scored" and after_scored is not None:
+                after_scored()
+    return counts

@@ -1,0 +1,107 @@
+"""Image archives as submissions: what is refused before anything is claimed (no engine needed:
+the archive's own checks, and tag ownership against a ledger and a stand-in for the engine)."""
+
+import gzip
+import hashlib
+import io
+import json
+import os
+import tarfile
+
+import pytest
+
+from adaptor_leaderboard.archive import ArchiveError, check_tags, inspect_archive, is_archive
+from adaptor_leaderboard.ledger import Ledger
+
+
+def saved_image(path, manifest, gz=False, extra=b"layer bytes" * 100):
+    """A ``docker save``-shaped archive with this manifest.json."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name, data in (("manifest.json", json.dumps(manifest).encode()), ("abc/layer.tar", extra)):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    data = gzip.compress(buf.getvalue()) if gz else buf.getvalue()
+    path.write_bytes(data)
+    return path
+
+
+ONE = [{"Config": "c.json", "RepoTags": ["team-a/detector:v1"], "Layers": ["abc/layer.tar"]}]
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_one_image_is_accepted_with_its_tags_and_sha256(tmp_path, gz):
+    p = saved_image(tmp_path / ("a.tar.gz" if gz else "a.tar"), ONE, gz)
+    info = inspect_archive(p)
+    assert info.tags == ("team-a/detector:v1",)
+    assert info.sha256 == hashlib.sha256(p.read_bytes()).hexdigest() and info.size == p.stat().st_size
+    assert is_archive(str(p)) and not is_archive("team-a/detector:v1")
+
+
+@pytest.mark.parametrize(
+    "make, needle",
+    [
+        (lambda p: saved_image(p, ONE * 2), "holds 2 images"),
+        (lambda p: saved_image(p, []), "holds 0 images"),
+        (lambda p: saved_image(p, {"not": "a list"}), "holds no images"),
+        (lambda p: saved_image(p, [{"RepoTags": "x"}]), "tags are not a list"),
+        (lambda p: p.write_bytes(b"not a tar at all" * 100), "not a readable tar archive"),
+        (lambda p: p.write_bytes(gzip.compress(b"x" * 1000)[:-20]), "not a readable tar archive"),
+        (lambda p: os.mkfifo(p), "not a regular file"),
+    ],
+)
+def test_anything_but_one_saved_image_is_refused_naming_the_file(tmp_path, make, needle):
+    p = tmp_path / "team.tar"
+    make(p)
+    with pytest.raises(ArchiveError, match=needle) as e:
+        inspect_archive(p)
+    assert str(p) in str(e.value)
+
+
+def test_an_archive_over_the_limit_is_refused_unread(tmp_path):
+    p = saved_image(tmp_path / "big.tar", ONE)
+    with pytest.raises(ArchiveError, match="above the limit of 100"):
+        inspect_archive(p, max_bytes=100)
+
+
+def test_an_oci_layout_with_two_manifests_is_refused(tmp_path):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        data = json.dumps({"manifests": [{}, {}]}).encode()
+        info = tarfile.TarInfo("index.json")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    (tmp_path / "oci.tar").write_bytes(buf.getvalue())
+    with pytest.raises(ArchiveError, match="holds 2 images"):
+        inspect_archive(tmp_path / "oci.tar")
+
+
+class _Images:
+    def __init__(self, held):
+        self.held = held
+
+    def get(self, tag):
+        import docker
+
+        if tag not in self.held:
+            raise docker.errors.ImageNotFound(tag)
+        return type("Image", (), {"id": self.held[tag]})()
+
+
+def test_a_tag_of_another_team_or_of_an_unknown_image_is_refused(tmp_path):
+    pytest.importorskip("docker")
+    info = inspect_archive(saved_image(tmp_path / "a.tar", ONE))
+    client = type("Client", (), {"images": _Images({})})()
+    with Ledger(tmp_path / "l.sqlite") as ledger:
+        check_tags(info, "A", client, ledger)  # a new tag: fine
+        ledger.add_submission("B", "test", image="team-a/detector:v1", digest="sha256:b")
+        with pytest.raises(ArchiveError, match="team B's submission"):
+            check_tags(info, "A", client, ledger)
+    with Ledger(tmp_path / "m.sqlite") as ledger:
+        held = type("Client", (), {"images": _Images({"team-a/detector:v1": "sha256:z"})})()
+        with pytest.raises(ArchiveError, match="already holds team-a/detector:v1"):
+            check_tags(info, "A", held, ledger)
+        ledger.add_submission("A", "test", image="team-a/detector:v1", digest="sha256:z")
+        check_tags(info, "A", held, ledger)  # the team's own earlier image: it may replace it
+        assert ledger.submissions()[0].archive == ""

@@ -1,0 +1,109 @@
+"""A queue of submissions: read from a folder or a list, run one at a time, resumed after a
+crash without running or charging anything twice (the engine and the run stood in for: the real
+run is tested under make test-containers)."""
+
+import hashlib
+import io
+import json
+import tarfile
+import threading
+
+import pytest
+
+from adaptor_leaderboard.ledger import Ledger
+from adaptor_leaderboard.queue import Item, QueueError, is_queue, read_queue, run_queue
+from adaptor_leaderboard.runner import RunResult
+
+
+def archive(path, tag):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        data = json.dumps([{"Config": "c.json", "RepoTags": [tag], "Layers": []}]).encode()
+        info = tarfile.TarInfo("manifest.json")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    path.write_bytes(buf.getvalue())
+    return path
+
+
+def identity(path):
+    return f"{path.name} sha256:{hashlib.sha256(path.read_bytes()).hexdigest()}"
+
+
+@pytest.fixture
+def folder(tmp_path):
+    q = tmp_path / "queue"
+    q.mkdir()
+    for team in ("alpha", "beta", "gamma"):
+        archive(q / f"{team}.tar", f"{team}/x:1")
+    (q / "delta.tar.gz").write_bytes(b"not an archive")  # the broken one
+    (q / "notes.md").write_text("ignored")
+    return q
+
+
+def test_a_folder_names_teams_after_files_and_a_list_names_them_itself(folder, tmp_path):
+    assert [i.team for i in read_queue(folder)] == ["alpha", "beta", "delta", "gamma"]
+    lst = tmp_path / "queue.tsv"
+    lst.write_text("# team, image or archive, institute\nTeam A\tqueue/alpha.tar\tUni A\n"
+                   "Team B\tregistry.example/b:2\n")  # fmt: skip
+    items = read_queue(lst)
+    assert items == [Item("Team A", str(tmp_path / "queue" / "alpha.tar"), "Uni A"),
+                     Item("Team B", "registry.example/b:2")]  # fmt: skip
+    assert is_queue(str(folder)) and is_queue(str(lst)) and not is_queue("alpha/x:1")
+    lst.write_text("only one cell\n")
+    with pytest.raises(QueueError, match="queue.tsv:1: expected"):
+        read_queue(lst)
+
+
+def test_resuming_runs_nothing_twice_and_the_broken_item_costs_nothing(folder, tmp_path):
+    items = read_queue(folder)
+    ran = []
+
+    def run_one(item):
+        ran.append(item.team)
+        sid = ledger.add_submission(item.team, "test", archive=identity(folder / f"{item.team}.tar"))
+        ledger.set_status(sid, "running")
+        if item.team == "beta" and len(ran) == 2:
+            raise KeyboardInterrupt  # the machine goes down during beta's run
+        ledger.set_status(sid, "scored")
+        return RunResult(sid, "scored", "", 1.0, 0, 0.5)
+
+    lines = []
+    with Ledger(tmp_path / "l.sqlite") as ledger:
+        with pytest.raises(KeyboardInterrupt):
+            run_queue(items, None, ledger, run_one, tmp_path / "work", lines.append)
+        published = []
+        counts = run_queue(items, None, ledger, run_one, tmp_path / "work", lines.append,
+                           lambda: published.append(1))  # fmt: skip
+        subs = ledger.submissions()
+    assert ran == ["alpha", "beta", "beta", "gamma"]  # alpha not again; beta again after the crash
+    assert counts == {"scored": 2, "failed": 0, "done before": 1, "refused": 1}
+    assert len(published) == 2
+    beta = [s for s in subs if s.team == "beta"]
+    assert [(s.status, s.charged) for s in beta] == [("failed", False), ("scored", True)]
+    assert not any(s.team == "delta" for s in subs)  # refused before any claim
+    assert any("[3 of 4] delta: delta.tar.gz: refused, not claimed" in line for line in lines)
+    assert any("[1 of 4] alpha: alpha.tar: done before" in line for line in lines)
+
+
+def test_one_queue_at_a_time_per_work_folder(folder, tmp_path):
+    items = read_queue(folder)[:1]
+    inside = threading.Event()
+    release = threading.Event()
+
+    def slow(item):
+        inside.set()
+        release.wait(10)
+        return RunResult("x", "failed", "stopped", 0.0, 1)
+
+    def first_queue():
+        with Ledger(tmp_path / "l.sqlite") as own:
+            run_queue(items, None, own, slow, tmp_path / "w", print)
+
+    t = threading.Thread(target=first_queue)
+    t.start()
+    assert inside.wait(10)
+    with Ledger(tmp_path / "l.sqlite") as ledger, pytest.raises(QueueError, match="another queue"):
+        run_queue(items, None, ledger, slow, tmp_path / "w", print)
+    release.set()
+    t.join(10)

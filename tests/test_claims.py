@@ -1,0 +1,305 @@
+"""Every measured number the README and docs/ quote comes from a results file, and says so in
+``benchmarks/claims.toml``; this test holds the docs to those files.
+
+A *measured number* is what a reader would take for a measurement: a decimal (``0.748``, ``1.5×``)
+or a number with a unit of time, size or share (``65 s``, ``6 min``, ``12 %``, ``0.2 GB``),
+outside code blocks and inline code. Each one must be covered by one entry of the registry:
+
+* ``[[claim]]``: one sentence, its checked numbers in braces (``F1@6 {0.743} ± {0.012}``), the
+  file and one key per brace (dotted path; ``*100`` or ``/60`` after a key rescales). The doc's
+  number must equal the file's value at the doc's precision, or lie within ``tolerance``
+  (relative) of it where the doc says "about".
+* ``[[passage]]``: a table or paragraph (from the line holding ``start`` to the line holding
+  ``end``) whose every measured number must be found among the numbers of ``file`` (under the
+  key ``under``), at the doc's precision: the registry says where, the test says it is there.
+  Numbers listed in ``settings`` are the settings (or the paper's figures) the passage names,
+  not results; ``percent = true`` lets a number match a share in the file written as percent
+  points without its ``%`` sign ("close 72.8 → 55.0 %").
+* ``[[quote]]``: numbers that are not our measurements (the paper's, a setting, a contract's
+  constant), with the reason in ``why``.
+
+``python tests/test_claims.py`` lists every uncovered number and every mismatch, for an author.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import tomllib
+
+ROOT = Path(__file__).resolve().parents[1]
+REGISTRY = ROOT / "benchmarks" / "claims.toml"
+PAGES = ["README.md", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "docs").glob("*.md"))]
+
+UNIT = r"(?:\s?(?:ms|s|min|h|GB|MB|KB|GiB|MiB|KiB|%|img/s|frames/s)(?![\w/])|\s?%)"
+NUMBER = re.compile(rf"(?<![\w.\-−+/])[−-]?\d+(?:,\d{{3}})*(?:\.\d+)?(?:{UNIT}|×)?(?!\w|\.\d)")
+
+
+BYTES = {"KB": 1e3, "MB": 1e6, "GB": 1e9, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30}
+
+
+@dataclass(frozen=True)
+class Token:
+    doc: str
+    start: int  # offset in the page's text
+    text: str  # as printed, unit included
+
+    @property
+    def value(self) -> float:
+        return float(re.match(r"[−-]?[\d,.]+", self.text)[0].replace(",", "").replace("−", "-"))
+
+    @property
+    def decimals(self) -> int:
+        num = re.match(r"[−-]?[\d,.]+", self.text)[0]
+        return len(num.split(".")[1]) if "." in num else 0
+
+    @property
+    def percent(self) -> bool:
+        return self.text.endswith("%")
+
+
+def _blank_code(text: str) -> str:
+    """The page with fenced blocks and inline code replaced by spaces (offsets kept)."""
+    keep = lambda m: re.sub(r"[^\n]", " ", m[0])  # noqa: E731
+    text = re.sub(r"```.*?```", keep, text, flags=re.S)
+    text = re.sub(r"<!--.*?-->", keep, text, flags=re.S)
+    return re.sub(r"`[^`\n]*`", keep, text)
+
+
+def measured_tokens(doc: str, text: str) -> list[Token]:
+    out = []
+    for m in NUMBER.finditer(_blank_code(text)):
+        s = m[0]
+        if "." in s or re.search(UNIT + "$", s) or s.endswith("×"):
+            out.append(Token(doc, m.start(), s))
+    return out
+
+
+def _page(doc: str) -> str:
+    return (ROOT / doc).read_text()
+
+
+def _squash(text: str) -> tuple[str, list[int]]:
+    """``text`` with runs of whitespace as one space, and each kept character's offset."""
+    out, where, space = [], [], False
+    for i, ch in enumerate(text):
+        if ch.isspace():
+            if not space:
+                out.append(" ")
+                where.append(i)
+            space = True
+        else:
+            out.append(ch)
+            where.append(i)
+            space = False
+    return "".join(out), where
+
+
+def find_span(doc: str, text: str) -> tuple[int, int] | None:
+    """Where ``text`` (whitespace-insensitive) stands in the page, as offsets of the raw page."""
+    page = _page(doc)
+    flat, where = _squash(page)
+    needle, _ = _squash(text.strip())
+    i = flat.find(needle)
+    if i < 0:
+        return None
+    return where[i], where[i + len(needle) - 1] + 1
+
+
+def line_span(doc: str, start: str, end: str) -> tuple[int, int] | None:
+    """From the start of the line holding ``start`` to the end of the next line holding ``end``."""
+    page = _page(doc)
+    a = page.find(start)
+    if a < 0:
+        return None
+    b = page.find(end, a)
+    if b < 0:
+        return None
+    line_end = page.find("\n", b)
+    return page.rfind("\n", 0, a) + 1, len(page) if line_end < 0 else line_end
+
+
+def _load(file: str):
+    path = ROOT / file
+    return (
+        json.loads(path.read_text()) if path.suffix == ".json" else tomllib.loads(path.read_text())
+    )
+
+
+def lookup(doc: object, key: str) -> float:
+    """The number at a dotted ``key`` (list items by index), rescaled by a ``*k`` or ``/k``."""
+    m = re.fullmatch(r"\s*([^*/]+?)\s*(?:([*/])\s*([\d.e+-]+))?\s*", key)
+    node = doc
+    for part in m[1].split("."):
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    value = float(node)
+    if m[2]:
+        value = value * float(m[3]) if m[2] == "*" else value / float(m[3])
+    return value
+
+
+def numbers_in(node: object) -> list[float]:
+    if isinstance(node, bool):
+        return []
+    if isinstance(node, (int, float)):
+        return [float(node)]
+    if isinstance(node, dict):
+        return [v for x in node.values() for v in numbers_in(x)]
+    if isinstance(node, list):
+        return [v for x in node for v in numbers_in(x)]
+    if isinstance(node, str):  # "0.74-0.86" or "65.3 s" inside a note
+        return [float(x) for x in re.findall(r"-?\d+(?:\.\d+)?", node)]
+    return []
+
+
+def matches(token: Token, value: float, tolerance: float = 0.0) -> bool:
+    """The printed number is ``value`` at its printed precision (or a percentage of it)."""
+    shown = abs(token.value)
+    candidates = [abs(value), abs(value) * 100] if token.percent else [abs(value)]
+    unit = re.sub(r"^[−\d,.\s-]+", "", token.text)
+    if unit in BYTES:  # a file may hold bytes where the doc prints MiB
+        candidates.append(abs(value) / BYTES[unit])
+    for v in candidates:
+        # half a unit of the last printed digit, either way: 53.35 may print as 53.3 or 53.4
+        if abs(v - shown) <= 0.5 * 10**-token.decimals * (1 + 1e-9):
+            return True
+        if tolerance and abs(v - shown) <= tolerance * max(abs(v), 1e-12):
+            return True
+    return False
+
+
+def load_registry() -> dict:
+    return tomllib.loads(REGISTRY.read_text())
+
+
+def check() -> tuple[list[str], list[str]]:
+    """``(problems, uncovered)``: mismatched or unfindable entries, and measured numbers no entry
+    covers."""
+    reg = load_registry()
+    problems: list[str] = []
+    covered: dict[str, list[tuple[int, int]]] = {}
+
+    def cover(doc, span):
+        covered.setdefault(doc, []).append(span)
+
+    for c in reg.get("claim", []):
+        flat = re.sub(r"[{}]", "", c["text"])
+        span = find_span(c["doc"], flat)
+        if span is None:
+            problems.append(f"{c['doc']}: claim text not found: {flat!r}")
+            continue
+        shown = re.findall(r"\{([^}]*)\}", c["text"])
+        if len(shown) != len(c["keys"]):
+            problems.append(f"{c['doc']}: {flat!r}: {len(shown)} braces, {len(c['keys'])} keys")
+            continue
+        data = _load(c["file"])
+        # the braced numbers' offsets in the page: locate each within the span, in order
+        page, pos = _page(c["doc"]), span[0]
+        for number, key in zip(shown, c["keys"]):
+            at = page.find(number, pos, span[1])
+            tok = next((t for t in measured_tokens(c["doc"], page) if t.start == at), None)
+            tok = tok or Token(c["doc"], at, number)
+            try:
+                value = lookup(data, key)
+            except (KeyError, IndexError, TypeError, ValueError) as e:
+                problems.append(f"{c['doc']}: {number!r}: no number at {c['file']}:{key} ({e})")
+                continue
+            if not matches(tok, value, c.get("tolerance", 0.0)):
+                problems.append(f"{c['doc']}: says {number!r}, {c['file']}:{key} holds {value:g}")
+            cover(c["doc"], (at, at + len(number)))
+            pos = at + len(number)
+    for p in reg.get("passage", []):
+        span = line_span(p["doc"], p["start"], p["end"])
+        if span is None:
+            problems.append(f"{p['doc']}: passage {p['start']!r} … {p['end']!r} not found")
+            continue
+        values = []
+        for file in p["file"] if isinstance(p["file"], list) else [p["file"]]:
+            data = _load(file)
+            for part in p.get("under", "").split(".") if "under" in p else []:
+                data = data[int(part)] if isinstance(data, list) else data[part]
+            values += numbers_in(data)
+        for tok in measured_tokens(p["doc"], _page(p["doc"])):
+            if span[0] <= tok.start < span[1] and tok.text not in p.get("settings", []):
+                pool = values + [v * 100 for v in values] if p.get("percent") else values
+                if not any(matches(tok, v, p.get("tolerance", 0.0)) for v in pool):
+                    problems.append(
+                        f"{p['doc']}: {tok.text!r} (passage {p['start'][:30]!r}) is not in"
+                        f" {p['file']}{':' + p['under'] if 'under' in p else ''}"
+                    )
+        cover(p["doc"], span)
+    for q in reg.get("quote", []):
+        span = (
+            line_span(q["doc"], q["start"], q["end"])
+            if "start" in q
+            else find_span(q["doc"], q["text"])
+        )
+        if span is None:
+            problems.append(f"{q['doc']}: quote not found: {q.get('text') or q['start']!r}")
+            continue
+        if not q.get("why"):
+            problems.append(f"{q['doc']}: quote without a reason: {q.get('text') or q['start']!r}")
+        cover(q["doc"], span)
+    uncovered = []
+    for doc in PAGES:
+        page = _page(doc)
+        for tok in measured_tokens(doc, page):
+            if not any(a <= tok.start < b for a, b in covered.get(doc, [])):
+                line = page.count("\n", 0, tok.start) + 1
+                uncovered.append(f"{doc}:{line}: {tok.text!r}")
+    return problems, uncovered
+
+
+def test_every_claim_matches_its_results_file():
+    problems, _ = check()
+    assert not problems, "\n".join(problems)
+
+
+def test_every_measured_number_in_the_docs_is_registered():
+    _, uncovered = check()
+    assert not uncovered, (
+        f"{len(uncovered)} measured numbers without an entry in benchmarks/claims.toml"
+        " (python tests/test_claims.py lists them):\n" + "\n".join(uncovered[:40])
+    )
+
+
+def test_files_behind_timings_name_their_machine():
+    """A timing is a fact about a machine: every results file a timing claim reads says which."""
+    reg = load_registry()
+    timed = {
+        c["file"] for c in reg.get("claim", []) if re.search(r"\d\s?(?:ms|s|min|h)\}", c["text"])
+    }
+    for file in sorted(timed):
+        doc = _load(file)
+        assert isinstance(doc, dict) and any(k in doc for k in ("machine", "cpu")), (
+            f"{file} holds timings but does not name the machine"
+        )
+
+
+@pytest.mark.parametrize(
+    ("printed", "value", "ok"),
+    [("0.748", 0.7484, True), ("0.75", 0.7484, True), ("0.749", 0.7484, False),
+     ("53.4 %", 0.5335, True), ("53.3 %", 0.5335, True), ("53.2 %", 0.5335, False),
+     ("65 s", 65.4, True), ("12 %", 0.1204, True), ("12 %", 12.3, True), ("12 %", 0.13, False),
+     ("−3.6 %", -0.036, True), ("2,376", 2376, True), ("16 MiB", 16777216, True),
+     ("17 MB", 16777216, True), ("16 MB", 16777216, False)],
+)  # fmt: skip
+def test_matching_at_the_printed_precision(printed, value, ok):
+    """The check can fail: a value that rounds to another printed number is a mismatch."""
+    assert matches(Token("x", 0, printed), value) is ok
+
+
+def test_measured_numbers_are_found_and_settings_are_not():
+    text = "F1 0.748 at 6 px, 65 s, 12 %, 2.1× faster, width 8, `--lr 0.003`, torch 2.13.0\n"
+    assert [t.text for t in measured_tokens("x", text)] == ["0.748", "65 s", "12 %", "2.1×"]
+
+
+if __name__ == "__main__":
+    problems, uncovered = check()
+    print("\n".join(problems + uncovered))
+    print(f"{len(problems)} problems, {len(uncovered)} uncovered", file=sys.stderr)
