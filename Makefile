@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO := demo-output
 
-.PHONY: demo test test-slow test-containers test-browser test-slurm wheel lint bench venv clean paper-tables quickstarts
+.PHONY: demo test test-slow test-containers test-browser test-slurm wheel lint bench venv clean paper-tables quickstarts test-doc-blocks
 
 venv: $(STAMP)
 
@@ -45,6 +45,13 @@ test-slow: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check evaluation baseline leaderboard tests benchmarks submission_template
+
+# The documentation's bash blocks marked slow (a container engine; tools/doc_blocks.py says how).
+test-doc-blocks: $(STAMP)
+	ENGINE=$$(bash tools/container-engine.sh | tail -n 1); \
+	if [ "$$ENGINE" = podman ] || [ "$$ENGINE" = docker ]; then \
+	  ENGINE=$$ENGINE $(PY) tools/doc_blocks.py --run slow; \
+	else echo "test-doc-blocks: SKIPPED (no container engine can be had here)"; fi
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_scoring.py
