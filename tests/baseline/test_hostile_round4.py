@@ -181,3 +181,8 @@ def test_a_running_task_is_said_running_not_queued(tmp_path, monkeypatch):
                         lambda: {"5_0": "RUNNING", "5_1": "PENDING", "5": "RUNNING"})  # fmt: skip
     states = [j.state for j in slurm.status(out)]
     assert states == ["running", "queued", "queued"]
+    r = CliRunner().invoke(main, ["cv", "--status", str(out), "--json", "-"])
+    assert r.exit_code == 0, r.output
+    rows = json.loads(r.output)  # JSON alone on standard output, for scripts
+    assert [(x["job"], x["state"]) for x in rows] == [(0, "running"), (1, "queued"), (2, "queued")]
+    assert rows[0]["detail"] == "array 5, task 0"
