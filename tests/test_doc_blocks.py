@@ -3,11 +3,13 @@ and the fast ones run as written, in a copy of the repository (tools/doc_blocks.
 the slow ones)."""
 
 import importlib.util
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 spec = importlib.util.spec_from_file_location("doc_blocks", ROOT / "tools" / "doc_blocks.py")
 doc_blocks = importlib.util.module_from_spec(spec)
+sys.modules["doc_blocks"] = doc_blocks  # dataclasses look their module up there
 spec.loader.exec_module(doc_blocks)
 
 
