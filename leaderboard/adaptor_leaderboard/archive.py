@@ -1,7 +1,7 @@
 """Submissions that arrive as image archives (``docker save team/x | gzip > team.tar.gz``).
 
-Before anything is claimed, an archive is checked: a regular file within the size limit, a tar
-(plain or gzip) that holds exactly one image (``docker save``'s ``manifest.json``, or an OCI
+Before anything is claimed, an archive is checked: a regular file within the size limit that
+unpacks to at most four times it, a tar (plain or gzip) that holds exactly one image (``docker save``'s ``manifest.json``, or an OCI
 ``index.json`` with one manifest), whose tags belong to nobody else: a tag another team submitted,
 or one the engine already holds for another image that no submission of this team brought, would
 be overwritten by loading, so it is refused. Its SHA-256 is computed while it is read; the image
@@ -23,6 +23,7 @@ from pathlib import Path
 ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tgz")
 MAX_ARCHIVE_BYTES = 20 << 30  # 20 GiB: a CUDA image with its weights is a few GB
 MAX_MANIFEST_BYTES = 1 << 20
+UNPACK_FACTOR = 4  # layers compress to a third at best: more is a bomb
 
 
 class ArchiveError(ValueError):
@@ -71,8 +72,13 @@ def inspect_archive(path: str | Path, max_bytes: int = MAX_ARCHIVE_BYTES) -> Arc
         hashing = _Hashing(f)
         manifests = {}
         try:
+            unpacked = 0
             with tarfile.open(fileobj=hashing, mode="r|*") as tar:
                 for member in tar:
+                    unpacked += member.size
+                    if unpacked > UNPACK_FACTOR * max_bytes:  # a gzip bomb
+                        raise ArchiveError(f"{path}: unpacks to more than {UNPACK_FACTOR} times"
+                                           f" the limit of {max_bytes:,} bytes")  # fmt: skip
                     if member.name.lstrip("./") in ("manifest.json", "index.json"):
                         if not member.isfile() or member.size > MAX_MANIFEST_BYTES:
                             raise ArchiveError(f"{path}: {member.name} is not a small file")
@@ -138,8 +144,13 @@ def check_tags(info: ArchiveInfo, team: str, client, ledger) -> None:
 
 
 def load_archive(info: ArchiveInfo, client) -> str:
-    """Load the archive into the engine; the image's id (``sha256:...``)."""
-    with open(info.path, "rb") as f:
+    """Load the archive into the engine; the image's id (``sha256:...``). A gzip archive is
+    decompressed on the way: podman's API loads only plain tar (Docker's takes both)."""
+    import gzip
+
+    with open(info.path, "rb") as raw:
+        f = gzip.GzipFile(fileobj=raw) if raw.read(2) == b"\x1f\x8b" else raw
+        raw.seek(0)
         images = client.images.load(f)
     if len(images) != 1:
         raise ArchiveError(f"{info.path}: the engine loaded {len(images)} images from it")

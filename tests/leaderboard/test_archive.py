@@ -105,3 +105,11 @@ def test_a_tag_of_another_team_or_of_an_unknown_image_is_refused(tmp_path):
         ledger.add_submission("A", "test", image="team-a/detector:v1", digest="sha256:z")
         check_tags(info, "A", held, ledger)  # the team's own earlier image: it may replace it
         assert ledger.submissions()[0].archive == ""
+
+
+def test_an_archive_that_unpacks_far_beyond_the_limit_is_refused(tmp_path):
+    """A small gzip file holding a huge layer (a bomb) is refused while it is read."""
+    p = saved_image(tmp_path / "bomb.tar.gz", ONE, gz=True, extra=bytes(4 << 20))
+    assert p.stat().st_size < 100_000
+    with pytest.raises(ArchiveError, match="unpacks to more than 4 times"):
+        inspect_archive(p, max_bytes=200_000)

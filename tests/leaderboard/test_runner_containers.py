@@ -337,8 +337,9 @@ def test_the_translation_task_runs_beside_a_submission_and_never_charges(engine,
 def test_run_starts_podmans_api_itself_when_no_engine_listens(
     engine, socket_url, test_set, tmp_path, monkeypatch
 ):
-    """No --docker-host, no DOCKER_HOST, no socket answering: `run` starts podman's API for the
-    run on a private socket, uses it, and stops it (nothing of it is left running)."""
+    """No --docker-host, no DOCKER_HOST, no socket answering: `run` of an archive starts podman's
+    API for the run on a private socket, loads and runs it, and stops the service (nothing of it
+    is left running)."""
     from click.testing import CliRunner
 
     import adaptor_leaderboard.engine as engine_module
@@ -347,7 +348,12 @@ def test_run_starts_podmans_api_itself_when_no_engine_listens(
     monkeypatch.delenv("DOCKER_HOST", raising=False)
     monkeypatch.setattr(engine_module, "candidate_sockets", lambda: [f"unix://{tmp_path}/none.sock"])
     gt, _ = test_set
-    r = CliRunner().invoke(main, ["run", "adaptor-hostile/empty", "--team", "A",
+    archive = tmp_path / "team-z.tar.gz"
+    subprocess.run(["podman", "tag", "adaptor-hostile/empty", "team-z/detector:1"], check=True)
+    subprocess.run(f"podman save -q --format docker-archive team-z/detector:1 | gzip > {archive}",
+                   shell=True, check=True)  # fmt: skip
+    subprocess.run(["podman", "rmi", "team-z/detector:1"], stdout=subprocess.DEVNULL)
+    r = CliRunner().invoke(main, ["run", str(archive), "--team", "Z",
                                   "--input", str(images_only(gt)), "--ground-truth", str(gt),
                                   "--ledger", str(tmp_path / "l.sqlite"), "--work", str(tmp_path / "runs"),
                                   "--no-gpu", "--memory", "256m", "--time-limit", "30"])  # fmt: skip
