@@ -11,9 +11,11 @@ Usage:
     python benchmarks/bench_synth.py --sweep-only --sweep-seeds 0 1   # the two seeds of docs/synthetic.md
     python benchmarks/bench_synth.py --sweep-only       # the sweep alone (about 15 min a seed)
 
-Difficulty: the demo's recipe (``config.DEMO_RECIPE``, as ``tools/demo.sh``: Variant 1,
-sigma_1 = sigma_2 = 1, width 8, 128 x 128 crops, 14 epochs x 40 steps of 8) trained on
-3 surgeries x 2 videos x 20 frames of seed 0 and scored on 2 surgeries x 20 frames of seed 1,
+Difficulty: the demo's recipe (``recipes.DEMO_RECIPE``) trained on the earlier data shape,
+3 surgeries x 2 videos x 20 frames of seed 0, and scored on 2 surgeries x 20 frames of seed 1
+(``benchmarks/demo_seeds.py`` measures the demo's own data, ``recipes.DEMO_DATA``; the figures
+of docs/synthetic.md's "previous recipe" come from a run of this script before the recipe
+changed: a new run replaces them, and tests/test_claims.py then names every figure to update),
 per domain, once per training seed (``--seeds``, default 0 1 2): one short run's figure moves
 with the training seed, so the table gives each run and their mean. Every run's false
 positives at 6 px are named by the look-alike under them (``synth/lookalikes.py``), with their
