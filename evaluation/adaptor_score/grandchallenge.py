@@ -31,6 +31,7 @@ import msgspec
 
 from adaptor_score.contract import DEFAULT_MAX_BYTES, REPORT_RADII
 from adaptor_score.frames import FrameKey, InputFileError
+from adaptor_score.metrics import ratios
 from adaptor_score.outputs import dumps, write_json
 from adaptor_score.pathguard import PathError, child
 from adaptor_score.safefiles import BadFile, read_bytes, read_text
@@ -100,6 +101,8 @@ def frame_of(name: str, mapping: dict[str, FrameKey] | None) -> FrameKey | None:
     """The frame an input image stands for (``None``: no frame)."""
     if mapping is not None:
         return mapping.get(name)
+    if "/" in name or "\\" in name:  # a flat name is one file name, never a path
+        return None
     parts = Path(name).stem.split(FLAT_SEPARATOR)
     return FrameKey(*parts) if len(parts) == 3 and all(parts) else None
 
@@ -181,7 +184,7 @@ def _metrics(report, cases: dict[str, FrameKey], problems: list[dict], tree: Pat
         case[name] = {"frame": f"{key.folder}/{key.video}/{key.frame}"}
         for j, r in enumerate(fs.radii):
             tp, fp, fn = int(fs.tp[i, j]), int(fs.fp[i, j]), int(fs.fn[i, j])
-            f1 = 1.0 if tp + fp + fn == 0 else 2 * tp / (2 * tp + fp + fn)
+            f1 = ratios(tp, fp, fn)[2]  # a frame with nothing to find and nothing claimed: 1
             case[name][f"{float(r):g}"] = {"tp": tp, "fp": fp, "fn": fn, "f1": f1}
     aggregates = {
         f"{s.radius:g}": {"ppv": s.ppv, "tpr": s.tpr, "f1": s.f1, "rmse": s.rmse,

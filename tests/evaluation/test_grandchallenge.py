@@ -61,6 +61,7 @@ def gc_input(tmp_path):
         else:
             jobs.append(job(pk, name, gc_points(preds)))
     jobs.append(job("job-x", "holiday-photo.png", gc_points([])))
+    jobs.append(job("job-y", "aicm1/aicm1__VID000_0__000000.png", gc_points([])))
     gc.mkdir(exist_ok=True)
     (gc / "predictions.json").write_text(json.dumps(jobs))
     return gt, plain, gc
@@ -82,6 +83,7 @@ def test_metrics_equal_adaptor_score_on_the_same_outputs(gc_input, tmp_path):
     assert len(metrics["case"]) == 7  # 6 scored jobs + the failed one, scored as no predictions
     problems = {p["image"]: p["problem"] for p in metrics["problems"]}
     assert problems["holiday-photo.png"] == "names no frame"
+    assert problems["aicm1/aicm1__VID000_0__000000.png"] == "names no frame"  # a path, not a name
     assert problems["aicm2__VID000_0__000002.png"] == "job Failed"
     assert metrics["frames_without_output"] == 2
 
