@@ -51,16 +51,32 @@ HOW_TO = (
 
 @contextmanager
 def engine(docker_host: str | None = None, report=lambda line: None):
-    """A connected ``docker.DockerClient`` for the duration of the block (see the module)."""
+    """A connected ``docker.DockerClient`` for the duration of the block (see the module).
+
+    Only connecting is this function's to judge: an engine error inside the block (a run that
+    fails) goes on as it is, never renamed "cannot reach the container engine"."""
+    client = _listening(docker_host, report)
+    if client is not None:
+        yield client
+        return
+    podman = shutil.which("podman")
+    if podman is None:
+        raise EngineError(HOW_TO)
+    with _podman_service(podman, report) as url:
+        yield _client(url)
+
+
+def _listening(docker_host: str | None, report):
+    """A client of the engine named (``--docker-host``, ``DOCKER_HOST``) or of the first socket
+    that answers; ``None`` when none is named and none answers."""
     import docker
 
     explicit = docker_host or os.environ.get("DOCKER_HOST")
     if explicit:
         try:
-            yield _client(explicit)
+            return _client(explicit)
         except docker.errors.DockerException as e:
             raise EngineError(f"cannot reach the container engine at {explicit}: {e}") from None
-        return
     tried = []
     for url in candidate_sockets():
         if not Path(url.removeprefix("unix://")).exists():
@@ -71,13 +87,10 @@ def engine(docker_host: str | None = None, report=lambda line: None):
             tried.append(f"{url} ({type(e).__name__})")
             continue
         report(f"container engine: {url}")
-        yield client
-        return
-    podman = shutil.which("podman")
-    if podman is None:
-        raise EngineError(HOW_TO + (f"; tried {', '.join(tried)}" if tried else ""))
-    with _podman_service(podman, report) as url:
-        yield _client(url)
+        return client
+    if tried and shutil.which("podman") is None:
+        raise EngineError(f"{HOW_TO}; tried {', '.join(tried)}")
+    return None
 
 
 @contextmanager

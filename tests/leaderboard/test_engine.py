@@ -31,3 +31,12 @@ def test_a_named_socket_that_does_not_answer_is_named(monkeypatch, tmp_path):
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/gone.sock")
     with pytest.raises(EngineError, match="gone.sock"), engine():
         pass
+
+
+def test_an_engine_error_during_the_run_is_not_called_unreachable(monkeypatch):
+    """Connecting is engine()'s to judge; what fails inside the block goes on as it is."""
+    docker = pytest.importorskip("docker")
+    monkeypatch.setenv("DOCKER_HOST", "unix:///somewhere.sock")
+    monkeypatch.setattr(engine_module, "_client", lambda url, timeout=5.0: object())
+    with pytest.raises(docker.errors.APIError), engine():
+        raise docker.errors.APIError("the run failed")
