@@ -42,6 +42,11 @@ class ArchiveInfo:
     tags: tuple[str, ...]
     image_id: str | None = None  # from the manifest's config name, where it says it
 
+    @property
+    def record(self) -> str:
+        """What the ledger's ``archive`` column holds: ``"team.tar.gz sha256:..."``."""
+        return f"{self.path.name} sha256:{self.sha256}"
+
 
 class _Hashing:
     """A read-only file object that hashes what passes through it."""

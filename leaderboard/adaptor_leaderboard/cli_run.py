@@ -128,8 +128,7 @@ def _run_one(client, image, team, institute, input_dir, gt_dir, work_dir, rules,
         except LedgerError as e:
             fatal(e)
         if translate:
-            run_translation_tasks(client, ledger, r.submission_id, image, translate, work_dir,
-                                  limits)  # fmt: skip
+            run_translation_tasks(client, ledger, r.submission_id, translate, work_dir, limits)
     return r
 
 
@@ -144,14 +143,13 @@ def _run_queue(client, source, input_dir, gt_dir, work_dir, rules, limits, trans
     say(f"queue {source}: {len(items)} submissions, one at a time")
     with _open(ledger_path) as ledger:
 
-        def one(item):
+        def one(item, source):
             from adaptor_leaderboard.runner import run_submission
 
-            r = run_submission(client, ledger, item.image, item.team, input_dir, gt_dir, work_dir,
+            r = run_submission(client, ledger, source, item.team, input_dir, gt_dir, work_dir,
                                rules, item.institute, limits, report=lambda line: say(f"  {line}"))  # fmt: skip
             if translate:
-                run_translation_tasks(client, ledger, r.submission_id, item.image, translate,
-                                      work_dir, limits)  # fmt: skip
+                run_translation_tasks(client, ledger, r.submission_id, translate, work_dir, limits)
             return r
 
         def after_scored():

@@ -42,10 +42,14 @@ def translation_inputs(values) -> dict[str, Path]:
     return out
 
 
-def run_translation_tasks(client, ledger, submission_id, image, inputs, work_dir, limits) -> None:
+def run_translation_tasks(client, ledger, submission_id, inputs, work_dir, limits) -> None:
+    """The domain_transformation task of a submission just run, by the image id the ledger
+    recorded for it: the same image the landmarks came from, whether it was named or loaded
+    from an archive (whose path is no image name), and whatever a tag points at meanwhile."""
     from adaptor_leaderboard.translations import run_translations
 
     try:
+        image = ledger.get(submission_id).digest
         done = run_translations(client, ledger, submission_id, image, inputs, Path(work_dir),
                                 limits)  # fmt: skip
     except (LedgerError, SubmissionInputError) as e:

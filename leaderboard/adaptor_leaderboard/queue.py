@@ -21,7 +21,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from adaptor_leaderboard.archive import ARCHIVE_SUFFIXES, ArchiveError, inspect_archive
+from adaptor_leaderboard.archive import (
+    ARCHIVE_SUFFIXES,
+    ArchiveError,
+    ArchiveInfo,
+    inspect_archive,
+)
 
 LIST_SUFFIXES = (".tsv", ".txt")
 
@@ -70,29 +75,18 @@ def read_queue(source: str | Path) -> list[Item]:
     return items
 
 
-def _identity(item: Item, client) -> tuple[str, str]:
-    """``("archive", "name sha256:...")`` or ``("digest", "sha256:...")``: what the ledger records."""
+def _resolve(item: Item, client) -> tuple[str, str, ArchiveInfo | str]:
+    """``(ledger field, value, what to run)``: an archive is inspected here, once (it is read in
+    full for its SHA-256), and handed on as it is; an image name by its current digest."""
     if item.image.lower().endswith(ARCHIVE_SUFFIXES):
         info = inspect_archive(item.image)
-        return "archive", f"{info.path.name} sha256:{info.sha256}"
-    return "digest", client.images.get(item.image).id
+        return "archive", info.record, info
+    return "digest", client.images.get(item.image).id, item.image
 
 
-def _done(ledger, item: Item, identity: tuple[str, str]) -> str | None:
-    field, value = identity
-    for s in ledger.submissions(team=item.team):
-        if getattr(s, field) == value:
-            if s.status == "scored" or (s.status == "failed" and s.charged):
-                return s.submission_id
-    return None
-
-
-def _stale(ledger, item: Item, identity: tuple[str, str]) -> None:
-    field, value = identity
-    for s in ledger.submissions(team=item.team):
-        if getattr(s, field) == value and s.status in ("queued", "running"):
-            ledger.fail(s.submission_id, "interrupted: the queue stopped during its run;"
-                        " run again by the queue", ours=True)  # fmt: skip
+def _earlier(ledger, item: Item, field: str, value: str) -> list:
+    """The team's submissions of this same archive or image."""
+    return [s for s in ledger.submissions(team=item.team) if getattr(s, field) == value]
 
 
 class _Lock:
@@ -115,7 +109,8 @@ class _Lock:
 
 
 def run_queue(items: list[Item], client, ledger, run_one, work_dir: Path, say, after_scored=None):
-    """Run the items not done yet, one at a time; ``run_one(item)`` runs one submission and
+    """Run the items not done yet, one at a time; ``run_one(item, source)`` runs one submission
+    (``source``: the inspected archive or the image name) and
     returns its :class:`~adaptor_leaderboard.runner.RunResult`; ``after_scored()`` is called
     after each scored one (``--publish``). Returns ``{status: count}``."""
     import docker
@@ -126,22 +121,26 @@ def run_queue(items: list[Item], client, ledger, run_one, work_dir: Path, say, a
         for n, item in enumerate(items, start=1):
             head = f"[{n} of {len(items)}] {item.team}: {Path(item.image).name}"
             try:
-                identity = _identity(item, client)
+                field, value, source = _resolve(item, client)
             except (ArchiveError, docker.errors.DockerException, OSError) as e:
                 counts["refused"] += 1
                 say(f"{head}: refused, not claimed: {e}")
                 continue
-            done = _done(ledger, item, identity)
+            earlier = _earlier(ledger, item, field, value)
+            done = [s for s in earlier if s.status == "scored" or (s.status == "failed" and s.charged)]
             if done:
                 counts["done before"] += 1
-                say(f"{head}: done before (submission {done}); not run again")
+                say(f"{head}: done before (submission {done[0].submission_id}); not run again")
                 continue
-            _stale(ledger, item, identity)
+            for s in earlier:  # one queue at a time (the lock): what is in progress is stale
+                if s.status in ("queued", "running"):
+                    ledger.fail(s.submission_id, "interrupted: the queue stopped during its run;"
+                                " run again by the queue", ours=True)  # fmt: skip
             spent = time.monotonic() - start
             left = f", about {spent / ran * (len(items) - n + 1) / 60:.0f} min left" if ran else ""
             say(f"{head}: running ({spent / 60:.0f} min so far{left})")
             try:
-                r = run_one(item)
+                r = run_one(item, source)
             except (PermissionError, ValueError) as e:
                 counts["refused"] += 1
                 say(f"{head}: refused: {e}")

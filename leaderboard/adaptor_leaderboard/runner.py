@@ -24,6 +24,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from adaptor_leaderboard.archive import (
+    ArchiveInfo,
+    check_tags,
+    inspect_archive,
+    is_archive,
+    load_archive,
+)
 from adaptor_leaderboard.container import RunLimits, run_container
 from adaptor_leaderboard.ledger import Ledger
 from adaptor_leaderboard.lifecycle import (
@@ -86,20 +93,22 @@ def run_submission(
     not see (labels, the ground truth itself, other frames), ``PathError`` for a work folder
     inside an input, ``ValueError`` when the image is unknown to the engine or an archive is not
     one image of this team's (``archive.ArchiveError``), ``PermissionError`` when the team has no
-    submission left. ``image`` may be an archive (``.tar``, ``.tar.gz``): see ``archive``.
+    submission left. ``image`` may be an archive (``.tar``, ``.tar.gz``), by its path or already
+    inspected (:class:`~adaptor_leaderboard.archive.ArchiveInfo`): see ``archive``.
     """
     import docker
-    from adaptor_leaderboard.archive import check_tags, inspect_archive, is_archive, load_archive
 
     gt = load_ground_truth(gt_dir)  # everything that can be refused is, before the claim
     check_test_input(input_dir, gt)
     check_outputs({"--input": input_dir, "--ground-truth": gt_dir}, {"--work": work_dir})
     archive = ""
-    if is_archive(image):  # checked, then loaded; run by its id, which no tag can move
-        info = inspect_archive(image)
+    if isinstance(image, str) and is_archive(image):
+        image = inspect_archive(image)
+    if isinstance(image, ArchiveInfo):  # checked, then loaded; run by its id, which no tag moves
+        info = image
         check_tags(info, team, client, ledger)
         digest = load_archive(info, client)
-        archive = f"{info.path.name} sha256:{info.sha256}"
+        archive = info.record
         image = info.tags[0] if info.tags else digest
         run_as = digest
     else:

@@ -59,7 +59,7 @@ def test_resuming_runs_nothing_twice_and_the_broken_item_costs_nothing(folder, t
     items = read_queue(folder)
     ran = []
 
-    def run_one(item):
+    def run_one(item, source):
         ran.append(item.team)
         sid = ledger.add_submission(item.team, "test", archive=identity(folder / f"{item.team}.tar"))
         ledger.set_status(sid, "running")
@@ -91,7 +91,7 @@ def test_one_queue_at_a_time_per_work_folder(folder, tmp_path):
     inside = threading.Event()
     release = threading.Event()
 
-    def slow(item):
+    def slow(item, source):
         inside.set()
         release.wait(10)
         return RunResult("x", "failed", "stopped", 0.0, 1)

@@ -447,3 +447,32 @@ def test_a_queue_of_archives_killed_and_resumed_runs_nothing_twice(
     assert subs[1] == ("b-hang", "failed", False)  # interrupted by the kill: given back
     assert subs[2][:2] == ("b-hang", "failed") and subs[2][2]  # its own run: the time limit
     assert len(subs) == 3
+
+
+def test_an_archive_with_translate_runs_both_tasks_on_the_loaded_image(
+    engine, socket_url, test_set, tmp_path
+):
+    """`run ARCHIVE --translate`: the translation runs the image the archive brought (by the id
+    the ledger recorded), not a container named after the archive's path."""
+    from click.testing import CliRunner
+
+    from adaptor_leaderboard.cli import main
+    from adaptor_leaderboard.translations import latest
+
+    gt, _ = test_set
+    archive = tmp_path / "team-t.tar"
+    subprocess.run(["podman", "tag", "adaptor-hostile/translator", "team-t/both:1"], check=True)
+    subprocess.run(["podman", "save", "-q", "--format", "docker-archive", "-o", str(archive),
+                    "team-t/both:1"], check=True)  # fmt: skip
+    subprocess.run(["podman", "rmi", "team-t/both:1"], stdout=subprocess.DEVNULL)
+    sim = tmp_path / "sim-input"
+    shutil.copytree(images_only(gt), sim)
+    r = CliRunner().invoke(main, ["run", str(archive), "--team", "T", "--translate", f"sim={sim}",
+                                  "--input", str(images_only(gt)), "--ground-truth", str(gt),
+                                  "--ledger", str(tmp_path / "l.sqlite"), "--work", str(tmp_path / "runs"),
+                                  "--docker-host", socket_url, "--no-gpu", "--memory", "256m",
+                                  "--time-limit", "30"])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert "domain_transformation on sim: translated" in r.output, r.output
+    with Ledger(tmp_path / "l.sqlite") as ledger:
+        assert [x["status"] for x in latest(ledger, "test")] == ["translated"]
