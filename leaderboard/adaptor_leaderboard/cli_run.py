@@ -75,7 +75,7 @@ def run_cmd(
     except ImportError:
         fatal("the docker SDK is not installed: pip install 'adaptor-toolkit[leaderboard]'")
     from adaptor_leaderboard.engine import EngineError, engine
-    from adaptor_leaderboard.queue import QueueError, is_queue
+    from adaptor_leaderboard.queue import QueueError, is_queue, read_queue
     from adaptor_leaderboard.runner import RunLimits
 
     rules = _rules(rules_path, phase)
@@ -87,9 +87,10 @@ def run_cmd(
         fatal("--publish goes with a queue (after one run: adaptor-leaderboard publish)")
     say = lambda line: console.print(Text(line), soft_wrap=True)  # noqa: E731
     try:
+        items = read_queue(image) if queue else None  # a broken list is refused before the engine
         with engine(docker_host, report=say) as client:
             if queue:
-                return _run_queue(client, image, input_dir, gt_dir, work_dir, rules, limits,
+                return _run_queue(client, image, items, input_dir, gt_dir, work_dir, rules, limits,
                                   translate, ledger_path, publish_dir, say)  # fmt: skip
             r = _run_one(client, image, team, institute, input_dir, gt_dir, work_dir, rules,
                          limits, translate, ledger_path)  # fmt: skip
@@ -134,12 +135,11 @@ def _run_one(client, image, team, institute, input_dir, gt_dir, work_dir, rules,
 
 
 
-def _run_queue(client, source, input_dir, gt_dir, work_dir, rules, limits, translate, ledger_path,
-               publish_dir, say):  # fmt: skip
+def _run_queue(client, source, items, input_dir, gt_dir, work_dir, rules, limits, translate,
+               ledger_path, publish_dir, say):  # fmt: skip
     from adaptor_leaderboard.publish import build_board, publish
-    from adaptor_leaderboard.queue import read_queue, run_queue
+    from adaptor_leaderboard.queue import run_queue
 
-    items = read_queue(source)
     say(f"queue {source}: {len(items)} submissions, one at a time")
     with _open(ledger_path) as ledger:
 

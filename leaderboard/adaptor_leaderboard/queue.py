@@ -27,6 +27,7 @@ from adaptor_leaderboard.archive import (
     ArchiveInfo,
     inspect_archive,
 )
+from adaptor_score.safefiles import BadFile, read_text
 
 LIST_SUFFIXES = (".tsv", ".txt")
 
@@ -59,8 +60,12 @@ def read_queue(source: str | Path) -> list[Item]:
         if not items:
             raise QueueError(f"{src}: holds no .tar or .tar.gz archive")
         return items
+    try:
+        text = read_text(src, 1 << 20)  # a regular UTF-8 file of at most 1 MiB, never a FIFO
+    except BadFile as e:
+        raise QueueError(f"{src}: {e}") from None
     items = []
-    for n, line in enumerate(src.read_text(encoding="utf-8").splitlines(), start=1):
+    for n, line in enumerate(text.splitlines(), start=1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         cells = [c.strip() for c in line.split("\t")]

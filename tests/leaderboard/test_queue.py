@@ -53,6 +53,23 @@ def test_a_folder_names_teams_after_files_and_a_list_names_them_itself(folder, t
     lst.write_text("only one cell\n")
     with pytest.raises(QueueError, match="queue.tsv:1: expected"):
         read_queue(lst)
+    for bad, said in ((b"Team \xe9\tx:1\n", "not UTF-8"), (b"T\tx:1\n" * 200_000, "limit")):
+        lst.write_bytes(bad)  # latin-1 and an oversized list: said, naming the file
+        with pytest.raises(QueueError, match=f"queue.tsv: .*{said}"):
+            read_queue(lst)
+
+
+def test_a_broken_list_exits_2_before_any_engine_is_sought(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    import adaptor_leaderboard.engine as engine_module
+    from adaptor_leaderboard.cli import main
+
+    monkeypatch.setattr(engine_module, "_listening", lambda *a: pytest.fail("engine sought"))
+    (tmp_path / "q.tsv").write_bytes(b"Team \xe9\tx:1\n")
+    r = CliRunner().invoke(main, ["run", str(tmp_path / "q.tsv"), "--input", str(tmp_path),
+                                  "--ground-truth", str(tmp_path)])  # fmt: skip
+    assert r.exit_code == 2 and "q.tsv" in r.output and "not UTF-8" in r.output, r.output
 
 
 def test_resuming_runs_nothing_twice_and_the_broken_item_costs_nothing(folder, tmp_path):
