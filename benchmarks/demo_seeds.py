@@ -37,9 +37,9 @@ import torch
 from rich.console import Console
 
 from adaptor_baseline.config import preset, with_overrides
+from adaptor_baseline.demo_check import f1_at_6
 from adaptor_baseline.predict import predict_dir
-from adaptor_baseline.recipes import DEMO_DATA, DEMO_RECIPE
-from adaptor_baseline.synth import generate_dataset
+from adaptor_baseline.recipes import DEMO_RECIPE, generate_demo_data
 from adaptor_baseline.train import train
 from adaptor_score.outputs import write_json
 from adaptor_score.scoring import score
@@ -66,9 +66,7 @@ def machine() -> dict:
 def data(tmp: Path, domain: str) -> Path:
     root = tmp / domain
     if not (root / "heldout").exists():
-        for name, shape in DEMO_DATA.items():
-            generate_dataset(root / name, domain, shape["surgeries"], shape["videos"],
-                             shape["frames"], seed=shape["seed"])  # fmt: skip
+        generate_demo_data(root, domain)
     return root
 
 
@@ -153,9 +151,8 @@ def time_demo() -> dict:
         subprocess.run(["bash", str(ROOT / "tools" / "demo.sh"), f"{d}/demo"], check=True,
                        env=env, cwd=ROOT, stdout=subprocess.DEVNULL)  # fmt: skip
         seconds = time.perf_counter() - t
-        doc = json.loads(Path(f"{d}/demo/score.json").read_text())
-    six = next(r for r in doc["overall"] if float(r["radius"]) == 6.0)
-    return {"seconds": round(seconds, 1), "f1_6": round(six["f1"], 4),
+        f1 = f1_at_6(f"{d}/demo/score.json")
+    return {"seconds": round(seconds, 1), "f1_6": round(f1, 4),
             "what": "bash tools/demo.sh in a new folder, the environment already installed"}  # fmt: skip
 
 

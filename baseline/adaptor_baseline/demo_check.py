@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from adaptor_score.contract import RANKING_RADIUS
 from adaptor_score.safefiles import BadFile, read_text
 
 SEEDS_FILE = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "demo-seeds.json"
@@ -20,8 +21,9 @@ SUSPECT = (
 
 
 def f1_at_6(score_json: str | Path) -> float:
+    """The pooled F1 at the ranking radius (6 px) of an ``adaptor-score score --json`` report."""
     doc = json.loads(read_text(score_json, 64 << 20))
-    six = next(r for r in doc["overall"] if float(r["radius"]) == 6.0)
+    six = next(r for r in doc["overall"] if float(r["radius"]) == RANKING_RADIUS)
     return float(six["f1"] or 0.0)
 
 

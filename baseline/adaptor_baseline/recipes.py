@@ -54,3 +54,16 @@ def learning_settings() -> dict:
     by_path = {f.path: k for k, f in FIELDS.items()}
     skip = ("target.sigma1", "model.sigma2", "seed")
     return {by_path[p]: v for p, v in DEMO_RECIPE.items() if p not in skip}
+
+
+def generate_demo_data(root, domain: str = "sim"):
+    """The demo's training and held-out sets (:data:`DEMO_DATA`) of ``domain`` under ``root``
+    (``root/train``, ``root/heldout``), as tools/demo.sh writes them; ``root``."""
+    from pathlib import Path
+
+    from adaptor_baseline.synth import generate_dataset
+
+    for name, shape in DEMO_DATA.items():
+        generate_dataset(Path(root) / name, domain, shape["surgeries"], shape["videos"],
+                         shape["frames"], seed=shape["seed"])  # fmt: skip
+    return Path(root)

@@ -12,8 +12,7 @@ from rich.console import Console
 
 from adaptor_baseline.config import preset, with_overrides
 from adaptor_baseline.predict import predict_dir
-from adaptor_baseline.recipes import DEMO_DATA, DEMO_RECIPE
-from adaptor_baseline.synth import generate_dataset
+from adaptor_baseline.recipes import DEMO_RECIPE, generate_demo_data
 from adaptor_baseline.train import train
 from adaptor_score.scoring import score
 
@@ -23,9 +22,7 @@ pytestmark = pytest.mark.slow
 def _demo(tmp_path, domain, seed=0):
     data = tmp_path / domain
     if not (data / "train").exists():
-        for name, shape in DEMO_DATA.items():
-            generate_dataset(data / name, domain, shape["surgeries"], shape["videos"],
-                             shape["frames"], seed=shape["seed"])  # fmt: skip
+        generate_demo_data(data, domain)
     cfg = with_overrides(preset("variant1"), **(DEMO_RECIPE | {"seed": seed}))
     train(cfg, data / "train", data / f"run{seed}", console=Console(quiet=True))
     predict_dir(data / f"run{seed}", data / "heldout", data / f"p{seed}")
