@@ -148,6 +148,7 @@ def _run_jobs(plan, jobs, job, device) -> None:
     from rich.text import Text
 
     from adaptor_baseline import cv
+    from adaptor_score.outputs import duration_text
 
     todo = [job] if job is not None else list(range(len(jobs)))
     start = time.monotonic()
@@ -157,15 +158,10 @@ def _run_jobs(plan, jobs, job, device) -> None:
         e, fold = jobs[i]
         seed = "" if e.seed is None else f", seed {e.seed}"
         spent = time.monotonic() - start
-        left = f", about {_duration(spent / n * (len(todo) - n))} left" if n else ""
+        left = f", about {duration_text(spent / n * (len(todo) - n))} left" if n else ""
         title = f"job {i} ({n + 1} of {len(todo)}): {e.name}{seed}, fold {fold}"
-        console.rule(Text(f"{title} [{_duration(spent)} so far{left}]"))  # names are not markup
+        console.rule(Text(f"{title} [{duration_text(spent)} so far{left}]"))  # names are not markup
         cv.run_job(plan, i, device, console)
-
-
-def _duration(seconds: float) -> str:
-    s = int(round(seconds))
-    return f"{s // 3600}h{s // 60 % 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"
 
 
 def _submit(plan, sweep, base, sbatch_args, max_parallel, dry_run) -> None:

@@ -75,7 +75,7 @@ def emit_rows(json_out: str | None, rows: list[dict], table) -> None:
     rows written to FILE (complete or absent)."""
     from adaptor_score.outputs import dumps, write_json
 
-    if json_out == "-":
+    if str(json_out) == "-":  # a click.Path option gives a Path
         click.echo(dumps(rows, 2))
         return
     console.print(table)

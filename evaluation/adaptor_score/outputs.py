@@ -141,3 +141,14 @@ def iso_time(epoch: float | None) -> str:
     if epoch is None:
         return ""
     return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def duration_text(seconds: float) -> str:
+    """A run's duration for progress lines: minutes and seconds, or hours and minutes.
+
+    >>> duration_text(75), duration_text(3725)
+    ('1m15s', '1h02m')
+    """
+    s = int(round(seconds))
+    return f"{s // 3600}h{s // 60 % 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"
+

@@ -15,8 +15,7 @@ from adaptor_leaderboard.cli_options import LEDGER_OPTION
 from adaptor_leaderboard.cli_options import open_ledger as _open
 from adaptor_leaderboard.ledger import LedgerError
 from adaptor_leaderboard.lifecycle import SubmissionInputError
-from adaptor_score.cli_common import console, fatal
-from adaptor_score.outputs import write_json
+from adaptor_score.cli_common import console, emit_rows, fatal
 
 DOMAINS = ("sim", "intraop")
 
@@ -93,7 +92,8 @@ def add_translation_cmd(output_dir, input_dir, domain, submission_id, team, phas
 @click.command("translations")
 @click.option("--phase", default="test", show_default=True)
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write the rows as JSON (the folders translation-measures reads).")
+              help="Also write the rows as JSON (the folders translation-measures reads; '-':"
+              " on standard output, instead of the table).")
 @LEDGER_OPTION
 def translations_cmd(phase, json_out, ledger_path):
     """List the latest domain_transformation of each submission and domain."""
@@ -110,9 +110,7 @@ def translations_cmd(phase, json_out, ledger_path):
     for r in rows:
         t.add_row(Text(r["team"]), r["submission_id"][:12], r["domain"], r["status"],
                   f"{r['written']}/{r['images']}", str(r["problems"]), Text(r["output_dir"]))  # fmt: skip
-    console.print(t)
-    if json_out:
-        write_json(json_out, rows)
+    emit_rows(json_out, rows, t)
 
 
 class _Consistency(msgspec.Struct):

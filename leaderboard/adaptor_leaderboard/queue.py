@@ -27,6 +27,7 @@ from adaptor_leaderboard.archive import (
     ArchiveInfo,
     inspect_archive,
 )
+from adaptor_score.outputs import duration_text
 from adaptor_score.safefiles import BadFile, read_text
 
 LIST_SUFFIXES = (".tsv", ".txt")
@@ -142,8 +143,8 @@ def run_queue(items: list[Item], client, ledger, run_one, work_dir: Path, say, a
                     ledger.fail(s.submission_id, "interrupted: the queue stopped during its run;"
                                 " run again by the queue", ours=True)  # fmt: skip
             spent = time.monotonic() - start
-            left = f", about {spent / ran * (len(items) - n + 1) / 60:.0f} min left" if ran else ""
-            say(f"{head}: running ({spent / 60:.0f} min so far{left})")
+            left = f", about {duration_text(spent / ran * (len(items) - n + 1))} left" if ran else ""
+            say(f"{head}: running ({duration_text(spent)} so far{left})")
             try:
                 r = run_one(item, source)
             except (PermissionError, ValueError) as e:
