@@ -23,6 +23,7 @@ outside code blocks and inline code. Each one must be covered by one entry of th
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sys
@@ -80,8 +81,15 @@ def measured_tokens(doc: str, text: str) -> list[Token]:
     return out
 
 
+@functools.cache
 def _page(doc: str) -> str:
     return (ROOT / doc).read_text()
+
+
+@functools.cache
+def _tokens(doc: str) -> tuple[Token, ...]:
+    """A page's measured numbers, found once however many entries read them."""
+    return tuple(measured_tokens(doc, _page(doc)))
 
 
 def _squash(text: str) -> tuple[str, list[int]]:
@@ -202,7 +210,7 @@ def check() -> tuple[list[str], list[str]]:
         page, pos = _page(c["doc"]), span[0]
         for number, key in zip(shown, c["keys"]):
             at = page.find(number, pos, span[1])
-            tok = next((t for t in measured_tokens(c["doc"], page) if t.start == at), None)
+            tok = next((t for t in _tokens(c["doc"]) if t.start == at), None)
             tok = tok or Token(c["doc"], at, number)
             try:
                 value = lookup(data, key)
@@ -224,7 +232,7 @@ def check() -> tuple[list[str], list[str]]:
             for part in p.get("under", "").split(".") if "under" in p else []:
                 data = data[int(part)] if isinstance(data, list) else data[part]
             values += numbers_in(data)
-        for tok in measured_tokens(p["doc"], _page(p["doc"])):
+        for tok in _tokens(p["doc"]):
             if span[0] <= tok.start < span[1] and tok.text not in p.get("settings", []):
                 pool = values + [v * 100 for v in values] if p.get("percent") else values
                 if not any(matches(tok, v, p.get("tolerance", 0.0)) for v in pool):
@@ -248,7 +256,7 @@ def check() -> tuple[list[str], list[str]]:
     uncovered = []
     for doc in PAGES:
         page = _page(doc)
-        for tok in measured_tokens(doc, page):
+        for tok in _tokens(doc):
             if not any(a <= tok.start < b for a, b in covered.get(doc, [])):
                 line = page.count("\n", 0, tok.start) + 1
                 uncovered.append(f"{doc}:{line}: {tok.text!r}")
