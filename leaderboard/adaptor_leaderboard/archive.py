@@ -129,8 +129,9 @@ def check_tags(info: ArchiveInfo, team: str, client, ledger) -> None:
     """Refuse an archive whose loading would move a tag that is not this team's."""
     import docker
 
-    others = {s.image: s.team for s in ledger.submissions() if s.team != team}
-    mine = {s.digest for s in ledger.submissions() if s.team == team}
+    submissions = ledger.submissions()
+    others = {s.image: s.team for s in submissions if s.team != team}
+    mine = {s.digest for s in submissions if s.team == team}
     for tag in info.tags:
         if tag in others:
             raise ArchiveError(
