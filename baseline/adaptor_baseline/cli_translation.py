@@ -3,9 +3,11 @@ reference points and measures (docs/domain-transformation.md)."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
+from rich.text import Text
 
 from adaptor_score.cli_common import console, fatal
 from adaptor_score.frames import InputFileError
@@ -29,20 +31,41 @@ def translate_cmd(input_dir, out_dir, method, target_dir):
     check_outputs({"INPUT_DIR": input_dir, "--target": target_dir}, {"OUT_DIR": out_dir})
     if not input_dir.is_dir():
         fatal(f"{input_dir}: the image folder does not exist")
+    problems: list[str] = []
     try:
-        n = translate_folder(input_dir, out_dir, method, target_dir)
+        n = translate_folder(input_dir, out_dir, method, target_dir, problems)
     except (ValueError, InputFileError) as e:
         fatal(e)
+    for p in problems:
+        console.print(Text(f"  skipped {p}"), soft_wrap=True)
     console.print(f"wrote {n} {method} translations to {out_dir}", soft_wrap=True)
+    if problems:  # the rest is written; exit 1 says that not every image was translated
+        sys.exit(1)
+
+
+def split_named(v: str) -> tuple[str, str] | None:
+    """``NAME=FOLDER`` where either may hold ``=``: the split whose right side is an existing
+    folder (the last such), else the first ``=``; None without one.
+
+    >>> split_named("a=b"), split_named("no")
+    (('a', 'b'), None)
+    """
+    cuts = [i for i, ch in enumerate(v) if ch == "="]
+    if not cuts:
+        return None
+    for i in reversed(cuts):
+        if Path(v[i + 1 :]).is_dir():
+            return v[:i], v[i + 1 :]
+    return v[: cuts[0]], v[cuts[0] + 1 :]
 
 
 def _named(values: tuple[str, ...]) -> dict[str, Path]:
     out = {}
     for v in values:
-        name, sep, folder = v.partition("=")
-        if not sep or not name.strip() or not folder:
+        cut = split_named(v)
+        if cut is None or not cut[0].strip() or not cut[1]:
             raise click.BadParameter(f"{v!r}: give NAME=FOLDER", param_hint="--translated")
-        out[name.strip()] = Path(folder)
+        out[cut[0].strip()] = Path(cut[1])
     return out
 
 
@@ -99,7 +122,11 @@ def measures_cmd(weights, source_gt, real_dir, translated, runs_json, domain, js
     doc["domain"] = domain
     doc["target"] = "intraop" if domain == "sim" else "sim"
     write_json(json_out, doc)
+    for p in doc["problems"]:
+        console.print(Text(f"  left out {p}"), soft_wrap=True)
     for name, e in doc["translations"].items():
+        for p in e["problems"]:
+            console.print(Text(f"  {name}: left out {p}"), soft_wrap=True)
         c, r = e["consistency"], e["realism"]
         f1 = c["translated"]["6"]["f1"]
         fd = "n/a" if r is None else f"{r['frechet']:.2f} [{r['low']:.2f}, {r['high']:.2f}]"

@@ -21,7 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from adaptor_score.imagefile import read_image
+from adaptor_score.frames import InputFileError
+from adaptor_score.imagefile import ImageError, read_image
 
 # sRGB (D65) <-> CIE XYZ <-> Lab
 _M = np.array([[0.4124564, 0.3575761, 0.1804375],
@@ -83,11 +84,26 @@ def reinhard(image: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray
 METHODS = ("identity", "reinhard")
 
 
-def translate_folder(input_dir, out_dir, method: str, target_dir=None) -> int:
+def readable(paths, problems: list[str]) -> list[tuple[Path, np.ndarray]]:
+    """``(path, image)`` for each of ``paths`` that reads as a frame; each one that does not
+    (truncated, not an image, too large) is added to ``problems`` as ``"path: why"``, so that one
+    broken file never stops the rest."""
+    out = []
+    for p in paths:
+        try:
+            out.append((Path(p), read_image(p)))
+        except (ImageError, InputFileError, OSError) as e:
+            problems.append(f"{p}: {getattr(e, 'problem', None) or e}")
+    return out
+
+
+def translate_folder(input_dir, out_dir, method: str, target_dir=None,
+                     problems: list[str] | None = None) -> int:  # fmt: skip
     """Write the reference translation ``method`` of every image below ``input_dir`` where a
     container's ``domain_transformation`` writes it (``<rel>/<stem>.png``); Reinhard's transfer
     takes the target domain's Lab statistics from the images below ``target_dir``. Returns the
-    number of images written."""
+    number of images written; an image that cannot be read is left out and named in
+    ``problems``."""
     from PIL import Image
 
     from adaptor_score import atomic
@@ -104,13 +120,21 @@ def translate_folder(input_dir, out_dir, method: str, target_dir=None) -> int:
         targets, _ = find_images(Path(target_dir))
         if not targets:
             raise ValueError(f"{target_dir}: no images of the target domain")
-        mean, std = lab_statistics(read_image(p) for p in sorted(targets))
+        usable = readable(sorted(targets), problems if problems is not None else [])
+        if not usable:
+            raise ValueError(f"{target_dir}: no readable image of the target domain")
+        mean, std = lab_statistics(im for _, im in usable)
+    written = 0
     for path in sorted(images):
-        image = read_image(path)
+        got = readable([path], problems if problems is not None else [])
+        if not got:
+            continue
+        image = got[0][1]
         out = image if method == "identity" else reinhard(image, mean, std)
         atomic.write_with(translation_path(out_dir, input_dir, path),
                           lambda tmp, out=out: Image.fromarray(out).save(tmp, "PNG"))  # fmt: skip
-    return len(images)
+        written += 1
+    return written
 
 
 # ----------------------------------------------------------------------------- measures
@@ -192,7 +216,7 @@ def consistency(predictor, gt, pairs: list[tuple[Path, Path]], radii=(6.0, 8.0, 
     out = {"frames": len(keys)}
     for name, paths in (("source", sources), ("translated", translated)):
         points = []
-        for start in range(0, len(paths), 8):
+        for start in range(0, len(paths), 8):  # pairs were read once already: they read
             points += predictor([read_image(p) for p in paths[start : start + 8]])
         frames = score_flat(*flatten(points), *labels, radii, keys=keys)
         out[name] = {f"{s.radius:g}": {"f1": s.f1, "ppv": s.ppv, "tpr": s.tpr}
@@ -212,15 +236,25 @@ def measure(weights, source_gt, translations: dict[str, Path], real_dir, replica
     predictor = ArrayPredictor(weights, device="cpu")
     model, size = predictor.model, tuple(predictor.cfg.input_size)
     gt = load_ground_truth(source_gt)
+    problems: list[str] = []  # files of the source or the real frames that cannot be read
     real_images, _ = find_images(Path(real_dir))
-    real = encoder_features(model, [read_image(p) for p in sorted(real_images)], size)
+    real_read = readable(sorted(real_images), problems)
+    if not real_read:
+        raise ValueError(f"{real_dir}: no readable image of the target domain")
+    real = encoder_features(model, [im for _, im in real_read], size)
     out = {"weights": str(weights), "source": str(source_gt), "real": str(real_dir),
-           "replicates": replicates, "seed": seed, "translations": {}}  # fmt: skip
+           "replicates": replicates, "seed": seed, "translations": {},
+           "problems": problems}  # fmt: skip
+    sources, _ = find_images(Path(gt.root))
+    broken_sources = {p for p in sorted(sources) if not readable([p], problems)}
     for name, folder in translations.items():
-        pairs = translated_pairs(folder, gt.root)
-        feats = encoder_features(model, [read_image(t) for _, t in pairs], size)
+        own: list[str] = []  # this team's translations that cannot be read: its own problem
+        pairs = [(s, t) for s, t in translated_pairs(folder, gt.root) if s not in broken_sources]
+        read = {t for t, _ in readable([t for _, t in pairs], own)}
+        pairs = [(s, t) for s, t in pairs if t in read]
+        feats = encoder_features(model, [read_image(t) for _, t in pairs], size) if pairs else None
         entry = {"folder": str(folder), "images": len(pairs),
-                 "consistency": consistency(predictor, gt, pairs)}  # fmt: skip
+                 "consistency": consistency(predictor, gt, pairs), "problems": own}  # fmt: skip
         entry["realism"] = realism(feats, real, replicates, seed) if len(pairs) > 1 else None
         out["translations"][name] = entry
     return out

@@ -21,10 +21,39 @@ from rich.text import Text
 from adaptor_score.contract import MAX_RADIUS
 from adaptor_score.frames import InputFileError
 
+# Terminal control characters in text from users and data (a file named with an escape
+# sequence, a team name with a bell) are shown as their visible symbols (ESC as ␛, U+241B),
+# one character for one, so that a name can neither recolour nor rewrite the terminal; C1
+# controls and bidirectional overrides become U+FFFD. Tab and newline stay.
+_VISIBLE = {c: 0x2400 + c for c in range(32) if c not in (9, 10)}
+_VISIBLE.update({0x7F: 0x2421, **{c: 0xFFFD for c in range(0x80, 0xA0)},
+                 **{c: 0xFFFD for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}})  # fmt: skip
+
+
+def visible(text: str) -> str:
+    """``text`` with terminal control characters replaced by visible symbols (same length).
+
+    >>> visible("a\x1b[31mred\x07")
+    'a␛[31mred␇'
+    """
+    return text.translate(_VISIBLE)
+
+
+class SafeConsole(Console):
+    """rich's console, with every piece of text it renders passed through :func:`visible`
+    before rich adds its own styles (tables, panels and plain strings alike)."""
+
+    def _render_buffer(self, buffer):
+        from rich.segment import Segment
+
+        return super()._render_buffer(
+            s if s.control else Segment(visible(s.text), s.style) for s in buffer)
+
+
 # Piped output (logs, CI) gets a fixed, wide layout instead of rich's 80-column default.
 _WIDTH = None if sys.stdout.isatty() else 120
-console = Console(highlight=False, markup=False, emoji=False, width=_WIDTH)
-err_console = Console(stderr=True, highlight=False, markup=False, emoji=False, width=_WIDTH)
+console = SafeConsole(highlight=False, markup=False, emoji=False, width=_WIDTH)
+err_console = SafeConsole(stderr=True, highlight=False, markup=False, emoji=False, width=_WIDTH)
 console.on_broken_pipe = lambda: _quiet_stdout()  # rich's own handler exits 1
 
 
@@ -64,9 +93,10 @@ def fatal(e: Exception | str, code: int = 2) -> NoReturn:
 
 
 def refuse(e: Exception | str) -> NoReturn:
-    """Print ``refused: ...`` on stderr and exit 1."""
+    """Print ``refused: ...`` on stderr and exit 2. The one rule of every command: exit 2 when an
+    input is refused (nothing was run or charged), 1 when something ran and failed."""
     err_console.print(styled(("refused: ", "red"), str(e)), soft_wrap=True)
-    sys.exit(1)
+    sys.exit(2)
 
 
 def emit_rows(json_out: str | None, rows: list[dict], table) -> None:

@@ -79,6 +79,28 @@ def read_jobs(path: Path, max_bytes: int = 64 << 20) -> list[_Job]:
         raise GrandChallengeError(path, f"not Grand-Challenge's predictions list: {e}") from None
     except msgspec.DecodeError as e:
         raise GrandChallengeError(path, f"not valid JSON: {e}") from None
+    except RecursionError:
+        raise GrandChallengeError(path, "not valid JSON: nested too deeply") from None
+
+
+MAX_DEPTH = 32  # an output is {"points": [{"x": .., "y": ..}]}: 3 levels; far deeper is no output
+
+
+def too_deep(value, limit: int = MAX_DEPTH) -> bool:
+    """Whether ``value`` (decoded JSON) nests deeper than ``limit``; iterative, so a value
+    nested 100,000 deep is measured, never a RecursionError.
+
+    >>> too_deep({"points": [{"x": 1}]}), too_deep([[[[1]]]], limit=3)
+    (False, True)
+    """
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, (dict, list)):
+            if depth > limit:
+                return True
+            stack.extend((v, depth + 1) for v in (node.values() if isinstance(node, dict) else node))
+    return False
 
 
 def read_mapping(path: Path) -> dict[str, FrameKey]:
@@ -119,6 +141,8 @@ def _output_bytes(job: _Job, input_dir: Path, max_bytes: int) -> tuple[bytes | N
         return None, f"{len(sockets)} outputs of kind {POINTS_KIND!r} (one expected)"
     s = sockets[0]
     if s.value is not None:
+        if too_deep(s.value):
+            return None, f"inline output nested deeper than {MAX_DEPTH} levels: not a points list"
         return dumps(s.value, None).encode(), ""
     try:
         path = child(input_dir, job.pk, "output", *Path(s.interface.relative_path).parts,
@@ -141,6 +165,7 @@ def evaluate(
     mapping = read_mapping(Path(mapping_csv)) if mapping_csv else None
     problems: list[dict] = []
     cases: dict[str, FrameKey] = {}
+    named: dict[FrameKey, str] = {}  # frame -> the image name that claimed it first
     with tempfile.TemporaryDirectory(prefix="adaptor-gc-") as tmp:
         tree = Path(tmp)
         for job in jobs:
@@ -153,7 +178,12 @@ def evaluate(
             if name in cases:
                 problems.append({"job": job.pk, "image": name, "problem": "a second job for it"})
                 continue
-            cases[name] = key
+            if key in named:  # 000000.png and 000000.jpg: one frame, never overwritten silently
+                problems.append({"job": job.pk, "image": name, "problem": f"names the same frame"
+                                 f" as image {named[key]!r}, whose job counts; this one is not"
+                                 " scored"})  # fmt: skip
+                continue
+            cases[name], named[key] = key, name
             if job.status != "Succeeded":
                 problems.append({"job": job.pk, "image": name, "problem": f"job {job.status}"})
                 continue

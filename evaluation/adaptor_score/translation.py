@@ -21,6 +21,12 @@ from adaptor_score.safefiles import BadFile, open_regular, walk_files
 from adaptor_score.validate import find_images
 
 IDENTICAL = "no transformation: its pixels are the input image's"
+MODES = {  # what PIL's modes are, in words: "1 channel(s) (P)" said nothing of a palette
+    "P": "a palette image (colour indices)", "PA": "a palette image with alpha",
+    "L": "a greyscale image", "LA": "a greyscale image with alpha", "1": "a 1-bit image",
+    "RGBA": "an RGB image with alpha (4 channels)", "I;16": "a 16-bit greyscale image",
+    "I": "a 32-bit integer image", "F": "a floating-point image", "CMYK": "a CMYK image",
+}  # fmt: skip
 
 
 def check_translation_folders(out_dir: Path, images_dir: Path) -> None:
@@ -65,8 +71,9 @@ def check_one(image: Path, output: Path) -> list[str]:
     if got.shape[:2] != source.shape[:2]:
         h, w = source.shape[:2]
         said.append(f"size {got.shape[1]} x {got.shape[0]}, the input is {w} x {h}")
-    if bands != 3:
-        said.append(f"{bands} channel(s) ({mode}); a translation is an RGB image")
+    if mode != "RGB":
+        said.append(f"{MODES.get(mode, f'{bands} channel(s), mode {mode}')}; a translation is"
+                    " an RGB image (three channels, no palette, no alpha)")  # fmt: skip
     if not said and (got == source).all():
         said.append(IDENTICAL)
     return said
@@ -91,16 +98,29 @@ def validate_translation(out_dir, images_dir) -> tuple[list[Problem], int]:
             continue
         problems += [Problem(str(target), why) for why in check_one(image, target)]
     for path, why in walk_files(out_dir, (".png",)):
+        if Path(path) in expected:
+            continue  # checked above, once (a FIFO there was listed twice)
         if why is not None:
             problems.append(Problem(path, why))
-        elif Path(path) not in expected:
+        else:
             problems.append(Problem(path, "no input image corresponds to this file"))
     return problems, len(images)
 
 
 def translated_pairs(out_dir, images_dir) -> list[tuple[Path, Path]]:
-    """``(input image, its translation)`` for every input whose translation exists."""
+    """``(input image, its translation)`` for every input whose translation exists as a regular
+    file: a symlink (to a host file, say) is no translation, never measured nor published."""
+    import os
+    import stat
+
     out_dir, images_dir = Path(out_dir), Path(images_dir)
     images, _ = find_images(images_dir)
     pairs = [(i, translation_path(out_dir, images_dir, i)) for i in sorted(images)]
-    return [(i, t) for i, t in pairs if t.is_file()]
+
+    def regular(p: Path) -> bool:
+        try:
+            return stat.S_ISREG(os.lstat(p).st_mode)
+        except OSError:
+            return False
+
+    return [(i, t) for i, t in pairs if regular(t)]

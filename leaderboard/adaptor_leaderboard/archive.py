@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import posixpath
 import re
 import stat
 import tarfile
@@ -24,6 +25,20 @@ ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tgz")
 MAX_ARCHIVE_BYTES = 20 << 30  # 20 GiB: a CUDA image with its weights is a few GB
 MAX_MANIFEST_BYTES = 1 << 20
 UNPACK_FACTOR = 4  # layers compress to a third at best: more is a bomb
+# A saved image holds a few files per layer (a real CUDA image: under 300 members); tarfile keeps
+# every member it has read, so a stream of empty members would grow memory without bound.
+MAX_MEMBERS = 10_000
+MANIFESTS = ("manifest.json", "index.json")
+
+
+def member_path(name: str) -> str:
+    """A member's name as the engines' loaders resolve it (``path.Clean`` in Go, the extracted
+    file for Docker): ``./manifest.json`` is ``manifest.json``, ``.manifest.json`` is not.
+
+    >>> member_path("./manifest.json"), member_path(".manifest.json"), member_path("a/../index.json")
+    ('manifest.json', '.manifest.json', 'index.json')
+    """
+    return posixpath.normpath("/" + name).lstrip("/")
 
 
 class ArchiveError(ValueError):
@@ -31,7 +46,10 @@ class ArchiveError(ValueError):
 
 
 def is_archive(name: str) -> bool:
-    return name.lower().endswith(ARCHIVE_SUFFIXES) and Path(name).is_file()
+    """A name that means an archive: anything named ``*.tar``/``*.tar.gz``/``*.tgz`` is checked
+    as one (a FIFO or a folder named so is refused as not a regular file), never looked up as an
+    image name (which said "image ... not found")."""
+    return name.lower().endswith(ARCHIVE_SUFFIXES)
 
 
 @dataclass(frozen=True)
@@ -68,10 +86,11 @@ def inspect_archive(path: str | Path, max_bytes: int = MAX_ARCHIVE_BYTES) -> Arc
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as e:
         raise ArchiveError(f"{path}: cannot open the archive ({e.strerror or e})") from None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):  # checked on the descriptor, before any read
+        os.close(fd)
+        raise ArchiveError(f"{path}: not a regular file")
     with os.fdopen(fd, "rb") as f:
-        st = os.fstat(f.fileno())
-        if not stat.S_ISREG(st.st_mode):
-            raise ArchiveError(f"{path}: not a regular file")
         if st.st_size > max_bytes:
             raise ArchiveError(f"{path}: {st.st_size:,} bytes, above the limit of {max_bytes:,}")
         hashing = _Hashing(f)
@@ -79,15 +98,22 @@ def inspect_archive(path: str | Path, max_bytes: int = MAX_ARCHIVE_BYTES) -> Arc
         try:
             unpacked = 0
             with tarfile.open(fileobj=hashing, mode="r|*") as tar:
-                for member in tar:
+                for count, member in enumerate(tar, 1):
                     unpacked += member.size
                     if unpacked > UNPACK_FACTOR * max_bytes:  # a gzip bomb
                         raise ArchiveError(f"{path}: unpacks to more than {UNPACK_FACTOR} times"
                                            f" the limit of {max_bytes:,} bytes")  # fmt: skip
-                    if member.name.lstrip("./") in ("manifest.json", "index.json"):
+                    if count > MAX_MEMBERS:
+                        raise ArchiveError(f"{path}: more than {MAX_MEMBERS:,} members; a saved"
+                                           " image holds a few per layer")  # fmt: skip
+                    name = member_path(member.name)
+                    if name in MANIFESTS:
+                        if name in manifests:  # loaders differ on which one wins: refuse both
+                            raise ArchiveError(f"{path}: holds {name} twice ({member.name!r}"
+                                               " again); a saved image has one")  # fmt: skip
                         if not member.isfile() or member.size > MAX_MANIFEST_BYTES:
                             raise ArchiveError(f"{path}: {member.name} is not a small file")
-                        manifests[member.name.lstrip("./")] = tar.extractfile(member).read()
+                        manifests[name] = tar.extractfile(member).read()
             while hashing.read(1 << 20):  # the rest (padding), so the hash covers the file
                 pass
         except (tarfile.TarError, EOFError, OSError, UnicodeDecodeError) as e:
@@ -116,9 +142,11 @@ def _one_image(path: Path, manifests: dict[str, bytes]) -> tuple[tuple[str, ...]
             tags = [ref] if ref else []
         else:
             raise ArchiveError(f"{path}: no manifest.json or index.json: not a saved image")
-    except (ValueError, AttributeError) as e:
+    except (ValueError, AttributeError, RecursionError) as e:
         if isinstance(e, ArchiveError):
             raise
+        if isinstance(e, RecursionError):
+            e = "nested too deep"
         raise ArchiveError(f"{path}: its image manifest is not valid JSON ({e})") from None
     if not isinstance(tags, list) or not all(isinstance(t, str) and t for t in tags):
         raise ArchiveError(f"{path}: its image tags are not a list of names")

@@ -69,7 +69,10 @@ def run_cmd(
     """Run a submission on the test set, score it and record it in the ledger; with --translate,
     run its domain_transformation too. IMAGE is an image name, an archive (docker save, .tar or
     .tar.gz), or a queue: a folder of archives (each file named after its team) or a list file
-    (.tsv: team<TAB>image or archive[<TAB>institute]), run one at a time, resumable."""
+    (.tsv: team<TAB>image or archive[<TAB>institute]), run one at a time, resumable.
+
+    Exit 0: scored (a queue: everything scored or done before); 1: a run failed; 2: an input
+    was refused (nothing claimed or charged for it)."""
     try:
         import docker
     except ImportError:
@@ -159,3 +162,8 @@ def _run_queue(client, source, items, input_dir, gt_dir, work_dir, rules, limits
         counts = run_queue(items, client, ledger, one, Path(work_dir), say,
                            after_scored if publish_dir else None)  # fmt: skip
     say("queue finished: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+    # the rule of every command: 2 when an input was refused, 1 when a run failed, else 0
+    if counts.get("refused"):
+        sys.exit(2)
+    if counts.get("failed"):
+        sys.exit(1)

@@ -4,6 +4,7 @@ what is recorded (``translations``)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -15,7 +16,7 @@ from adaptor_leaderboard.cli_options import LEDGER_OPTION
 from adaptor_leaderboard.cli_options import open_ledger as _open
 from adaptor_leaderboard.ledger import LedgerError
 from adaptor_leaderboard.lifecycle import SubmissionInputError
-from adaptor_score.cli_common import console, emit_rows, fatal
+from adaptor_score.cli_common import console, emit_rows, err_console, fatal
 
 DOMAINS = ("sim", "intraop")
 
@@ -113,10 +114,25 @@ def translations_cmd(phase, json_out, ledger_path):
     emit_rows(json_out, rows, t)
 
 
+class _AtRadius(msgspec.Struct):
+    f1: float | None
+    ppv: float | None
+    tpr: float | None
+
+
+class _Radii(msgspec.Struct, rename={"r6": "6", "r8": "8", "r10": "10"}):
+    """The three radii the page prints: each must be there (a file without 10 px used to pass
+    this check and then stop ``publish`` with a KeyError)."""
+
+    r6: _AtRadius
+    r8: _AtRadius
+    r10: _AtRadius
+
+
 class _Consistency(msgspec.Struct):
     frames: int
-    source: dict[str, dict[str, float | None]]
-    translated: dict[str, dict[str, float | None]]
+    source: _Radii
+    translated: _Radii
 
 
 class _Realism(msgspec.Struct):
@@ -133,6 +149,7 @@ class _Entry(msgspec.Struct):
     images: int
     consistency: _Consistency
     realism: _Realism | None
+    problems: list[str] = []
 
 
 class _Measures(msgspec.Struct):
@@ -142,6 +159,7 @@ class _Measures(msgspec.Struct):
     translations: dict[str, _Entry]
     domain: str = "?"
     target: str = "?"
+    problems: list[str] = []
 
 
 def translation_measures_file(path: Path) -> dict:
@@ -168,26 +186,37 @@ def test_input_cmd(labelled, out_dir, flat):
     from adaptor_score.contract import LABEL_FOLDER
     from adaptor_score.pathguard import check_outputs
     from adaptor_score.safefiles import BadFile, read_bytes
-    from adaptor_score.validate import find_images
+    from adaptor_score.validate import find_images, image_size
 
     check_outputs({"LABELLED": labelled}, {"OUT_DIR": out_dir})
     if out_dir.exists() and any(out_dir.iterdir()):
         fatal(f"{out_dir}: is not empty; write the test input into a new folder")
     images, problems = find_images(labelled)
     images = [p for p in images if LABEL_FOLDER not in p.relative_to(labelled).parts]
+    if problems:  # a test input without some frame would refuse every run later: stop here
+        for p in problems:
+            err_console.print(Text(f"  {p.file}: {p.problem}"), soft_wrap=True)
+        fatal(f"{labelled}: {len(problems)} image(s) cannot be copied (listed above); nothing"
+              " was written")  # fmt: skip
     if not images:
         fatal(f"{labelled}: holds no image")
     targets = [_flat_name(p.relative_to(labelled)) if flat else p.relative_to(labelled)
                for p in images]  # fmt: skip
     if len(set(targets)) != len(targets):
         fatal(f"{labelled}: two images would share one name in {out_dir}")
+    for p in images:  # every image checked before the first is written
+        if p.is_symlink():  # a link can name any file (a label, a host file): never copied
+            fatal(f"{p}: a symbolic link ({os.readlink(p)}); the test input is copied from"
+                  " regular image files only; nothing was written")  # fmt: skip
+        try:
+            image_size(p)  # its header says an image of its kind: a label renamed .png is not
+        except (BadFile, ValueError, OSError) as e:
+            fatal(f"{p}: not an image ({e}); nothing was written")
     for p, target in zip(images, targets):
         try:
             atomic.write_bytes(out_dir / target, read_bytes(p, 256 << 20))
         except BadFile as e:
             fatal(f"{p}: {e}")
-    for p in problems:
-        console.print(Text(f"  skipped {p.file}: {p.problem}"))
     console.print(Text(f"wrote {len(images)} images (no labels, no JSON) to {out_dir}"))
 
 

@@ -12,14 +12,20 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
 DOCKER_SOCKET = "/var/run/docker.sock"
 PODMAN_ROOTFUL = "/run/podman/podman.sock"
+# Connecting is judged in seconds; a call on the connected client may take as long as an image
+# load of a few GB (seen: over a minute for 725 MB through podman): the client's timeout is this.
+CONNECT_TIMEOUT = 5.0
+CALL_TIMEOUT = 1800.0
 
 
 class EngineError(RuntimeError):
@@ -33,11 +39,18 @@ def candidate_sockets() -> list[str]:
     return [f"unix://{p}" for p in dict.fromkeys(paths)]
 
 
-def _client(url: str, timeout: float = 5.0):
+def _client(url: str, timeout: float = CONNECT_TIMEOUT):
+    """A client of ``url`` that answered a ping within ``timeout``, then given
+    :data:`CALL_TIMEOUT` for the calls to come. A malformed address (``tcp://127.0.0.1:99999``,
+    ``http://[::1``) is a ``DockerException`` like an engine that does not answer."""
     import docker
 
-    client = docker.DockerClient(base_url=url, timeout=timeout)
+    try:
+        client = docker.DockerClient(base_url=url, timeout=timeout)
+    except (ValueError, TypeError) as e:
+        raise docker.errors.DockerException(f"not an engine address ({e})") from None
     client.ping()
+    client.api.timeout = CALL_TIMEOUT
     return client
 
 
@@ -117,7 +130,8 @@ def _podman_service(podman: str, report, wait_s: float = 30.0):
                                       f" ({HOW_TO})") from None  # fmt: skip
                 time.sleep(0.2)
         report(f"container engine: podman's API, started for this run at {url}")
-        yield url
+        with _stopped_by_signals():
+            yield url
     finally:
         proc.terminate()
         try:
@@ -127,3 +141,28 @@ def _podman_service(podman: str, report, wait_s: float = 30.0):
             proc.wait()
         log.close()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+class Stopped(SystemExit):
+    """SIGTERM or SIGHUP arrived while this process held an engine it started."""
+
+
+@contextmanager
+def _stopped_by_signals():
+    """SIGTERM and SIGHUP end the block as an exception, so every ``finally`` runs and the
+    service this module started is stopped (their default action ends the process at once and
+    left podman's service running, with its private folder). Main thread only (Python's rule);
+    the previous handlers come back afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise Stopped(128 + signum)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -343,8 +343,15 @@ class Ledger:
         return [Submission.from_row(r) for r in conn.execute(q, (phase, phase, team, team))]
 
     def submissions(self, phase: str | None = None, team: str | None = None) -> list[Submission]:
-        """Submissions in ledger order (``seq``), each with its current status."""
+        """Submissions in ledger order (``seq``), each with its current status; ``team`` is read
+        as every team name is (:func:`~adaptor_leaderboard.identity.team_name`, any case), so
+        ``Team  A`` finds ``Team A``'s submissions. A name that can be no team's finds none."""
         try:
+            if team is not None:
+                try:
+                    team = self._same_team(self._conn, team_name(team))
+                except LedgerError:
+                    return []
             return self._submissions(self._conn, phase, team)
         except sqlite3.Error as e:
             raise LedgerError(f"{self.path}: cannot read: {e}") from None

@@ -82,15 +82,30 @@ CREATE INDEX IF NOT EXISTS scorings_by_submission ON scorings(submission_id, sco
 """
 # Version 1 (no user_version, no seq, no charged): the sequence follows the insertion order
 # (rowid); a failure counted unless its reason began with "infrastructure:", the only record of
-# it then, read once here and stored as data.
-_UPGRADE_FROM_1 = """
+# it then, read once here and stored as data. Each column is added only where it is missing: a
+# ledger restored from `sqlite3 .dump` has every column but no user_version (read as 0).
+_ADD_SEQ = """
 ALTER TABLE submissions ADD COLUMN seq INTEGER;
-ALTER TABLE events ADD COLUMN charged INTEGER;
 UPDATE submissions SET seq = rowid;
+"""
+_ADD_CHARGED = """
+ALTER TABLE events ADD COLUMN charged INTEGER;
 UPDATE events SET charged = CASE
     WHEN status = 'failed' AND reason LIKE 'infrastructure:%' THEN 0 ELSE 1 END
     WHERE status IN ('failed', 'scored');
 """
+# Every column the ledger computes with holds a number (or NULL where it may). SQLite keeps
+# whatever it is given in a column of another affinity, so text written by hand or by a damaged
+# tool ("fast" in run_seconds) is found when the ledger is opened, never as a traceback later.
+NUMERIC = {
+    "submissions": ("created_at", "seq"),
+    "events": ("at", "run_seconds", "charged"),
+    "scorings": ("at", "problems"),
+    "scores": ("radius", "tp", "fp", "fn", "ppv", "tpr", "f1", "rmse", "rmse_images", "images"),
+    "frame_counts": ("radius", "tp", "fp", "fn", "missing"),
+    "teams": ("registered_at", "updated_at"),
+    "translations": ("images", "written", "problems", "run_seconds", "at"),
+}
 # Version 4: frame_counts records a frame without a usable prediction file. Scorings made before
 # cannot tell (0): re-score such a submission for challengeR's missing-case rule to apply to it.
 _UPGRADE_TO_4 = "ALTER TABLE frame_counts ADD COLUMN missing INTEGER NOT NULL DEFAULT 0;"
@@ -119,6 +134,7 @@ def connect(path: Path, readonly: bool) -> sqlite3.Connection:
                 f"{path}: schema version {version}; open it once for writing"
                 f" (any ledger write command) to upgrade it to {SCHEMA_VERSION}"
             )
+        _checked(conn, path)
         return conn
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, timeout=60, isolation_level=None)
@@ -134,11 +150,16 @@ def connect(path: Path, readonly: bool) -> sqlite3.Connection:
             )
             # statement by statement: executescript() would commit the open transaction
             # version 1 needs its columns added; every version gets the tables it lacks (v3: teams)
-            script = (_UPGRADE_FROM_1 if legacy and version < 2 else "") + SCHEMA + _INDEXES
-            columns = {r[1] for r in conn.execute("PRAGMA table_info(frame_counts)")}
+            script = SCHEMA + _INDEXES
+            if legacy and version < 2:
+                if "charged" not in _columns(conn, "events"):
+                    script = _ADD_CHARGED + script
+                if "seq" not in _columns(conn, "submissions"):
+                    script = _ADD_SEQ + script
+            columns = _columns(conn, "frame_counts")
             if columns and "missing" not in columns:  # the table exists without the column
                 script = _UPGRADE_TO_4 + script
-            columns = {r[1] for r in conn.execute("PRAGMA table_info(submissions)")}
+            columns = _columns(conn, "submissions")
             if columns and "archive" not in columns:
                 script = _UPGRADE_TO_6 + script
             for statement in script.split(";"):
@@ -149,7 +170,38 @@ def connect(path: Path, readonly: bool) -> sqlite3.Connection:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+    _checked(conn, path)
     return conn
+
+
+def _checked(conn: sqlite3.Connection, path: Path) -> None:
+    try:
+        check_numbers(conn, path)
+    except BaseException:
+        conn.close()
+        raise
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    return {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+
+
+def check_numbers(conn: sqlite3.Connection, path: Path) -> None:
+    """:class:`LedgerError` naming the table, column, row and value of the first text (or blob)
+    found where :data:`NUMERIC` says a number belongs."""
+    for table, cols in NUMERIC.items():
+        present = _columns(conn, table)
+        for col in cols:
+            if col not in present:
+                continue
+            row = conn.execute(
+                f"SELECT rowid, quote({col}) FROM {table}"
+                f" WHERE typeof({col}) NOT IN ('integer', 'real', 'null') LIMIT 1").fetchone()
+            if row is not None:
+                raise LedgerError(
+                    f"{path}: {table}.{col} holds {row[1][:40]} in row {row[0]} where a number"
+                    " belongs; the ledger was edited by hand or damaged: correct that row, or"
+                    " restore the ledger from a backup")
 
 
 def _check_version(conn: sqlite3.Connection, path: Path) -> int:

@@ -56,8 +56,8 @@ def read_queue(source: str | Path) -> list[Item]:
         items = []
         for p in sorted(src.iterdir()):
             suffix = next((s for s in ARCHIVE_SUFFIXES if p.name.lower().endswith(s)), None)
-            if suffix and p.is_file():
-                items.append(Item(p.name[: -len(suffix)], str(p)))
+            if suffix:  # a FIFO, a folder or a dangling link is an item too: refused when its turn
+                items.append(Item(p.name[: -len(suffix)], str(p)))  # comes, never left uncounted
         if not items:
             raise QueueError(f"{src}: holds no .tar or .tar.gz archive")
         return items
@@ -95,6 +95,13 @@ def _earlier(ledger, item: Item, field: str, value: str) -> list:
     return [s for s in ledger.submissions(team=item.team) if getattr(s, field) == value]
 
 
+def _reason(e: Exception) -> str:
+    """One line for the queue's report: the error's own words (an engine's HTTP error says its
+    status and explanation), never a traceback."""
+    text = " ".join(str(e).split()) or type(e).__name__
+    return text if len(text) <= 500 else text[:499] + "…"
+
+
 class _Lock:
     def __init__(self, work_dir: Path):
         work_dir.mkdir(parents=True, exist_ok=True)
@@ -119,18 +126,27 @@ def run_queue(items: list[Item], client, ledger, run_one, work_dir: Path, say, a
     (``source``: the inspected archive or the image name) and
     returns its :class:`~adaptor_leaderboard.runner.RunResult`; ``after_scored()`` is called
     after each scored one (``--publish``). Returns ``{status: count}``."""
-    import docker
+    import requests
 
+    import docker
+    from adaptor_leaderboard.identity import team_name
+    from adaptor_leaderboard.ledger import LedgerError
+
+    # Whatever one item raises is that item's problem: the queue reports it and goes on.
+    item_errors = (ArchiveError, LedgerError, docker.errors.DockerException,
+                   requests.exceptions.RequestException, OSError)  # fmt: skip
     counts = {"scored": 0, "failed": 0, "done before": 0, "refused": 0}
     start, ran = time.monotonic(), 0
     with _Lock(Path(work_dir)):
         for n, item in enumerate(items, start=1):
             head = f"[{n} of {len(items)}] {item.team}: {Path(item.image).name}"
             try:
+                known = ledger.canonical_team(item.team) or team_name(item.team)
+                item = Item(known, item.image, item.institute)  # the ledger's spelling
                 field, value, source = _resolve(item, client)
-            except (ArchiveError, docker.errors.DockerException, OSError) as e:
+            except item_errors as e:
                 counts["refused"] += 1
-                say(f"{head}: refused, not claimed: {e}")
+                say(f"{head}: refused, not claimed: {_reason(e)}")
                 continue
             earlier = _earlier(ledger, item, field, value)
             done = [s for s in earlier if s.status == "scored" or (s.status == "failed" and s.charged)]
@@ -147,9 +163,9 @@ def run_queue(items: list[Item], client, ledger, run_one, work_dir: Path, say, a
             say(f"{head}: running ({duration_text(spent)} so far{left})")
             try:
                 r = run_one(item, source)
-            except (PermissionError, ValueError) as e:
+            except (PermissionError, ValueError, *item_errors) as e:
                 counts["refused"] += 1
-                say(f"{head}: refused: {e}")
+                say(f"{head}: refused, not charged: {_reason(e)}")
                 continue
             ran += 1
             counts[r.status] = counts.get(r.status, 0) + 1

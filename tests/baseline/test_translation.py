@@ -174,3 +174,56 @@ def test_the_cli_writes_the_measures_and_refuses_a_bad_weights_file(pair, tmp_pa
     r = CliRunner().invoke(main, ["translate", str(pair / "sim"), str(tmp_path / "x"),
                                   "--method", "reinhard"])  # fmt: skip
     assert r.exit_code == 2 and "--target" in r.output
+
+
+def _truncate(path):
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 3])
+
+
+def test_a_truncated_frame_is_left_out_and_named_never_a_traceback(pair, tmp_path):
+    """One broken input frame: translate writes the others and exits 1 naming it; a team's
+    broken translation and a broken real frame are left out of the measures and named, and the
+    other teams are still measured; an empty translation folder is measured as no images."""
+    import shutil
+
+    weights = _weights(tmp_path / "model.pt")
+    src = tmp_path / "sim"
+    shutil.copytree(pair / "sim", src)
+    frames = sorted(p for p in src.rglob("*.png"))
+    _truncate(frames[0])
+    r = CliRunner().invoke(main, ["translate", str(src), str(tmp_path / "id"),
+                                  "--method", "identity"])  # fmt: skip
+    assert r.exit_code == 1 and frames[0].name in r.output and "Traceback" not in r.output
+    assert "wrote 2 identity translations" in r.output
+    good = tmp_path / "good"
+    translate_folder(pair / "sim", good, "identity")
+    broken = tmp_path / "broken"
+    translate_folder(pair / "sim", broken, "identity")
+    _truncate(sorted(broken.rglob("*.png"))[1])
+    real = tmp_path / "real"
+    shutil.copytree(pair / "intraop", real)
+    _truncate(sorted(real.rglob("*.png"))[0])
+    (tmp_path / "empty").mkdir()
+    out = tmp_path / "m.json"
+    r = CliRunner().invoke(main, ["translation-measures", "--weights", str(weights), "--source",
+                                  str(pair / "sim"), "--real", str(real), "--translated",
+                                  f"good={good}", "--translated", f"broken={broken}",
+                                  "--translated", f"empty={tmp_path / 'empty'}", "--out",
+                                  str(out), "--bootstrap", "5"])  # fmt: skip
+    assert r.exit_code == 0 and "Traceback" not in r.output, r.output
+    doc = json.loads(out.read_text())
+    t = doc["translations"]
+    assert t["good"]["images"] == 3 and not t["good"]["problems"]
+    assert t["broken"]["images"] == 2 and len(t["broken"]["problems"]) == 1
+    assert t["empty"]["images"] == 0 and t["empty"]["realism"] is None
+    assert len(doc["problems"]) == 1 and "real" in doc["problems"][0]
+
+
+def test_name_equals_folder_splits_where_the_folder_is(tmp_path):
+    from adaptor_baseline.cli_translation import split_named
+
+    odd = tmp_path / "run=2"
+    odd.mkdir()
+    assert split_named(f"team=a={odd}") == ("team=a", str(odd))
+    assert split_named(f"team={odd}") == ("team", str(odd))

@@ -108,6 +108,9 @@ def test_the_command_writes_metrics_json_and_takes_a_mapping(gc_input, tmp_path)
         ("{}", "not Grand-Challenge's predictions list"),
         ('[{"pk": 3}]', "not Grand-Challenge's predictions list"),
         ("[", "not valid JSON"),
+        ('[{"pk": "a", "outputs": [{"interface": {}, "value": ' + "[" * 5_000 + "]" * 5_000
+         + "}]}]", "nested too deeply"),
+        ('[{"pk": "a", "outputs": [{"interface": {}, "value": ' + "[" * 100_000, "not valid JSON"),
     ],
 )
 def test_a_broken_predictions_json_exits_2_naming_it(tmp_path, content, needle):
@@ -126,3 +129,45 @@ def test_an_output_path_that_leaves_the_job_folder_is_a_problem(gc_input):
     (gc / "predictions.json").write_text(json.dumps(jobs))
     metrics = evaluate(gc, gt)
     assert any(p["problem"].startswith("output file") for p in metrics["problems"])
+
+
+@pytest.mark.parametrize("depth", [40, 600, 50_000])
+def test_an_inline_output_nested_deep_is_that_jobs_problem_not_a_recursion_error(gc_input, depth):
+    gt, _, gc = gc_input
+    jobs = json.loads((gc / "predictions.json").read_text())
+    deep = {"points": []}
+    for _ in range(depth):
+        deep = {"points": [deep]}
+    text = json.dumps(jobs)[:-1] + ", " + json.dumps(job("job-deep", "aicm2__VID000_0__000003.png",
+                                                          None))[:-1]  # fmt: skip
+    # the deep value is spliced in as text: json.dumps itself would recurse too deep to write it
+    text += ', "x": 0}]'
+    text = text.replace('"value": null, "file": null}], "inputs": [{"interface": {"slug": '
+                        '"endoscopic-image", "kind": "Image", "relative_path": '
+                        '"images/endoscopic-image"}, "image": {"name": "aicm2__VID000_0__000003.png"',
+                        '"value": ' + '{"points": [' * depth + "]}" * depth + ', "file": null}],'
+                        ' "inputs": [{"interface": {"slug": "endoscopic-image", "kind": "Image",'
+                        ' "relative_path": "images/endoscopic-image"}, "image": {"name":'
+                        ' "aicm2__VID000_0__000003.png"')  # fmt: skip
+    (gc / "predictions.json").write_text(text)
+    try:
+        metrics = evaluate(gc, gt)
+    except Exception as e:  # noqa: BLE001 - a refusal of the whole file is acceptable, named
+        assert "predictions.json" in str(e) and "nested too deeply" in str(e)
+        return
+    problems = [p for p in metrics["problems"] if p["job"] == "job-deep"]
+    assert problems and "nested deeper" in problems[0]["problem"]
+
+
+def test_two_jobs_naming_one_frame_are_listed_not_overwritten(gc_input):
+    gt, _, gc = gc_input
+    jobs = json.loads((gc / "predictions.json").read_text())
+    first = jobs[0]["inputs"][0]["image"]["name"]
+    other = first.replace(".png", ".jpg")
+    jobs.append(job("job-twin", other, gc_points([[1, 1]] * 30)))
+    (gc / "predictions.json").write_text(json.dumps(jobs))
+    before = evaluate(gc, gt)
+    twin = [p for p in before["problems"] if p["job"] == "job-twin"]
+    assert twin and "names the same frame" in twin[0]["problem"] and first in twin[0]["problem"]
+    assert first in before["case"] and other not in before["case"]
+    assert before["case"][first]["6"]["fp"] < 30  # the first job's output, not the 30 points

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -56,8 +58,9 @@ def _set(out, rel, array=None, raw=None, mode=None):
         ("missing", "missing: no translation of image"),
         ("not an image", "cannot read the translation"),
         ("smaller", "size 32 x 18, the input is 64 x 36"),
-        ("grey", "1 channel(s) (L)"),
-        ("rgba", "4 channel(s) (RGBA)"),
+        ("grey", "a greyscale image"),
+        ("rgba", "an RGB image with alpha (4 channels)"),
+        ("palette", "a palette image (colour indices)"),
         ("identical", IDENTICAL),
         ("fifo", "not a regular file"),
     ],
@@ -77,6 +80,8 @@ def test_each_refusal_names_the_file(tree, change, said):
     elif change == "rgba":
         alpha = np.full(source.shape[:2], 255, np.uint8)
         _set(out, rel, np.dstack([255 - source, alpha]), mode="RGBA")
+    elif change == "palette":
+        Image.fromarray(255 - source).convert("P").save(_set(out, rel, source))
     elif change == "identical":
         _set(out, rel, source)  # re-encoded: not the same bytes, the same pixels
     elif change == "fifo":
@@ -104,3 +109,38 @@ def test_the_cli_exits_1_with_problems_and_2_without_a_folder(tree, tmp_path):
     gone = CliRunner().invoke(main, ["validate-translation", str(tmp_path / "nope"), "--images",
                                      str(inp)])  # fmt: skip
     assert gone.exit_code == 2 and "does not exist" in gone.output
+
+
+def test_a_translation_that_is_a_symlink_is_no_translation(tmp_path):
+    """A container's output linking to a host file is never measured or published."""
+    import numpy as np
+    from PIL import Image
+
+    from adaptor_score.translation import translated_pairs
+
+    src = tmp_path / "in" / "s1" / "v1" / "images"
+    src.mkdir(parents=True)
+    for name in ("000000.png", "000001.png"):
+        Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(src / name)
+    out = tmp_path / "out" / "s1" / "v1" / "images"
+    out.mkdir(parents=True)
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(out / "000000.png")
+    secret = tmp_path / "host-secret.png"
+    Image.fromarray(np.full((8, 8, 3), 200, np.uint8)).save(secret)
+    (out / "000001.png").symlink_to(secret)
+    pairs = translated_pairs(tmp_path / "out", tmp_path / "in")
+    assert [t.name for _, t in pairs] == ["000000.png"]
+
+
+def test_a_fifo_is_listed_once_and_a_name_with_escapes_prints_as_symbols(tree, tmp_path):
+    inp, out = tree
+    target = out / (RELS[1][:-4] + ".png")
+    target.unlink()
+    os.mkfifo(target)
+    problems, _ = validate_translation(out, inp)
+    assert sum(p.file == str(target) for p in problems) == 1
+    odd = out / "s1" / "v1" / "images" / "\x1b[31mred.png"
+    Image.fromarray(np.zeros((36, 64, 3), np.uint8)).save(odd)
+    r = subprocess.run([sys.executable, "-m", "adaptor_score.cli", "validate-translation",
+                        str(out), "--images", str(inp)], capture_output=True)  # fmt: skip
+    assert r.returncode == 1 and b"\x1b[31m" not in r.stdout and "␛[31mred".encode() in r.stdout

@@ -113,3 +113,67 @@ def test_an_archive_that_unpacks_far_beyond_the_limit_is_refused(tmp_path):
     assert p.stat().st_size < 100_000
     with pytest.raises(ArchiveError, match="unpacks to more than 4 times"):
         inspect_archive(p, max_bytes=200_000)
+
+
+def _tar(path, members, gz=False):
+    """An archive of ``members``: (name, bytes) pairs in order."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name, data in members:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    path.write_bytes(gzip.compress(buf.getvalue()) if gz else buf.getvalue())
+    return path
+
+
+B = [{"Config": "c.json", "RepoTags": ["team-b/det:1"], "Layers": []}]
+HARMLESS = [{"Config": "c.json", "RepoTags": ["team-a/harmless:1"], "Layers": []}]
+
+
+@pytest.mark.parametrize("decoy", [".manifest.json", "..manifest.json", "x/manifest.json",
+                                   "/.manifest.json", "manifest.json.bak"])  # fmt: skip
+def test_a_decoy_manifest_is_not_the_manifest_the_engine_reads(tmp_path, decoy):
+    """The engine reads the member named exactly manifest.json (after cleaning the path): a
+    decoy named like it must not be the one whose tags are checked."""
+    p = _tar(tmp_path / "a.tar", [("manifest.json", json.dumps(B).encode()),
+                                  (decoy, json.dumps(HARMLESS).encode())])  # fmt: skip
+    assert inspect_archive(p).tags == ("team-b/det:1",)
+
+
+@pytest.mark.parametrize("second", ["./manifest.json", "manifest.json", "a/../manifest.json",
+                                    "./index.json"])  # fmt: skip
+def test_two_members_that_are_the_same_manifest_are_refused(tmp_path, second):
+    first = "index.json" if "index" in second else "manifest.json"
+    body = json.dumps(B if first == "manifest.json" else {"manifests": [{}]}).encode()
+    p = _tar(tmp_path / "a.tar", [(first, body), (second, json.dumps(HARMLESS).encode())])
+    with pytest.raises(ArchiveError, match="twice") as e:
+        inspect_archive(p)
+    assert str(p) in str(e.value)
+
+
+@pytest.mark.parametrize("opener", ["[", '{"a":'])
+def test_a_manifest_nested_beyond_any_reason_is_refused_not_a_recursion_error(tmp_path, opener):
+    p = _tar(tmp_path / "deep.tar", [("manifest.json", (opener * 100_000).encode())])
+    with pytest.raises(ArchiveError, match="not valid JSON"):
+        inspect_archive(p)
+
+
+def test_a_stream_of_empty_members_is_refused_at_the_member_limit(tmp_path):
+    from adaptor_leaderboard.archive import MAX_MEMBERS
+
+    members = [("manifest.json", json.dumps(ONE).encode())] + [
+        (f"e{i}", b"") for i in range(MAX_MEMBERS + 5)]  # fmt: skip
+    p = _tar(tmp_path / "many.tar.gz", members, gz=True)
+    with pytest.raises(ArchiveError, match="more than 10,000 members"):
+        inspect_archive(p)
+
+
+def test_a_fifo_or_folder_named_like_an_archive_is_refused_as_an_archive(tmp_path):
+    os.mkfifo(tmp_path / "x.tar")
+    (tmp_path / "d.tar.gz").mkdir()
+    for name in ("x.tar", "d.tar.gz"):
+        assert is_archive(str(tmp_path / name))
+        with pytest.raises(ArchiveError, match="not a regular file|cannot open") as e:
+            inspect_archive(tmp_path / name)
+        assert name in str(e.value)

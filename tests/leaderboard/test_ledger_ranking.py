@@ -105,7 +105,7 @@ def test_submission_limit_and_infrastructure_failures(tmp_path, test_set):
             str(_rules_file(tmp_path, 2)),
         ],
     )
-    assert r.exit_code == 1 and "refused" in r.output
+    assert r.exit_code == 2 and "refused" in r.output
 
 
 def _rules_file(tmp_path, limit):
@@ -365,3 +365,56 @@ def test_metric_values_follow_the_scorers_convention():
         ppv, tpr, f1 = ratios(*row.tolist())
         got = [float(metric_values(row, m)) for m in ("ppv", "tpr", "f1")]
         assert got == pytest.approx([ppv, tpr, f1])
+
+
+@pytest.mark.parametrize("table, column, value", [
+    ("events", "run_seconds", "fast"), ("submissions", "created_at", "abc"),
+    ("frame_counts", "tp", "many"), ("scores", "f1", "high"), ("teams", "registered_at", "x'00'"),
+])  # fmt: skip
+def test_text_where_a_number_belongs_is_refused_on_open_naming_the_column(
+        tmp_path, test_set, table, column, value):  # fmt: skip
+    import sqlite3
+
+    from click.testing import CliRunner
+
+    from adaptor_leaderboard.cli import main
+    from adaptor_leaderboard.ledger import LedgerError
+
+    gt, teams = test_set
+    path = tmp_path / "l.sqlite"
+    with Ledger(path) as ledger:
+        ledger.register_team("A", institute="I")
+        score_into_ledger(ledger, ledger.add_submission("A", "test", "I"), teams["good"], gt)
+    with sqlite3.connect(path) as conn:
+        literal = value if value.startswith("x'") else f"'{value}'"
+        conn.execute(f"UPDATE {table} SET {column} = {literal}"
+                     f" WHERE rowid = (SELECT MIN(rowid) FROM {table})")  # fmt: skip
+    for readonly in (False, True):
+        with pytest.raises(LedgerError, match=f"{table}.{column} holds"):
+            Ledger(path, readonly=readonly)
+    for args in (["ledger", "list"], ["ledger", "export", "--csv", str(tmp_path / "e.csv")],
+                 ["publish", "--out", str(tmp_path / "site")]):  # fmt: skip
+        r = CliRunner().invoke(main, [*args, "--ledger", str(path)])
+        assert r.exit_code == 2 and f"{table}.{column}" in r.output, (args, r.output)
+        assert "Traceback" not in r.output
+
+
+def test_a_ledger_restored_from_a_dump_opens_and_keeps_its_submissions(tmp_path, test_set):
+    """`sqlite3 old.sqlite .dump | sqlite3 new.sqlite` keeps every table but not user_version:
+    the upgrade must add only the columns that are missing."""
+    import sqlite3
+
+    gt, teams = test_set
+    old = tmp_path / "old.sqlite"
+    with Ledger(old) as ledger:
+        for team in ("A", "B"):
+            score_into_ledger(ledger, ledger.add_submission(team, "test", "I"), teams["good"], gt)
+        before = [(s.team, s.seq, s.status, s.charged) for s in ledger.submissions()]
+    new = tmp_path / "new.sqlite"
+    with sqlite3.connect(old) as src, sqlite3.connect(new) as dst:
+        dst.executescript("\n".join(src.iterdump()))
+    assert sqlite3.connect(new).execute("PRAGMA user_version").fetchone()[0] == 0
+    with Ledger(new) as ledger:
+        assert [(s.team, s.seq, s.status, s.charged) for s in ledger.submissions()] == before
+    with Ledger(new, readonly=True) as ledger:
+        assert len(ledger.submissions()) == 2

@@ -124,3 +124,65 @@ def test_one_queue_at_a_time_per_work_folder(folder, tmp_path):
         run_queue(items, None, ledger, slow, tmp_path / "w", print)
     release.set()
     t.join(10)
+
+
+@pytest.mark.parametrize("spelling", ["Team  A", "team a", " Team A ", "Team\u00a0A"])
+def test_a_team_spelled_otherwise_is_recognised_on_resume_and_not_charged_twice(tmp_path, spelling):
+    q = tmp_path / "q"
+    q.mkdir()
+    archive(q / "x.tar", "team-a/x:1")
+    lst = tmp_path / "q.tsv"
+    lst.write_text(f"{spelling}\tq/x.tar\n")
+    ran = []
+
+    def run_one(item, source):
+        ran.append(item.team)
+        sid = ledger.add_submission(item.team, "test", archive=identity(q / "x.tar"))
+        ledger.set_status(sid, "scored")
+        return RunResult(sid, "scored", "", 1.0, 0, 0.5)
+
+    with Ledger(tmp_path / "l.sqlite") as ledger:
+        ledger.register_team("Team A", institute="Uni A")
+        for _ in range(2):
+            counts = run_queue(read_queue(lst), None, ledger, run_one, tmp_path / "w", print)
+        assert ran == ["Team A"] and counts["done before"] == 1
+        assert len(ledger.submissions()) == 1
+
+
+def test_items_that_break_are_reported_and_the_queue_goes_on(tmp_path):
+    """A control character in a team name, an archive the engine cannot load, a FIFO and a
+    dangling link named like archives: each is refused (not claimed, not charged), counted and
+    reported in words, and the good item after them still runs."""
+    import os
+
+    import docker
+
+    q = tmp_path / "q"
+    q.mkdir()
+    archive(q / "good.tar", "good/x:1")
+    archive(q / "engine-says-no.tar", "bad/x:1")
+    os.mkfifo(q / "fifo.tar")
+    (q / "dangling.tar.gz").symlink_to(tmp_path / "nowhere.tar.gz")
+    lst = tmp_path / "q.tsv"
+    lst.write_text("Team\u0007Bell\tq/good.tar\n" + "".join(
+        f"{p.stem.split('.')[0]}\tq/{p.name}\n" for p in sorted(q.iterdir())))  # fmt: skip
+    ran, lines = [], []
+
+    def run_one(item, source):
+        if "engine-says-no" in item.image:
+            raise docker.errors.APIError("500 Server Error: payload does not match")
+        ran.append(item.team)
+        sid = ledger.add_submission(item.team, "test", archive=source.record)
+        ledger.set_status(sid, "scored")
+        return RunResult(sid, "scored", "", 1.0, 0, 0.5)
+
+    with Ledger(tmp_path / "l.sqlite") as ledger:
+        counts = run_queue(read_queue(lst), None, ledger, run_one, tmp_path / "w", lines.append)
+        assert [s.team for s in ledger.submissions()] == ["good"]
+    assert ran == ["good"]
+    assert counts == {"scored": 1, "failed": 0, "done before": 0, "refused": 4}, lines
+    said = "\n".join(lines)
+    assert "control character" in said and "payload does not match" in said
+    assert "fifo.tar: refused, not claimed" in said and "not a regular file" in said
+    assert "dangling.tar.gz: refused, not claimed" in said and "Traceback" not in said
+    assert [i.team for i in read_queue(q)] == ["dangling", "engine-says-no", "fifo", "good"]

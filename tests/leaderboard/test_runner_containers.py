@@ -392,12 +392,12 @@ def test_an_archive_submission_is_loaded_recorded_and_run_by_its_id(
     assert s.image.endswith("team-a/detector:v1") and s.digest.startswith("sha256:")  # podman: localhost/
     assert s.digest == engine.images.get("team-a/detector:v1").id
     stolen = CliRunner().invoke(main, ["run", str(archive), "--team", "B", *common])
-    assert stolen.exit_code == 1 and "team A's submission" in stolen.output, stolen.output
+    assert stolen.exit_code == 2 and "team A's submission" in stolen.output, stolen.output
     two = tmp_path / "two.tar"
     subprocess.run(["podman", "save", "-q", "--multi-image-archive", "-o", str(two),
                     "adaptor-hostile/empty", "adaptor-hostile/crash"], check=True)  # fmt: skip
     r = CliRunner().invoke(main, ["run", str(two), "--team", "C", *common])
-    assert r.exit_code == 1 and "holds 2 images" in r.output, r.output
+    assert r.exit_code == 2 and "holds 2 images" in r.output, r.output
     with Ledger(tmp_path / "l.sqlite") as ledger:
         assert len(ledger.submissions()) == 1  # nothing claimed for the refused ones
 

@@ -140,3 +140,59 @@ def test_a_board_without_the_task_has_no_section(test_set, tmp_path):
         board = build_board(ledger, PhaseRules("test"), replicates=10)
     page = publish(board, tmp_path / "site")[-1].read_text()
     assert "Domain transformation" not in page and not (tmp_path / "site" / "gallery").exists()
+
+
+@pytest.mark.parametrize("drop", ["10", "6"])
+def test_a_measures_file_without_a_radius_the_page_prints_is_refused(test_set, tmp_path, drop):
+    gt, teams = test_set
+    with Ledger(tmp_path / "l.sqlite") as ledger:
+        score_into_ledger(ledger, ledger.add_submission("good", "test", "I"), teams["good"], gt)
+    m = _measures(tmp_path, gt, {"good": images_only(gt)})
+    doc = json.loads(m.read_text())
+    del doc["translations"]["good"]["consistency"]["translated"][drop]
+    m.write_text(json.dumps(doc))
+    r = CliRunner().invoke(main, ["publish", "--ledger", str(tmp_path / "l.sqlite"), "--out",
+                                  str(tmp_path / "s"), "--translation-measures", str(m)])  # fmt: skip
+    assert r.exit_code == 2 and "measures.json" in r.output and "Traceback" not in r.output
+    assert f'"{drop}"' in r.output or drop in r.output
+
+
+def test_the_published_files_carry_no_host_paths(test_set, tmp_path):
+    gt, teams = test_set
+    inp = images_only(gt)
+    with Ledger(tmp_path / "l.sqlite") as ledger:
+        sid = ledger.add_submission("good", "test", "I")
+        score_into_ledger(ledger, sid, teams["good"], gt)
+        add_translation(ledger, sid, "sim", inp, _translate(inp, tmp_path / "tr"))
+    m = _measures(tmp_path, gt, {"good": tmp_path / "tr"})
+    site = tmp_path / "site"
+    r = CliRunner().invoke(main, ["publish", "--ledger", str(tmp_path / "l.sqlite"), "--out",
+                                  str(site), "--bootstrap", "10", "--translation-measures",
+                                  str(m)])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    for name in ("leaderboard.json", "leaderboard.md", "leaderboard.csv", "index.html"):
+        text = (site / name).read_text()
+        assert str(tmp_path) not in text, name
+
+
+@pytest.mark.parametrize("kind", ["link-to-label", "link-outside", "label-renamed"])
+def test_test_input_copies_real_images_only(test_set, tmp_path, kind):
+    """An image that is a link (to a label, to a host file) or a label renamed .png never lands
+    in the test input reported as "no labels, no JSON"."""
+    gt, _ = test_set
+    tree = tmp_path / "gt"
+    shutil.copytree(gt, tree)
+    img = sorted(tree.rglob("images/*.png"))[0]
+    label = sorted(tree.rglob("point_labels/*.json"))[0]
+    img.unlink()
+    if kind == "link-to-label":
+        img.symlink_to(Path("..") / "point_labels" / label.name)
+    elif kind == "link-outside":
+        (tmp_path / "host.png").write_bytes(b"\x89PNG host secret")
+        img.symlink_to(tmp_path / "host.png")
+    else:
+        shutil.copy(label, img)
+    r = CliRunner().invoke(main, ["test-input", str(tree), str(tmp_path / "out")])
+    assert r.exit_code == 2 and img.name in r.output and "Traceback" not in r.output, r.output
+    copied = list((tmp_path / "out").rglob("*")) if (tmp_path / "out").exists() else []
+    assert not any(b'"points"' in p.read_bytes() for p in copied if p.is_file())
