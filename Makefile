@@ -66,6 +66,8 @@ bench: $(STAMP)
 	$(PY) benchmarks/demo_seeds.py --repeat --time-demo
 	[ -f $(DEMO)/run/model.pt ] || $(MAKE) demo
 	$(PY) benchmarks/bench_input_scaling.py $(DEMO)/run
+	$(PY) benchmarks/demo_verdicts.py $(DEMO)/leaderboard
+	$(PY) benchmarks/bench_publish.py
 	$(PY) benchmarks/paper_grid_cost.py
 
 clean:

@@ -11,9 +11,9 @@ import sys
 from pathlib import Path
 
 FIGURES = {  # figure id on the page -> file in docs/figures
-    "fig-schemes-video": "leaderboard-schemes.svg",
+    "fig-schemes-unit": "leaderboard-schemes.svg",
     "fig-tau": "leaderboard-tau.svg",
-    "fig-blob": "leaderboard-blob.svg",
+    "fig-blob-unit": "leaderboard-blob.svg",
     "fig-significance": "leaderboard-significance.svg",
     "fig-cases": "leaderboard-cases.svg",
 }

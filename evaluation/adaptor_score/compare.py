@@ -14,9 +14,11 @@ pair:
 A case's metric comes from its counts (PPV, TPR, F1 with the scorer's rule,
 :func:`adaptor_score.metrics.ratios`). For each level and metric: the number of units, the
 measurements averaged into each (``repeats``), the mean paired difference (experiment minus
-reference), the **Hodges-Lehmann estimate with the exact signed-rank interval**, which agrees
-with the test by construction (:func:`adaptor_score.signrank.hodges_lehmann`; where 95 % cannot
-be reached with so few units, the highest reachable level instead of an interval), the paired
+reference), the **Hodges-Lehmann estimate with the exact signed-rank interval**
+(:func:`adaptor_score.signrank.hodges_lehmann`; where 95 % cannot be reached with so few units,
+the highest reachable level instead of an interval), which agrees with the test except where
+zero or tied differences make the two disagree on 0: ``interval_agrees_with_test`` says so per row, and the Markdown and
+LaTeX tables mark such a cell and explain it, the paired
 bootstrap 95 % interval of the mean only from :data:`BOOTSTRAP_FROM` units on (a percentile
 bootstrap of 4-6 pairs excludes 0 where the exact test gives 0.125-0.25), and the two-sided
 Wilcoxon p-value of F1 with its method and the smallest p those units can give by that method.
@@ -34,10 +36,10 @@ from adaptor_score.metrics import ratios
 from adaptor_score.results import Results
 from adaptor_score.signrank import hodges_lehmann, wilcoxon
 from adaptor_score.stats import paired_bootstrap_interval
+from adaptor_score.units import BOOTSTRAP_FROM, WORDS, count
 
 METRICS = ("f1", "ppv", "tpr")
 LEVELS = ("fold", "model", "surgery")
-BOOTSTRAP_FROM = 20  # units: below, a percentile bootstrap interval is too narrow to report
 COLUMNS = (
     "dataset", "experiment", "reference", "level", "radius", "metric", "pairs", "repeats",
     "mean_difference", "hl_estimate", "hl_low", "hl_high", "hl_level", "interval_note",
@@ -45,8 +47,13 @@ COLUMNS = (
     "can_reach_0_05", "nonzero_pairs",
 )  # fmt: skip
 LONG_COLUMNS = ("algorithm", "case", "task", "metric", "value", "level", "seed")
-UNIT_WORDS = {"fold": ("fold", "folds"), "model": ("model", "models"),
-              "surgery": ("surgery", "surgeries")}  # fmt: skip
+UNIT_WORDS = {level: WORDS[level] for level in LEVELS}
+DISAGREES = "interval and test disagree: see the note"
+DISAGREE_NOTE = (
+    "Where marked, the interval and the test disagree on whether 0 is excluded: the test drops"
+    " zero differences and ranks tied sizes together, the interval (inverting the untied exact"
+    " test) keeps them; read the p-value for the decision and the interval as the size."
+)
 
 
 class CompareError(ValueError):
@@ -161,17 +168,12 @@ def long_rows(results: Results):
                                values[metric], level, "")  # fmt: skip
 
 
-def _n_units(level: str, n: int) -> str:
-    one, many = UNIT_WORDS[level]
-    return f"{n} {one if n == 1 else many}"
-
-
 def p_text(row) -> str:
     """The p-value with its method, its unit and n, and what those units can reach."""
     if row["p_two_sided"] is None or _missing(row["p_two_sided"]):
         return "n/a"
     method = "exact" if row["p_method"].startswith("exact") else "normal approx."
-    units = _n_units(row["level"], int(row["pairs"]))
+    units = count(row["level"], int(row["pairs"]))
     tied = int(row["pairs"]) - int(row.get("nonzero_pairs", row["pairs"]) or 0)
     if tied > 0:  # zero differences are dropped: fewer pairs count, and the floor rises
         units += f", {tied} without a difference"
@@ -179,6 +181,12 @@ def p_text(row) -> str:
     if not row["can_reach_0_05"]:
         return f"{p}; cannot reach 0.05: smallest {row['smallest_p']:.3g})"
     return f"{p}; smallest {row['smallest_p']:.2g})"
+
+
+def _disagrees(r) -> bool:
+    """The row's interval and test disagree on 0 (False in the column, not missing)."""
+    agrees = r.get("interval_agrees_with_test")
+    return agrees is not None and not _missing(agrees) and not bool(agrees)
 
 
 def _missing(x) -> bool:
@@ -197,8 +205,11 @@ def _cell(r, metric: str) -> str:
             return f"{est}; 95 % unreachable (at most {r['hl_level'] * 100:.4g} %)"
         return est
     level = "" if round(r["hl_level"], 3) == 0.95 else f" at {r['hl_level'] * 100:.1f} %"
-    return (f"{est} [{r['hl_low'] * scale:+.{digits}f}, {r['hl_high'] * scale:+.{digits}f}]"
+    cell = (f"{est} [{r['hl_low'] * scale:+.{digits}f}, {r['hl_high'] * scale:+.{digits}f}]"
             f"{level}")  # fmt: skip
+    if metric == "f1" and _disagrees(r):
+        cell += f" ({DISAGREES})"
+    return cell
 
 
 def to_table(frame, reference: str):
@@ -228,7 +239,9 @@ def to_table(frame, reference: str):
                 f"experiment minus {reference}, one pair per {unit} (its seeds"
                 + (" and models" if level == "surgery" else "")
                 + " averaged first); Hodges-Lehmann estimate and exact signed-rank interval,"
-                " which agree with the test." + caveat,
+                " which agree with the test unless marked." + caveat
+                + (" " + DISAGREE_NOTE if any(_disagrees(r) for _, r in group.iterrows()
+                                              if r["metric"] == "f1") else ""),
             )
         )
     return Table("compare", f"Paired differences against {reference}", sections)

@@ -12,10 +12,21 @@ that its users get the same answers:
   (a lower mean rank is better);
 * **means are exactly rounded** (:func:`exact_mean`): equal multisets of values tie in any order;
 * **test-then-rank**: for every ordered pair (i, j) a one-sided Wilcoxon signed-rank test of
-  "i is better than j" on the paired cases (normal approximation with continuity correction,
-  zero differences dropped, the variance corrected for ties: R's ``wilcox.test(exact=FALSE,
-  correct=TRUE)``), Holm's adjustment over all ``k(k-1)`` ordered pairs, and each algorithm ranked
-  by how many others it beats at level ``alpha``;
+  "i is better than j" on the paired cases, Holm's adjustment over all ``k(k-1)`` ordered pairs,
+  a pair significant when its adjusted p is **at most** ``alpha`` (challengeR's ``Decision()``),
+  and each algorithm ranked by how many others it beats. challengeR's test is the normal
+  approximation with continuity correction, zero differences dropped, the variance corrected for
+  ties (R's ``wilcox.test(exact=FALSE, correct=TRUE)``); with ``exact=True`` the exact
+  signed-rank distribution is used instead (:func:`adaptor_score.signrank.greater_exact_rows`),
+  the test that can speak with a handful of surgeries (:func:`smallest_adjusted_p` says what
+  those cases can reach at all);
+* **the bootstrap** (:func:`scheme_replicates`) is challengeR's ``bootstrap()``: each replicate
+  draws the cases with replacement and re-applies the scheme with challengeR's semantics for a
+  case drawn more than once: the means and medians count every draw; rank-then-aggregate ranks
+  all rows of one case together (a case drawn m times puts m copies of each algorithm in one
+  ranking, so a rank r becomes 1 + m (r - 1), and every copy counts in the mean); test-then-rank
+  pairs each drawn case once (``Decision()`` matches case ids), so its tests see the distinct
+  cases drawn;
 * **Kendall's tau** is tau-b (ties corrected), as R's ``cor(method = "kendall")``.
 
 scipy is not needed; the tests check every function against scipy's ``wilcoxon``,
@@ -30,7 +41,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from adaptor_score.signrank import greater_approx_rows
+from adaptor_score.signrank import greater_approx_rows, greater_exact_rows
 
 SCHEMES = ("mean", "median", "rank_then_mean", "test_then_rank")
 
@@ -98,27 +109,51 @@ def holm(pvalues) -> np.ndarray:
     return out.reshape(p.shape)
 
 
-def pairwise_pvalues(values) -> np.ndarray:
+def pairwise_pvalues(values, exact: bool = False) -> np.ndarray:
     """``(k, k)`` one-sided Wilcoxon p-values, entry (i, j) for "algorithm i beats j"; the
-    diagonal is NaN. All pairs in one vectorised pass (:func:`greater_approx_rows`); "j beats
-    i" reuses the ranks of "i beats j" with the signs turned."""
+    diagonal is NaN. All pairs in one vectorised pass; ``exact``: the exact signed-rank
+    distribution instead of challengeR's normal approximation."""
     v = np.asarray(values, dtype=np.float64)
     k = len(v)
     p = np.full((k, k), np.nan)
     if k < 2:
         return p
+    rows = greater_exact_rows if exact else greater_approx_rows
     i, j = np.triu_indices(k, 1)
     d = v[i] - v[j]
-    p[i, j] = greater_approx_rows(d)
-    p[j, i] = greater_approx_rows(-d)
+    p[i, j] = rows(d)
+    p[j, i] = rows(-d)
     return p
 
 
-def significance(values, alpha: float = 0.05) -> np.ndarray:
+def decide(adjusted, alpha: float = 0.05) -> np.ndarray:
+    """Significant where the adjusted p is at most ``alpha`` (challengeR's ``Decision()``: ``<=``);
+    NaN (the diagonal) never."""
+    return np.nan_to_num(np.asarray(adjusted, dtype=np.float64), nan=1.0) <= alpha
+
+
+def significance(values, alpha: float = 0.05, exact: bool = False) -> np.ndarray:
     """``(k, k)`` booleans: algorithm i is significantly better than j (one-sided Wilcoxon,
     Holm-adjusted over all ``k(k-1)`` ordered pairs, level ``alpha``)."""
-    adjusted = holm(pairwise_pvalues(values))
-    return np.nan_to_num(adjusted, nan=1.0) < alpha
+    return decide(holm(pairwise_pvalues(values, exact)), alpha)
+
+
+def smallest_adjusted_p(n: int, k: int, exact: bool = True) -> float:
+    """The smallest Holm-adjusted p any ordered pair of ``k`` algorithms can reach on ``n`` paired
+    cases: every case one way, ``k (k - 1)`` times the smallest one-sided p (``2^-n`` exactly).
+    Above ``alpha`` no difference can be significant at that n, whatever the data.
+
+    >>> smallest_adjusted_p(8, 4), smallest_adjusted_p(5, 2)
+    (0.046875, 0.0625)
+    """
+    m = k * (k - 1)
+    if m == 0 or n == 0:
+        return 1.0
+    if exact:
+        floor = 0.5**n
+    else:
+        floor = float(greater_approx_rows(np.arange(1.0, n + 1)[None])[0])
+    return min(1.0, m * floor)
 
 
 def fill_missing(values, na_value: float = 0.0) -> np.ndarray:
@@ -127,7 +162,7 @@ def fill_missing(values, na_value: float = 0.0) -> np.ndarray:
     return np.where(np.isnan(v), na_value, v)
 
 
-def scheme_scores(values, scheme: str, alpha: float = 0.05) -> np.ndarray:
+def scheme_scores(values, scheme: str, alpha: float = 0.05, exact: bool = False) -> np.ndarray:
     """The score each algorithm is ranked by under ``scheme`` (higher is better; for
     rank-then-aggregate the negated mean rank)."""
     v = np.asarray(values, dtype=np.float64)
@@ -138,34 +173,49 @@ def scheme_scores(values, scheme: str, alpha: float = 0.05) -> np.ndarray:
     if scheme == "rank_then_mean":
         return -exact_mean(min_rank(v.T).T)  # ranks within each case, then their mean
     if scheme == "test_then_rank":
-        return significance(v, alpha).sum(axis=1).astype(np.float64)
+        return significance(v, alpha, exact).sum(axis=1).astype(np.float64)
     raise ValueError(f"unknown scheme {scheme!r}; one of {', '.join(SCHEMES)}")
 
 
-def rank_by(values, scheme: str, alpha: float = 0.05, na_value: float = 0.0) -> np.ndarray:
+def rank_by(values, scheme: str, alpha: float = 0.05, na_value: float = 0.0,
+            exact: bool = False) -> np.ndarray:  # fmt: skip
     """Ranks of the algorithms (rows of ``values``) under one of :data:`SCHEMES`.
 
     >>> v = [[0.9, 0.8, 0.7, 0.9], [0.5, 0.9, 0.9, 0.8], [0.1, 0.2, 0.1, 0.3]]
     >>> [rank_by(v, s).tolist() for s in ("mean", "median", "rank_then_mean")]
     [[1, 2, 3], [1, 1, 3], [1, 1, 3]]
     """
-    return min_rank(scheme_scores(fill_missing(values, na_value), scheme, alpha))
+    return min_rank(scheme_scores(fill_missing(values, na_value), scheme, alpha, exact))
+
+
+def draw_counts(resamples, n: int) -> np.ndarray:
+    """``(replicates, n)``: how often each case was drawn in each replicate."""
+    draws = np.asarray(resamples, dtype=np.int64).reshape(len(resamples), -1)
+    out = np.zeros((len(draws), n), dtype=np.int64)
+    np.add.at(out, (np.repeat(np.arange(len(draws)), draws.shape[1]), draws.ravel()), 1)
+    return out
 
 
 def scheme_replicates(
-    values, scheme: str, resamples, alpha: float = 0.05, na_value: float = 0.0
-) -> np.ndarray:
+    values, scheme: str, resamples, alpha: float = 0.05, na_value: float = 0.0,
+    exact: bool = False,
+) -> np.ndarray:  # fmt: skip
     """challengeR's bootstrap of one scheme: ``(replicates, algorithms)`` ranks, each replicate
-    re-applying :func:`rank_by` to the cases it drew (``resamples``: ``(replicates, n)`` case
-    indices). Missing values are the worst value first, as everywhere.
+    re-applying the scheme to the cases it drew (``resamples``: ``(replicates, n)`` case
+    indices) with challengeR's semantics for repeated cases (module docstring). Missing values
+    are the worst value first, as everywhere. All replicates at once.
 
     >>> v = [[0.9, 0.8, 0.7], [0.5, 0.9, 0.6]]
     >>> scheme_replicates(v, "mean", [[0, 1, 2], [1, 1, 1]]).tolist()
     [[1, 2], [2, 1]]
     """
+    from adaptor_score.replicates import replicate_scores
+
     v = fill_missing(values, na_value)
-    rows = [min_rank(scheme_scores(v[:, r], scheme, alpha)) for r in np.asarray(resamples)]
-    return np.stack(rows) if rows else np.zeros((0, len(v)), dtype=np.int64)
+    counts = draw_counts(resamples, v.shape[1])
+    if not len(counts):
+        return np.zeros((0, len(v)), dtype=np.int64)
+    return min_rank(replicate_scores(v, scheme, counts, alpha, exact))
 
 
 def kendall_tau_b(a, b) -> np.ndarray:

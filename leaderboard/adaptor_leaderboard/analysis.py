@@ -1,26 +1,31 @@
-"""challengeR's analyses of a phase: per-case values, the ranking under each scheme, which team
-is significantly better than which, how stable each scheme's ranking is, and the long table.
+"""The analyses of a phase: per-case values, the ranking under each scheme, which team is
+significantly better than which, how stable each scheme's ranking is, and the long table.
 
-**Cases.** Per frame, for parity with challengeR (and every per-frame figure of the challenge
-paper), and per **video**, the unit to trust: frames of one video are strongly correlated (the
-same sutures seen a few frames apart), so per-frame tests count one video's evidence many times
-over and overstate significance; a video's counts are its frames' counts summed. A frame's F1
-comes from its own TP/FP/FN with the scorer's rule (:func:`adaptor_score.metrics.ratios`): a frame
-with neither labels nor predictions scores 1, one with predictions but no labels 0.
+**One unit of analysis** (:mod:`adaptor_score.units`): the surgery, or the most independent unit
+the ground truth gives (:func:`adaptor_score.units.declared_unit`), unless the organiser names
+another. Every headline (the table's interval, the significance map, the ranks, the verdict in
+words) is made with it. Its tests are **exact** one-sided signed-rank tests, Holm over the
+ordered pairs: with a handful of surgeries the normal approximation cannot reach what the exact
+test can (8 surgeries all one way: exact 1/256, Holm over 12 ordered pairs 0.047). Where no
+ordered pair can reach alpha at that n and that number of teams, :attr:`CaseAnalysis.reachable`
+is False and the page says so with the smallest reachable adjusted p, instead of drawing the
+all-tied test-then-rank as a finding.
 
-**Missing cases.** A frame for which a team delivered no usable prediction file is a missing
-case (NA), then the worst value (0), as challengeR's ``na.treat = 0`` does, in every scheme and
-every bootstrap replicate; without this a team that leaves out the files of frames with no
-sutures would score 1 on each of them. The pooled table keeps the challenge's own rule (a missing
-file is a frame without predictions, listed as a problem). A video (or surgery) is a case only
-when every one of its frames has its file; one frame left out makes the whole video missing, as
-summing the counts of the others would again reward leaving out frames without sutures.
+**Per frame**, challengeR's analysis exactly as challengeR runs it (normal approximation, every
+frame a case), kept for parity with challengeR and the challenge paper's per-frame figures, and
+labelled so: frames of one video are not independent.
 
-**Stability.** challengeR's bootstrap: each replicate draws the cases with replacement and
-re-applies the *same* scheme (:func:`adaptor_score.stats.scheme_replicates`); Kendall's tau-b
-compares each replicate's ranking with the scheme's ranking on all cases. The table's own rule
-(pooled counts, best submission) has its own bootstrap (:mod:`adaptor_leaderboard.bootstrap`),
-labelled as the official rule wherever it is shown.
+**Missing cases.** A frame without a usable prediction file is a missing case (NA) per frame,
+then the worst value (0), as challengeR's ``na.treat = 0``. At the unit of analysis a case's
+value is the mean of its frames' values, a missing frame 0 (:func:`adaptor_score.units.
+case_values`): the cost is proportional to what is missing and leaving files out never helps. The
+pooled table keeps the challenge's own rule (a missing file is a frame without predictions).
+
+**Stability.** challengeR's bootstrap with challengeR's semantics for repeated cases
+(:func:`adaptor_score.stats.scheme_replicates`); Kendall's tau-b compares each replicate's
+ranking with the scheme's ranking on all cases. Below :data:`adaptor_score.units.BOOTSTRAP_FROM`
+cases a bootstrap is descriptive only, and every figure and file says its n. The table's own rule
+(pooled counts, best submission) has its own bootstrap (:mod:`adaptor_leaderboard.bootstrap`).
 """
 
 from __future__ import annotations
@@ -29,11 +34,13 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from adaptor_leaderboard.bootstrap import group_sums, phase_counts, rank_replicates
+from adaptor_leaderboard.bootstrap import phase_counts, rank_replicates
 from adaptor_leaderboard.ledger import Ledger
 from adaptor_leaderboard.ranking import PhaseRules, Standing, metric_values
+from adaptor_score.signrank import EXACT_UP_TO
 from adaptor_score.stats import (
     SCHEMES,
+    decide,
     exact_mean,
     fill_missing,
     holm,
@@ -42,14 +49,16 @@ from adaptor_score.stats import (
     pairwise_pvalues,
     rank_by,
     scheme_replicates,
+    smallest_adjusted_p,
 )
+from adaptor_score.units import BOOTSTRAP_FROM, case_values, count, declared_unit
 
 SCHEME_NAMES = {
     "official": "pooled F1, best submission (the table)",
     "mean": "aggregate-then-rank: mean of per-case F1",
     "median": "aggregate-then-rank: median of per-case F1",
     "rank_then_mean": "rank-then-aggregate: mean of per-case ranks",
-    "test_then_rank": "test-then-rank: Wilcoxon, Holm, α = 0.05",
+    "test_then_rank": "test-then-rank: one-sided Wilcoxon, Holm, adjusted p ≤ α = 0.05",
 }
 CHALLENGER_CALLS = {
     "mean": "aggregateThenRank(FUN = mean)",
@@ -57,33 +66,72 @@ CHALLENGER_CALLS = {
     "rank_then_mean": "rankThenAggregate(FUN = mean)",
     "test_then_rank": "testThenRank(p.adjust.method = 'holm')",
 }
-UNITS = ("frame", "video")
 LONG_COLUMNS = ("algorithm", "case", "task", "metric", "value", "level")
-TRUST = (
-    "Trust the per-video analyses: frames of one video are strongly correlated (the same sutures"
-    " a few frames apart), so per-frame tests count one video's evidence many times over and"
-    " overstate significance; the per-frame analyses are given for parity with challengeR."
+EXACT_TEST = "one-sided Wilcoxon signed-rank, exact distribution (ties: average ranks)"
+APPROX_TEST = "one-sided Wilcoxon signed-rank, normal approximation with continuity correction"
+PARITY = (
+    "challengeR's per-frame analysis, for parity with challengeR and the paper's per-frame"
+    " figures: frames of one video are not independent, so its tests count one video's evidence"
+    " many times over and overstate significance. Quote the analysis at the unit of analysis."
 )
 
 
 @dataclass
 class CaseAnalysis:
-    """challengeR's analyses with one unit of cases (``frame`` or ``video``) at one radius."""
+    """The analyses with one unit of cases (``frame``, ``video`` or ``surgery``) at one radius."""
 
     unit: str
     radius: float
     cases: list[str]
-    values: np.ndarray  # (teams, cases) F1; NaN: a missing case
+    values: np.ndarray  # (teams, cases) F1; NaN: a missing case (frames only)
     scores: dict[str, np.ndarray]  # scheme -> (teams,) mean, median, mean rank, significant wins
     ranks: dict[str, np.ndarray]  # scheme -> (teams,)
     p_raw: np.ndarray  # (teams, teams) one-sided Wilcoxon "row beats column"
     p_holm: np.ndarray  # Holm over all ordered pairs
     replicate_ranks: dict[str, np.ndarray] = field(default_factory=dict)  # (replicates, teams)
     alpha: float = 0.05
+    exact: bool = False  # the exact signed-rank test (else challengeR's normal approximation)
+    smallest_p: float = 1.0  # the smallest Holm-adjusted p any ordered pair can reach here
 
     @property
     def significant(self) -> np.ndarray:
-        return np.nan_to_num(self.p_holm, nan=1.0) < self.alpha
+        return decide(self.p_holm, self.alpha)
+
+    @property
+    def reachable(self) -> bool:
+        """Whether any ordered pair can be significant at this n and number of teams at all."""
+        return self.smallest_p <= self.alpha
+
+    @property
+    def test(self) -> str:
+        return (EXACT_TEST if self.exact else APPROX_TEST) + (
+            f", Holm over all ordered pairs, significant where the adjusted p ≤ {self.alpha:g}")
+
+    @property
+    def descriptive(self) -> bool:
+        """Too few cases for a bootstrap to be more than a description."""
+        return len(self.cases) < BOOTSTRAP_FROM
+
+    def verdict(self) -> str:
+        """What the tests at this unit found, in words, with what they could have found."""
+        k, n = len(self.ranks.get("mean", [])), len(self.cases)
+        pairs = k * (k - 1)
+        cases = count(self.unit, n)
+        if k < 2:
+            return "One team: nothing to compare."
+        if not self.reachable:
+            return (f"With {cases} and {k} teams ({pairs} ordered pairs), the smallest p-value any"
+                    f" comparison can reach after Holm's adjustment is {self.smallest_p:.3g},"
+                    f" above α = {self.alpha:g}: no difference between teams can be significant"
+                    " at this n, whatever the data. The test-then-rank ranking below ties every"
+                    " team for that reason; it is not a finding that the teams are equal.")
+        found = int(self.significant.sum())
+        smallest = f"the smallest reachable adjusted p is {self.smallest_p:.3g}"
+        if not found:
+            return (f"With {cases}, {k} teams and {pairs} ordered pairs ({smallest}), no team is"
+                    f" significantly better than another at α = {self.alpha:g}.")
+        return (f"With {cases}, {k} teams and {pairs} ordered pairs ({smallest}), {found} of"
+                f" {pairs} ordered pairs differ significantly at α = {self.alpha:g}.")
 
     def tau(self, scheme: str) -> np.ndarray:
         """``(replicates,)`` challengeR's Kendall tau: the scheme on all cases against the same
@@ -100,13 +148,20 @@ class Analysis:
     frames: list[str]
     radii: list[float]
     per_case: dict[float, dict[str, np.ndarray]]  # radius -> metric -> (teams, frames), NaN missing
-    ranks: dict[tuple[str, float], np.ndarray] = field(default_factory=dict)  # per frame
+    ranks: dict[tuple[str, float], np.ndarray] = field(default_factory=dict)  # at the unit
     units: dict[tuple[str, float], CaseAnalysis] = field(default_factory=dict)  # (unit, radius)
     alpha: float = 0.05
     ranking_radius: float = 6.0
+    unit: str = "surgery"  # the unit of analysis
 
-    def at(self, unit: str = "frame", radius: float | None = None) -> CaseAnalysis:
-        return self.units[unit, self.ranking_radius if radius is None else radius]
+    def at(self, unit: str | None = None, radius: float | None = None) -> CaseAnalysis:
+        """The analysis at ``unit`` (default: the unit of analysis) and ``radius``."""
+        return self.units[unit or self.unit, self.ranking_radius if radius is None else radius]
+
+    @property
+    def unit_names(self) -> tuple[str, ...]:
+        """The units analysed: the unit of analysis, then frames for parity."""
+        return tuple(dict.fromkeys((self.unit, "frame")))
 
     @property
     def adjusted_p(self) -> np.ndarray:
@@ -114,13 +169,14 @@ class Analysis:
 
     @property
     def significant(self) -> np.ndarray:
-        """``(teams, teams)``: team i is significantly better than team j (per frame)."""
+        """``(teams, teams)``: team i is significantly better than team j (at the unit)."""
         return self.at().significant
 
     def long_rows(self):
         """challengeR's long layout, one row per team, case, radius and metric: frames, videos
-        and surgeries (their frames' counts summed). A missing case is ``NA`` (R's
-        ``read.csv`` reads it as NA; ``na.treat = 0`` then makes it the worst value)."""
+        and surgeries (a case's value is the mean of its frames', a missing frame 0). A missing
+        frame is ``NA`` (R's ``read.csv`` reads it as NA; ``na.treat = 0`` then makes it the
+        worst value)."""
         for r in self.radii:
             task = f"{r:g} px"
             for metric in ("f1", "ppv", "tpr"):
@@ -129,10 +185,10 @@ class Analysis:
                     for f, v in zip(self.frames, values[t]):
                         yield (team, f, task, metric, _na(v), "frame")
             for level in ("video", "surgery"):
-                names, values = grouped_values(self.per_case[r], self.frames, level)
                 for metric in ("f1", "ppv", "tpr"):
+                    names, values = case_values(self.per_case[r][metric], self.frames, level)
                     for t, team in enumerate(self.teams):
-                        for g, v in zip(names, values[metric][t]):
+                        for g, v in zip(names, values[t]):
                             yield (team, g, task, metric, _na(v), level)
 
 
@@ -140,35 +196,29 @@ def _na(v: float):
     return "NA" if np.isnan(v) else float(v)
 
 
-def grouped_values(per_case: dict[str, np.ndarray], frames: list[str], level: str):
-    """Per-case values at ``level`` (``video`` or ``surgery``): counts summed over the group's
-    frames, NaN (missing) where any frame of the group is. Returns (names, metric -> array)."""
-    names, summed = group_sums(per_case["counts"], frames, level)
-    _, absent = group_sums(per_case["missing"], frames, level)
-    absent = absent > 0
-    out = {m: np.where(absent, np.nan, metric_values(summed, m)) for m in ("f1", "ppv", "tpr")}
-    return names, out
-
-
 def case_analysis(unit, radius, cases, values, alpha, replicates, rng) -> CaseAnalysis:
-    """Every scheme on ``values`` (teams, cases), their tests and challengeR's bootstrap."""
+    """Every scheme on ``values`` (teams, cases), their tests and challengeR's bootstrap: exact
+    tests at a unit of analysis (up to :data:`EXACT_UP_TO` cases), challengeR's approximation
+    per frame."""
     filled = fill_missing(values)
-    raw = pairwise_pvalues(filled)
+    k, n = filled.shape
+    exact = unit != "frame" and n <= EXACT_UP_TO
+    raw = pairwise_pvalues(filled, exact)
     adjusted = holm(raw)
-    k = len(filled)
-    wins = (np.nan_to_num(adjusted, nan=1.0) < alpha).sum(axis=1)
+    wins = decide(adjusted, alpha).sum(axis=1)
     scores = {
         "mean": exact_mean(filled),
         "median": np.median(filled, axis=1),
         "rank_then_mean": exact_mean(min_rank(filled.T).T) if k else np.zeros(0),
         "test_then_rank": wins / max(k - 1, 1),  # the share of the others it beats
     }
-    ranks = {s: rank_by(filled, s, alpha) for s in SCHEMES}
-    out = CaseAnalysis(unit, radius, cases, values, scores, ranks, raw, adjusted, alpha=alpha)
-    n = filled.shape[1]
+    ranks = {s: rank_by(filled, s, alpha, exact=exact) for s in SCHEMES}
+    out = CaseAnalysis(unit, radius, cases, values, scores, ranks, raw, adjusted, alpha=alpha,
+                       exact=exact, smallest_p=smallest_adjusted_p(n, k, exact))  # fmt: skip
     if replicates and n and k > 1:
         draws = rng.integers(0, n, size=(replicates, n))
-        out.replicate_ranks = {s: scheme_replicates(filled, s, draws, alpha) for s in SCHEMES}
+        out.replicate_ranks = {s: scheme_replicates(filled, s, draws, alpha, exact=exact)
+                               for s in SCHEMES}  # fmt: skip
     return out
 
 
@@ -179,10 +229,12 @@ def analyse(
     alpha: float = 0.05,
     replicates: int = 0,
     seed: int = 0,
+    unit: str | None = None,
 ) -> Analysis:
     """Per-case values and every scheme's ranks at every radius the counted submissions were
-    scored at (the ranking radius first), per frame and per video, with ``replicates`` of
-    challengeR's bootstrap per unit and radius (seeded)."""
+    scored at (the ranking radius first), at the unit of analysis (``unit``; default
+    :func:`adaptor_score.units.declared_unit` of the frames) and per frame, with ``replicates``
+    of challengeR's bootstrap per unit and radius (seeded)."""
     common = set.intersection(*(set(st.scores) for st in standings))  # every team scored there
     radii = [rules.radius] + sorted(float(r) for r in common if r != rules.radius)
     teams = [s.team for s in standings]
@@ -193,21 +245,19 @@ def analyse(
         row = {scoring: i for i, scoring in enumerate(phase.scorings)}
         chosen = [row[st.scoring_id] for st in standings]  # the counted submissions
         counts, missing = phase.data[chosen], phase.missing[chosen]
-        out.frames = out.frames or phase.frames
+        if not out.frames:
+            out.frames = phase.frames
+            out.unit = unit or declared_unit(phase.frames)
         per = {m: np.where(missing, np.nan, metric_values(counts, m)) for m in ("f1", "ppv", "tpr")}
         out.per_case[r] = {**per, "counts": counts, "missing": missing}
         sums = phase.data.sum(axis=1)[None]  # the whole sample once: the table's own rule
         official, _ = rank_replicates(sums, phase.team_of, len(teams), replace(rules, radius=r))
         out.ranks["official", r] = official[0]
-        for unit in UNITS:
-            if unit == "frame":
-                cases, values = phase.frames, per["f1"]
-            else:
-                cases, grouped = grouped_values(out.per_case[r], phase.frames, unit)
-                values = grouped["f1"]
-            out.units[unit, r] = case_analysis(unit, r, cases, values, alpha, replicates, rng)
+        for u in out.unit_names:
+            cases, values = case_values(per["f1"], phase.frames, u)
+            out.units[u, r] = case_analysis(u, r, cases, values, alpha, replicates, rng)
         for scheme in SCHEMES:
-            out.ranks[scheme, r] = out.units["frame", r].ranks[scheme]
+            out.ranks[scheme, r] = out.units[out.unit, r].ranks[scheme]
     return out
 
 

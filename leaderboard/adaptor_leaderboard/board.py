@@ -77,7 +77,7 @@ class Board:
 
 
 def build_board(
-    ledger: Ledger, rules: PhaseRules, replicates: int = 1000, seed: int = 0, unit: str = "frame",
+    ledger: Ledger, rules: PhaseRules, replicates: int = 1000, seed: int = 0, unit: str | None = None,
     translation_measures: list[dict] | None = None,
 ) -> Board:  # fmt: skip
     standings = rank_phase(ledger, rules)
@@ -100,7 +100,8 @@ def build_board(
     from adaptor_leaderboard.translations import latest
 
     return Board(rules, standings, boot, surgeries, per, ledger.teams(), time.time(),
-                 analyse(ledger, standings, rules, replicates=replicates, seed=seed),
+                 analyse(ledger, standings, rules, replicates=replicates, seed=seed,
+                         unit=boot.unit),
                  colours, list(translation_measures or []), latest(ledger, rules.phase))  # fmt: skip
 
 

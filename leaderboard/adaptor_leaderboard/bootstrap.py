@@ -1,6 +1,8 @@
-"""Seeded bootstrap over test frames or surgeries: intervals, rank stability, rank agreement.
+"""Seeded bootstrap of the table's rule: its intervals, rank stability, rank agreement.
 
-Each replicate resamples the units (frames, or whole surgeries) with replacement, sums the
+The cases resampled are the unit of analysis (:mod:`adaptor_score.units`: the surgery by
+default), and every result says its unit and n; below ``BOOTSTRAP_FROM`` cases the interval is
+labelled descriptive. Each replicate resamples the cases with replacement, sums the
 TP/FP/FN of **every scored submission** of the phase over the resampled units, and re-applies
 the whole ranking rule of the table to them, as challengeR does: each team's best submission
 by the phase's metric (the earlier one among equals), then :func:`rank` with the phase's tie
@@ -19,6 +21,16 @@ import numpy as np
 from adaptor_leaderboard.ledger import Ledger, LedgerError
 from adaptor_leaderboard.ranking import METRICS, PhaseRules, Standing, metric_values, rank
 from adaptor_score.stats import kendall_tau_b
+from adaptor_score.units import (
+    BOOTSTRAP_FROM,
+    UNITS,
+    count,
+    declared_unit,
+    group_sums,
+    unit_labels,
+)
+
+__all__ = ["BootstrapResult", "bootstrap", "group_sums", "phase_counts", "rank_replicates"]
 
 
 @dataclass
@@ -30,6 +42,21 @@ class BootstrapResult:
     unit: str
     seed: int
     official: np.ndarray | None = None  # (teams,) the table's ranks
+    n_units: int = 0  # the cases resampled
+
+    @property
+    def descriptive(self) -> bool:
+        """Too few cases for the percentile interval to be more than a description."""
+        return self.n_units < BOOTSTRAP_FROM
+
+    def describe(self) -> str:
+        """What the interval is, with its unit and n, in one sentence."""
+        text = (f"bootstrap over {count(self.unit, self.n_units)} ({len(self.ranks)} replicates,"
+                f" seed {self.seed})")  # fmt: skip
+        if self.descriptive and self.n_units:
+            text += (f"; with fewer than {BOOTSTRAP_FROM} cases a percentile bootstrap is"
+                     " descriptive only: it is too narrow to be read as a confidence interval")
+        return text
 
     @property
     def f1(self) -> np.ndarray:
@@ -53,31 +80,6 @@ class BootstrapResult:
         if self.official is None or len(self.ranks) == 0 or len(self.teams) < 2:
             return np.zeros(0)
         return kendall_tau_b(self.official, self.ranks)
-
-
-UNITS = ("frame", "video", "surgery")
-
-
-def unit_labels(frames: list[str], level: str) -> list[str]:
-    """The case each frame (``folder/video/frame``) belongs to at ``level`` (one of
-    :data:`UNITS`).
-
-    >>> unit_labels(["s1/v2/000001"], "video"), unit_labels(["s1/v2/000001"], "surgery")
-    (['s1/v2'], ['s1'])
-    """
-    if level == "frame":
-        return list(frames)
-    depth = {"video": 2, "surgery": 1}[level]
-    return ["/".join(f.split("/")[:depth]) for f in frames]
-
-
-def group_sums(data: np.ndarray, frames: list[str], level: str) -> tuple[list[str], np.ndarray]:
-    """``(names, summed)``: ``data`` ``(rows, frames, ...)`` summed over the frames of each case
-    at ``level`` (``video`` or ``surgery``), cases in sorted order. Summing booleans counts
-    them (``summed > 0``: any)."""
-    labels = np.array(unit_labels(frames, level))
-    names = sorted(set(labels.tolist()))
-    return names, np.stack([data[:, labels == g].sum(axis=1) for g in names], axis=1)
 
 
 def rank_replicates(
@@ -148,19 +150,22 @@ def bootstrap(
     rules: PhaseRules,
     replicates: int = 1000,
     seed: int = 0,
-    unit: str = "frame",
+    unit: str | None = None,
 ) -> BootstrapResult:
-    """Bootstrap the phase's whole ranking (``unit``: one of :data:`UNITS`)."""
-    if unit not in UNITS:
+    """Bootstrap the phase's whole ranking (``unit``: one of :data:`UNITS`; default the unit
+    of analysis the frames give, :func:`adaptor_score.units.declared_unit`)."""
+    if unit is not None and unit not in UNITS:
         raise ValueError(f"unit must be one of {', '.join(UNITS)}")
     teams = [s.team for s in standings]
     official = np.array([s.rank for s in standings])
     frames, data, team_of, *_ = phase_counts(ledger, standings, rules)
+    unit = unit or declared_unit(frames or [])
+    n_units = len(set(unit_labels(frames or [], unit)))
     if not standings or not frames or replicates == 0:
         empty = np.zeros((0, len(teams)))
         return BootstrapResult(
             teams, {m: empty for m in METRICS}, empty.astype(int), rules.metric, unit, seed,
-            official,
+            official, n_units,
         )  # fmt: skip
     if unit != "frame":
         _, data = group_sums(data, frames, unit)
@@ -170,4 +175,4 @@ def bootstrap(
     weights = np.stack([np.bincount(row, minlength=n_units) for row in idx])  # (replicates, units)
     sums = np.einsum("ru,suk->rsk", weights, data)  # (replicates, submissions, 3)
     ranks, values = rank_replicates(sums, team_of, len(teams), rules)
-    return BootstrapResult(teams, values, ranks, rules.metric, unit, seed, official)
+    return BootstrapResult(teams, values, ranks, rules.metric, unit, seed, official, n_units)

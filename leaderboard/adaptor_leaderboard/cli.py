@@ -214,10 +214,11 @@ def ledger_export(ledger_path, csv_out, json_out):
 )
 @click.option(
     "--unit",
-    type=click.Choice(["frame", "video", "surgery"]),
-    default="frame",
-    show_default=True,
-    help="What the table's bootstrap resamples (challengeR's analyses use frames and videos).",
+    type=click.Choice(["surgery", "video", "frame"]),
+    default=None,
+    help="The unit of analysis: the cases every headline test, interval and rank uses. Default:"
+    " the surgery (the most independent unit the ground truth gives; its videos where there is"
+    " one surgery). challengeR's per-frame analysis is shown beside it for parity.",
 )
 @click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True)
 @click.option("--translation-measures", "measures", multiple=True,

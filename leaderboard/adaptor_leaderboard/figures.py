@@ -30,7 +30,7 @@ SCHEME_SHORT = {
     "rank_then_mean": "rank-then-aggregate (mean rank)",
     "test_then_rank": "test-then-rank (Wilcoxon)",
 }
-UNIT_WORDS = {"frame": "per frame", "video": "per video"}
+UNIT_WORDS = {"frame": "per frame", "video": "per video", "surgery": "per surgery"}
 
 
 def _labels(teams: list[str]) -> list[str]:
@@ -70,10 +70,11 @@ def fig_schemes(a: Analysis, colours: dict[str, str], unit: str = "frame") -> st
 @styled
 def fig_tau(a: Analysis, boot: BootstrapResult) -> str:
     """challengeR's Kendall tau of each scheme (the scheme on all cases against the same scheme
-    on each replicate), per frame and per video, with the table's rule on its own row."""
-    rows = [("official", None), *[(s, u) for u in ("frame", "video") for s in SCHEMES]]
-    labels = [f"table's rule, {boot.unit}s resampled"] + [
-        f"{SCHEME_SHORT[s]}, {UNIT_WORDS[u]}" for s, u in rows[1:]
+    on each replicate), at the unit of analysis and per frame, with the table's rule on its own
+    row; every row names its n."""
+    rows = [("official", None), *[(s, u) for u in a.unit_names for s in SCHEMES]]
+    labels = [f"table's rule, {boot.n_units} {boot.unit} cases"] + [
+        f"{SCHEME_SHORT[s]}, {UNIT_WORDS[u]} (n = {len(a.at(u).cases)})" for s, u in rows[1:]
     ]
     fig, ax = subplots((6.4, 0.42 * len(rows) + 1.2))
     rng = np.random.default_rng(0)
@@ -143,13 +144,14 @@ def blob_panels(a: Analysis, boot: BootstrapResult | None, unit: str):
 
 @styled
 def fig_significance(a: Analysis) -> str:
-    """Which team is significantly better than which, per frame and per video: cell (row i,
-    column j) is filled when i beats j (one-sided Wilcoxon, Holm over all ordered pairs), with
-    the Holm-adjusted p-value in it; team names on both axes."""
+    """Which team is significantly better than which, at the unit of analysis (exact test) and
+    per frame (challengeR's test, parity): cell (row i, column j) is filled when i beats j
+    (one-sided Wilcoxon, Holm over all ordered pairs, adjusted p at most alpha), with the
+    Holm-adjusted p-value in it; team names on both axes."""
     k = len(a.teams)
-    units = ("frame", "video")
-    fig, axes = subplots((2 * (0.55 * k + 1.2) + 2.2, 0.5 * k + 2.4), nrows=1, ncols=2,
-                         squeeze=False)  # fmt: skip
+    units = a.unit_names
+    fig, axes = subplots((len(units) * (0.55 * k + 1.2) + 2.2, 0.5 * k + 2.4), nrows=1,
+                         ncols=len(units), squeeze=False)  # fmt: skip
     for ax, unit in zip(axes[0], units):
         ca: CaseAnalysis = a.at(unit)
         sig = ca.significant
@@ -164,11 +166,12 @@ def fig_significance(a: Analysis) -> str:
                         va="center", color=heat_text_colour(1.0 if sig[i, j] else 0.0),
                         fontsize=8)  # fmt: skip
         ax.set_xticks(range(k), _labels(a.teams), rotation=40, ha="right", rotation_mode="anchor")
-        ax.set_yticks(range(k), _labels(a.teams) if unit == "frame" else [""] * k)
-        ax.set_title(f"{UNIT_WORDS[unit]} ({len(ca.cases)} cases)")
+        ax.set_yticks(range(k), _labels(a.teams) if unit == units[0] else [""] * k)
+        test = "exact" if ca.exact else "parity"
+        ax.set_title(f"{UNIT_WORDS[unit]} ({len(ca.cases)} cases, {test})")
         for spine in ax.spines.values():
             spine.set_visible(False)
-    fig.suptitle(f"Row beats column? Holm-adjusted p, filled below α = {a.alpha:g}")
+    fig.suptitle(f"Row beats column? Holm-adjusted p, filled at most α = {a.alpha:g}")
     return to_svg(fig, "Significance map", a.teams)
 
 

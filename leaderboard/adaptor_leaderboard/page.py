@@ -6,7 +6,7 @@ import html
 
 import numpy as np
 
-from adaptor_leaderboard.analysis import TRUST, tau_summary
+from adaptor_leaderboard.analysis import PARITY, tau_summary
 from adaptor_leaderboard.board import Board, fmt_value
 from adaptor_leaderboard.figures import (
     blob_panels,
@@ -19,6 +19,7 @@ from adaptor_leaderboard.figures import (
 from adaptor_leaderboard.page_translation import translation_section
 from adaptor_leaderboard.plots import plot_f1_intervals, plot_per_surgery, plot_precision_recall
 from adaptor_score.outputs import iso_time
+from adaptor_score.units import WORDS, count, unit_statement
 
 CSS = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1500px; padding: 0 1rem;
@@ -97,9 +98,13 @@ def to_html(board: Board, directions=()) -> str:
     note = (
         f"Ranked by {r.metric.upper()} at {r.radius:g} px over all test landmarks (counts summed over "
         "frames); a team's best submission counts; exact ties share a rank. Intervals and rank "
-        f"shares: {len(board.boot.f1)} bootstrap replicates over test {board.boot.unit}s, seed "
-        f"{board.boot.seed}."
+        f"shares: {board.boot.describe()}."
     )
+    verdict = ""
+    if board.analysis is not None:
+        from adaptor_leaderboard.publish import unit_line
+
+        verdict = f'<p id="verdict"><b>{html.escape(unit_line(board))}</b></p>'
     plots = [plot_f1_intervals(board), plot_precision_recall(board), plot_per_surgery(board)]
     figures = "".join(f"<figure>{p}</figure>" for p in plots)
     robustness = _robustness(board)
@@ -108,7 +113,7 @@ def to_html(board: Board, directions=()) -> str:
         f'<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>AdaptOR 2021 leaderboard: {html.escape(r.phase)}</title><style>{CSS}</style></head>"
         f"<body><h1>AdaptOR 2021 leaderboard — phase {html.escape(r.phase)}</h1><p>{html.escape(note)}</p>"
-        f'<p class="note">Last updated {iso_time(board.published_at)}.</p>'
+        f'<p class="note">Last updated {iso_time(board.published_at)}.</p>{verdict}'
         f'<div class="tablewrap"><table id="leaderboard"><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table></div>"
         f'<p class="note">{html.escape(RMSE_NOTE)}</p>'
@@ -125,15 +130,17 @@ CAPTIONS = {
     " Holm, α = 0.05); teams sharing a rank are drawn side by side; lines that cross mark a"
     " ranking that depends on the scheme.",
     "tau": "How much of each ranking survives resampling the cases: challengeR's Kendall τ"
-    " between each scheme on all cases and the same scheme on each bootstrap replicate, per"
-    " frame and per video; the first row is the table's own rule (every replicate re-applies"
-    " it, best submission included). 1 is the same order.",
+    " between each scheme on all cases and the same scheme on each bootstrap replicate"
+    " (challengeR's bootstrap), at the unit of analysis and per frame; the first row is the"
+    " table's own rule (every replicate re-applies it, best submission included). 1 is the same"
+    " order. Each row names its n: under 20 cases a bootstrap only describes these cases.",
     "blob": "How often each team lands at each rank over the bootstrap replicates (blob area),"
     " with the rank on all cases (×) and the 95 % range of the replicates' ranks (bar), one"
     " panel per scheme.",
     "significance": "Which team is significantly better than which: the Holm-adjusted p-value"
     " of the one-sided Wilcoxon test that the row's team beats the column's on paired cases;"
-    " filled cells are below α = 0.05. Left: frames as cases; right: videos.",
+    " filled cells are at most α = 0.05. Left: the unit of analysis (exact test); right: frames"
+    " as cases (challengeR's per-frame test, for parity only).",
     "cases": "The spread behind each pooled number: F1 of single frames (box: all frames; dots:"
     " a seeded sample of 300; a frame without a prediction file counts 0).",
 }
@@ -150,28 +157,33 @@ def _robustness(board: Board) -> str:
     if a is None:
         return ""
     c = board.colours
-    video = [
-        _figure("schemes-video", fig_schemes(a, c, "video"), CAPTIONS["schemes"]),
-        _figure("blob-video", fig_blob(blob_panels(a, None, "video"), a.teams, c,
-                                       "Rank frequencies, cases per video"), CAPTIONS["blob"]),
+    ca = a.at()
+    words = WORDS[a.unit][1]
+    main = [
+        _figure("schemes-unit", fig_schemes(a, c, a.unit), CAPTIONS["schemes"]),
+        _figure("blob-unit", fig_blob(blob_panels(a, board.boot, a.unit), a.teams, c,
+                                      f"Rank frequencies, {count(a.unit, len(ca.cases))} as"
+                                      " cases"), CAPTIONS["blob"]),
     ]  # fmt: skip
-    frame = [
+    frame = [] if a.unit == "frame" else [
         _figure("schemes", fig_schemes(a, c, "frame")),
-        _figure("blob", fig_blob(blob_panels(a, board.boot, "frame"), a.teams, c,
-                                 "Rank frequencies, cases per frame")),
+        _figure("blob", fig_blob(blob_panels(a, None, "frame"), a.teams, c,
+                                 "Rank frequencies, cases per frame (parity)")),
     ]  # fmt: skip
     both = [
         _figure("tau", fig_tau(a, board.boot)),
         _figure("significance", fig_significance(a)),
         _figure("cases", fig_cases(a, c, board.rules.radius)),
     ]
+    parity = "" if not frame else (
+        "<h3>Frames as cases: challengeR's per-frame analysis, for parity</h3>"
+        f'<p class="note">{html.escape(PARITY)}</p><div class="plots">{"".join(frame)}</div>')
     return (
         "<h2>How robust is the ranking?</h2>"
         f'<p class="note">{html.escape(_scheme_note(board))}</p>'
-        f"<p><b>{html.escape(TRUST)}</b></p>"
-        f'<h3>Videos as cases</h3><div class="plots">{"".join(video)}</div>'
-        f'<h3>Frames as cases (challengeR\'s default, for parity)</h3>'
-        f'<div class="plots">{"".join(frame)}</div>'
+        f"<p><b>{html.escape(ca.verdict())}</b></p>"
+        f"<h3>{html.escape(words.capitalize())} as cases: the unit of analysis</h3>"
+        f'<div class="plots">{"".join(main)}</div>{parity}'
         f'<h3>Stability and significance</h3><div class="plots">{"".join(both)}</div>'
     )
 
@@ -182,27 +194,30 @@ def _scheme_note(board: Board) -> str:
     flips = [
         t for i, t in enumerate(a.teams) if len({int(v[i]) for (s, rr), v in a.ranks.items()}) > 1
     ]
-    frame, video = a.at("frame"), a.at("video")
+    frame, ca = a.at("frame"), a.at()
     missing = int(np.isnan(frame.values).sum())
     parts = [
-        f"Cases are the {len(frame.cases)} test frames, or their {len(video.cases)} videos (a"
-        " video's counts are its frames' summed); a frame with neither labels nor predictions"
-        " scores F1 = 1; a frame without a prediction file is a missing case, counted as 0"
-        f" ({missing} such team-frames here), and a video missing any frame is missing."
-        " Per-case values: per-case.csv (challengeR's long layout); every number of these"
-        " figures: schemes.csv, significance.csv and leaderboard.json."
+        f"{unit_statement(a.frames, a.unit)} A case's value is the mean of its frames' values;"
+        " a frame with neither labels nor predictions scores F1 = 1; a frame without a"
+        " prediction file counts as 0 in its case (so a missing frame costs in proportion, and"
+        f" leaving files out never helps) and is a missing case per frame ({missing} such"
+        " team-frames here). Per-case values: per-case.csv (challengeR's long layout); every"
+        " number of these figures: schemes.csv, significance.csv and leaderboard.json."
     ]
     if flips:
         parts.append(
-            f"Per frame, the rank of {len(flips)} of {len(a.teams)} teams changes with the"
-            " scheme or radius."
+            f"At the unit of analysis, the rank of {len(flips)} of {len(a.teams)} teams changes"
+            " with the scheme or radius."
         )
     else:
-        parts.append("Per frame, no team's rank changes with the scheme or the radius.")
+        parts.append("No team's rank changes with the scheme or the radius.")
     official = tau_summary(board.boot.kendall_tau())
     if official:
         parts.append(f"Kendall's τ of the table's rule over the replicates: {official['text']}.")
     k = len(a.teams) * (len(a.teams) - 1)
-    parts.append(f"At {r:g} px {int(frame.significant.sum())} of {k} ordered pairs differ"
-                 f" significantly per frame, {int(video.significant.sum())} per video.")  # fmt: skip
+    if a.unit != "frame":
+        parts.append(f"At {r:g} px {int(ca.significant.sum())} of {k} ordered pairs differ"
+                     f" significantly with {WORDS[a.unit][1]} as cases ({count(a.unit, len(ca.cases))},"
+                     f" exact test); challengeR's per-frame test, which counts correlated frames"
+                     f" as independent, finds {int(frame.significant.sum())}.")  # fmt: skip
     return " ".join(parts)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from adaptor_leaderboard.analysis import LONG_COLUMNS, SCHEME_NAMES, TRUST, tau_summary
+from adaptor_leaderboard.analysis import LONG_COLUMNS, PARITY, SCHEME_NAMES, tau_summary
 from adaptor_leaderboard.board import COLUMNS, Board, build_board, fmt_value
 from adaptor_leaderboard.gallery import build_gallery
 from adaptor_leaderboard.page import to_html
@@ -26,6 +26,7 @@ from adaptor_leaderboard.statsfiles import (
 from adaptor_score import atomic
 from adaptor_score.atomic import replacing_dir
 from adaptor_score.outputs import md_cell, write_csv, write_json
+from adaptor_score.units import unit_statement
 
 __all__ = ["Board", "build_board", "publish", "to_markdown"]
 
@@ -37,9 +38,9 @@ def to_markdown(board: Board) -> str:
         f"# Leaderboard: phase {md_cell(r.phase)}",
         "",
         f"Ranked by {r.metric.upper()} at {r.radius:g} px over all test landmarks; a team's best "
-        "submission counts; exact ties share a rank. 95 % interval: bootstrap over test "
-        f"{board.boot.unit}s ({len(board.boot.f1)} replicates, seed {board.boot.seed}).",
+        f"submission counts; exact ties share a rank. 95 % interval: {board.boot.describe()}.",
         "",
+        *([unit_line(board), ""] if board.analysis else []),
         "| Rank | Team | Institute | F1 | 95 % interval | PPV | TPR | RMSE (px) |",
         "|---:|---|---|---:|---|---:|---:|---:|",
     ]
@@ -53,16 +54,25 @@ def to_markdown(board: Board) -> str:
     return "\n".join(lines + _scheme_lines(board)) + "\n"
 
 
+def unit_line(board: Board) -> str:
+    """The unit of analysis and the verdict of its tests, in words (the top of every page)."""
+    a = board.analysis
+    return f"{unit_statement(a.frames, a.unit)} {a.at().verdict()}"
+
+
 def _scheme_lines(board: Board) -> list[str]:
-    """The ranks under each of challengeR's schemes at each radius, per video and per frame."""
+    """The ranks under each of challengeR's schemes at each radius, at the unit of analysis and
+    per frame (labelled as challengeR's parity analysis)."""
     a = board.analysis
     if a is None:
         return []
     lines = ["", "## Ranks under other schemes", "",
-             "; ".join(f"{k}: {v}" for k, v in SCHEME_NAMES.items()) + ".", "", TRUST]  # fmt: skip
-    for unit in ("video", "frame"):
+             "; ".join(f"{k}: {v}" for k, v in SCHEME_NAMES.items()) + "."]  # fmt: skip
+    for unit in a.unit_names:
         cols = [(s, r) for r in a.radii for s in SCHEME_NAMES]
-        lines += ["", f"Cases per {unit}:", "",
+        title = (f"Cases per {unit} (the unit of analysis):" if unit == a.unit
+                 else f"Cases per frame: {PARITY}")  # fmt: skip
+        lines += ["", title, "",
                   "| Team | " + " | ".join(f"{s} {r:g} px" for s, r in cols) + " |",
                   "|---|" + "---:|" * len(cols)]  # fmt: skip
         for t, team in enumerate(a.teams):
@@ -73,12 +83,14 @@ def _scheme_lines(board: Board) -> list[str]:
     if official:
         lines += ["", f"Kendall's τ of the table's rule against {official['replicates']}"
                   f" bootstrap replicates: {official['text']}."]  # fmt: skip
-    for unit in ("video", "frame"):
-        summaries = {s: tau_summary(a.at(unit).tau(s)) for s in a.at(unit).ranks}
+    for unit in a.unit_names:
+        ca = a.at(unit)
+        summaries = {s: tau_summary(ca.tau(s)) for s in ca.ranks}
         taus = [f"{s} {t['text']}" for s, t in summaries.items() if t]
         if taus:
-            lines += ["", f"challengeR's τ per {unit} (each scheme against itself): "
-                      + "; ".join(taus) + "."]  # fmt: skip
+            note = (f" (n = {len(ca.cases)}: descriptive only)" if ca.descriptive else "")
+            lines += ["", f"challengeR's τ per {unit}, with challengeR's bootstrap (each scheme"
+                      f" against itself){note}: " + "; ".join(taus) + "."]  # fmt: skip
     return lines
 
 
@@ -127,18 +139,46 @@ def _board_json(board: Board, rows: list[dict]) -> dict:
             "replicates": len(board.boot.f1),
             "seed": board.boot.seed,
             "unit": board.boot.unit,
+            "cases": board.boot.n_units,
+            "descriptive": board.boot.descriptive,
+            "statement": board.boot.describe(),
         },
         "standings": rows,
         "schemes": _schemes_json(board),
         "domain_transformation": {
-            "measures": board.translation_measures,
-            "runs": board.translation_runs,
+            "measures": [public(m) for m in board.translation_measures],
+            "runs": [public(r) for r in board.translation_runs],
         },
         "per_surgery_f1": {
             st.team: dict(zip(board.surgeries, [None if np.isnan(v) else float(v) for v in vals]))
             for st, vals in zip(board.standings, board.per_surgery)
         },
     }
+
+
+# Keys that hold paths on the organiser's machine: the published files carry none of them.
+HOST_PATHS = frozenset({"source", "real", "weights", "folder", "input_dir", "output_dir"})
+
+
+def public(doc):
+    """``doc`` without the keys that name folders on the organiser's machine (at any depth),
+    and with a problem's path cut to its file name.
+
+    >>> public({"source": "/srv/gt", "translations": {"A": {"folder": "/x", "images": 3}}})
+    {'translations': {'A': {'images': 3}}}
+    """
+    if isinstance(doc, dict):
+        return {k: (public(v) if k != "problems" else _names(v)) for k, v in doc.items()
+                if k not in HOST_PATHS}  # fmt: skip
+    if isinstance(doc, list):
+        return [public(v) for v in doc]
+    return doc
+
+
+def _names(problems):
+    if not isinstance(problems, list):
+        return problems
+    return [p.rsplit("/", 1)[-1] if isinstance(p, str) else p for p in problems]
 
 
 def _schemes_json(board: Board) -> dict | None:

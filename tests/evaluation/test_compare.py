@@ -158,3 +158,39 @@ def test_pairs_without_a_difference_are_said_beside_the_p_value():
            "nonzero_pairs": 3, "can_reach_0_05": False, "smallest_p": 0.25}  # fmt: skip
     assert p_text(row) == ("0.25 (exact, 4 folds, 1 without a difference; cannot reach 0.05:"
                            " smallest 0.25)")  # fmt: skip
+
+
+@pytest.mark.parametrize("d", [
+    [.01, -.07, .03, .04, -0.0, .05, .03, -.02, .04, .04, .05, .06, .03],  # the issue's sample
+    [.02, .0, .0, .03, .05, -.01, .04, .02, .06, .03, -.02, .05, .04, .0],
+])  # fmt: skip
+def test_an_interval_that_disagrees_with_its_test_is_marked_and_explained(d):
+    """Zero and tied differences: the test drops and ties them, the interval keeps them. Where
+    the two disagree on 0, the row says so and the table marks the cell and explains it; where
+    they agree, no mark."""
+    import pandas as pd
+
+    from adaptor_score.compare import COLUMNS, DISAGREES, _statistics, to_table
+    from adaptor_score.render import to_markdown
+
+    stats = _statistics(np.array(d), 200, 0)
+    iv, test = hodges_lehmann(d), wilcoxon(d)
+    excludes = iv.low > 0 or iv.high < 0
+    assert stats["interval_agrees_with_test"] == (excludes == (test.p <= 1 - iv.level + 1e-12))
+    rows = [{"dataset": "A", "experiment": "x", "reference": "r", "level": "surgery",
+             "radius": 6.0, "metric": m, "pairs": len(d), "repeats": 1, **stats}
+            for m in ("f1", "ppv", "tpr")]  # fmt: skip
+    md = to_markdown(to_table(pd.DataFrame(rows, columns=list(COLUMNS)), "r"))
+    marked = DISAGREES in md
+    assert marked == (stats["interval_agrees_with_test"] is False)
+    assert ("unless marked" in md) and (("disagree on whether 0" in md) == marked)
+    assert "always agree" not in md
+
+
+def test_the_issues_sample_disagrees():
+    from adaptor_score.compare import _statistics
+
+    d = [.01, -.07, .03, .04, -0.0, .05, .03, -.02, .04, .04, .05, .06, .03]
+    stats = _statistics(np.array(d), 200, 0)
+    assert stats["interval_agrees_with_test"] is False and stats["p_two_sided"] > 0.05
+    assert stats["hl_low"] > 0

@@ -172,3 +172,13 @@ def test_the_worked_example_in_the_docs_is_what_the_code_gives():
     r, iv = wilcoxon(ten), hodges_lehmann(ten)
     assert f"p = {r.p:.4f}" in doc and f"Hodges–Lehmann +{iv.estimate:.3f}" in doc
     assert f"[+{iv.low:.3f}, +{iv.high:.3f}] at {iv.level * 100:.1f} %" in doc
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_a_difference_that_is_not_a_number_is_refused_not_counted_positive(bad):
+    from adaptor_score.signrank import hodges_lehmann, wilcoxon
+
+    d = [0.1, -0.2, 0.05, bad, 0.3]
+    for fn in (lambda: wilcoxon(d), lambda: wilcoxon(d, "greater"), lambda: hodges_lehmann(d)):
+        with pytest.raises(ValueError, match="finite"):
+            fn()

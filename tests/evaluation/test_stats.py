@@ -176,12 +176,31 @@ def test_every_scheme_and_replicate_ties_a_permuted_copy(values, random):
     assert a.tolist() == scheme_replicates(v, "mean", np.sort(draws, axis=1)).tolist()
 
 
-def test_scheme_replicates_equal_rank_by_on_each_drawn_sample():
+def test_scheme_replicates_equal_challengers_bootstrap_row_by_row():
+    """Each replicate equals challengeR's bootstrap transcribed row by row (repeated cases ranked
+    together by rank-then-aggregate, counted once by test-then-rank), with either test."""
+    from tests.evaluation.challenger_reference import replicate_ranks
+
     rng = np.random.default_rng(2)
-    v = rng.choice([0.0, 0.5, 0.8, 1.0], size=(4, 15))
-    v[1, 3] = np.nan  # missing: the worst value in every replicate that draws it
-    draws = rng.integers(0, 15, size=(20, 15))
-    for scheme in ("mean", "median", "rank_then_mean", "test_then_rank"):
-        reps = scheme_replicates(v, scheme, draws)
-        want = [rank_by(v[:, d], scheme).tolist() for d in draws]
-        assert reps.tolist() == want, scheme
+    for _trial in range(12):
+        k, n = int(rng.integers(2, 6)), int(rng.integers(2, 18))
+        v = rng.choice([0.0, 0.5, 0.8, 1.0], size=(k, n))
+        v[rng.integers(k), rng.integers(n)] = np.nan  # missing: the worst value where drawn
+        draws = rng.integers(0, n, size=(8, n))
+        for scheme in ("mean", "median", "rank_then_mean", "test_then_rank"):
+            for exact in (False, True):
+                reps = scheme_replicates(v, scheme, draws, exact=exact)
+                want = [replicate_ranks(v, scheme, d.tolist(), exact=exact).tolist()
+                        for d in draws]  # fmt: skip
+                assert reps.tolist() == want, (scheme, exact)
+
+
+def test_repeated_cases_change_rank_then_aggregate_as_challenger_does():
+    """Ranking each copy of a case separately (rank_by on the drawn columns) is not challengeR:
+    a case drawn twice puts both copies in one ranking. Found where they differ."""
+    from adaptor_score.stats import rank_by as plain
+
+    v = np.array([[0.5, 0.5, 1.0], [1.0, 0.0, 1.0], [0.5, 0.5, 1.0]])
+    draw = [1, 0, 0]  # case 0 twice: 1 beats two copies of each 0.5 (rank 3, not 2)
+    assert plain(v[:, draw], "rank_then_mean").tolist() == [1, 1, 1]
+    assert scheme_replicates(v, "rank_then_mean", [draw]).tolist() == [[2, 1, 2]]

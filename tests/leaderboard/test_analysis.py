@@ -16,6 +16,7 @@ from adaptor_leaderboard.publish import build_board, publish
 from adaptor_leaderboard.ranking import PhaseRules, metric_values, rank_phase
 from adaptor_leaderboard.runner import score_into_ledger
 from adaptor_score.stats import kendall_tau_b, rank_by
+from adaptor_score.units import case_values
 
 
 def _ledger(tmp_path, test_set, plan):
@@ -37,7 +38,7 @@ def test_the_bootstrap_reapplies_the_best_submission_choice(tmp_path, test_set):
         ranks, values = rank_replicates(data.sum(axis=1)[None], team_of, len(standings), rules)
         assert ranks[0].tolist() == [s.rank for s in standings]
         assert values["f1"][0].tolist() == [s.value for s in standings]
-        boot = bootstrap(ledger, standings, rules, replicates=300, seed=1)
+        boot = bootstrap(ledger, standings, rules, replicates=300, seed=1, unit="frame")
     x = [s.team for s in standings].index("X")
     own = np.flatnonzero(team_of == x)
     rng = np.random.default_rng(1)  # the bootstrap's own resamples, replayed
@@ -60,8 +61,12 @@ def test_every_scheme_is_the_statistics_module_on_per_frame_f1(tmp_path, test_se
     assert a.radii == [6.0, 8.0, 10.0] and a.frames == frames
     assert a.ranks["official", 6.0].tolist() == [s.rank for s in standings]
     f1 = a.per_case[6.0]["f1"]
+    assert a.unit == "surgery"  # two surgeries: the unit of analysis
+    _, per_surgery = case_values(f1, a.frames, "surgery")
     for scheme in ("mean", "median", "rank_then_mean", "test_then_rank"):
-        assert a.ranks[scheme, 6.0].tolist() == rank_by(f1, scheme).tolist()
+        assert a.at("frame").ranks[scheme].tolist() == rank_by(f1, scheme).tolist()
+        want = rank_by(per_surgery, scheme, exact=True).tolist()
+        assert a.ranks[scheme, 6.0].tolist() == a.at().ranks[scheme].tolist() == want
     empty = [i for i, c in enumerate(a.per_case[6.0]["counts"][0]) if not c.any()]
     assert all(f1[0, i] == 1.0 for i in empty)  # neither labels nor predictions: F1 = 1
     twins = [s.team for s in standings].index("twin"), [s.team for s in standings].index("mid")
@@ -233,11 +238,12 @@ def test_a_schema_3_ledger_gains_the_missing_column_and_keeps_its_scorings(tmp_p
 
 
 def test_challengers_tau_compares_each_scheme_with_itself_on_replayed_resamples(tmp_path, test_set):
-    """Replays the analysis's own draws: every replicate re-applies the same scheme to the drawn
-    cases, and tau is scipy's tau-b between that and the scheme on all cases."""
+    """Replays the analysis's own draws through challengeR's bootstrap transcribed row by row:
+    every replicate re-applies the same scheme to the drawn cases with challengeR's semantics,
+    and tau is scipy's tau-b between that and the scheme on all cases."""
     from scipy.stats import kendalltau
 
-    from adaptor_score.stats import fill_missing
+    from tests.evaluation.challenger_reference import replicate_ranks
 
     plan = [("good", "good"), ("mid", "mid"), ("weak", "weak"), ("twin", "mid")]
     with _ledger(tmp_path, test_set, plan) as ledger:
@@ -245,12 +251,12 @@ def test_challengers_tau_compares_each_scheme_with_itself_on_replayed_resamples(
         a = analyse(ledger, rank_phase(ledger, rules), rules, replicates=25, seed=5)
     rng = np.random.default_rng(5)
     for r in a.radii:
-        for unit in ("frame", "video"):
+        for unit in a.unit_names:
             ca = a.at(unit, r)
-            values = fill_missing(ca.values)
-            draws = rng.integers(0, values.shape[1], size=(25, values.shape[1]))
+            draws = rng.integers(0, ca.values.shape[1], size=(25, ca.values.shape[1]))
             for scheme in ("mean", "median", "rank_then_mean", "test_then_rank"):
-                want_ranks = [rank_by(values[:, d], scheme) for d in draws]
+                want_ranks = [replicate_ranks(ca.values, scheme, d.tolist(), exact=ca.exact)
+                              for d in draws]  # fmt: skip
                 assert ca.replicate_ranks[scheme].tolist() == [w.tolist() for w in want_ranks]
                 tau = ca.tau(scheme)
                 for got, w in zip(tau, want_ranks):
@@ -272,7 +278,7 @@ def test_a_board_where_every_team_ties_says_so_in_words(tmp_path, test_set):
     with open(paths["schemes.csv"], newline="") as f:
         rows = list(csv.DictReader(f))
     assert all(r["rank"] == "1" for r in rows) and all(r["tau_median"] == "" for r in rows)
-    assert {r["unit"] for r in rows} == {"frame", "video"}
+    assert {r["unit"] for r in rows} == {"frame", "surgery"}
 
 
 def test_the_files_carry_every_number_of_the_figures(tmp_path, test_set):
@@ -304,4 +310,6 @@ def test_the_files_carry_every_number_of_the_figures(tmp_path, test_set):
         assert (row["significant"] == "True") == bool(ca.significant[i, j])
     data = json.loads(paths["leaderboard.json"].read_text())["schemes"]
     assert len(data["analyses"]) == len(schemes) and len(data["pairs"]) == len(pairs)
-    assert "missing case" in data["missing_rule"] and "video" in data["trust"]
+    assert "missing case" in data["missing_rule"] and data["unit"] == "surgery"
+    assert data["cases"] == "surgeries" and data["n"] == 2 and not data["can_be_significant"]
+    assert "parity" in data["challenger_per_frame"]["note"]
