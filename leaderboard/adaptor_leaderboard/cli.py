@@ -89,11 +89,12 @@ def ledger_add_output(output_dir, gt_dir, team, institute, phase, image, ledger_
 
 @ledger_group.command("list")
 @click.option("--phase")
+@click.option("--team", help="One team's submissions (any spelling the ledger knows).")
 @click.option("--radius", type=RADIUS, default=RANKING_RADIUS, show_default=True)
 @click.option("--json", "json_out", help="Write the rows as JSON to this file ('-': standard output,"
               " instead of the table).")  # fmt: skip
 @LEDGER_OPTION
-def ledger_list(phase, radius, json_out, ledger_path):
+def ledger_list(phase, team, radius, json_out, ledger_path):
     """Every submission in ledger order, with its status, time and latest score."""
     rows = []
     with _open(ledger_path, readonly=True) as ledger:
@@ -112,7 +113,7 @@ def ledger_list(phase, radius, json_out, ledger_path):
                 "run s",
             ):
                 t.add_column(col)
-            for s in ledger.submissions(phase):
+            for s in ledger.submissions(phase, team=team):
                 scoring = ledger.latest_scoring(s.submission_id)
                 sc = ledger.scores(scoring).get(radius) if scoring is not None else None
                 rows.append({"seq": s.seq, "submission_id": s.submission_id, "team": s.team,
@@ -202,15 +203,15 @@ def ledger_export(ledger_path, csv_out, json_out):
 @main.command("publish")
 @LEDGER_OPTION
 @RULES_OPTION
-@click.option("--phase", default="test", show_default=True)
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--phase", help="The phase to publish (stored; first time: test).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="The site folder (stored: needed the first time only).")  # fmt: skip
 @click.option(
     "--bootstrap",
     "replicates",
     type=click.IntRange(0, 20_000),
-    default=1000,
-    show_default=True,
-    help="Bootstrap replicates (the table's rule, and challengeR's per scheme and unit).",
+    help="Bootstrap replicates (the table's rule, and challengeR's per scheme and unit; stored;"
+    " first time: 1000).",
 )
 @click.option(
     "--unit",
@@ -220,30 +221,48 @@ def ledger_export(ledger_path, csv_out, json_out):
     " the surgery (the most independent unit the ground truth gives; its videos where there is"
     " one surgery). challengeR's per-frame analysis is shown beside it for parity.",
 )
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True)
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="Stored; first time: 0.")
 @click.option("--translation-measures", "measures", multiple=True,
               type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="A file of `adaptor-baseline translation-measures` (one per direction): the"
-              " domain-transformation section, its measures and gallery; repeatable.")  # fmt: skip
-def publish_cmd(ledger_path, rules_path, phase, out_dir, replicates, unit, seed, measures):
-    """Publish a phase's leaderboard: Markdown, CSV, JSON and a static HTML page with plots."""
-    from adaptor_leaderboard.publish import build_board, publish, to_markdown
+              " domain-transformation section, its measures and gallery; repeatable; stored.")  # fmt: skip
+@click.option("--organisers-out", type=click.Path(file_okay=False, path_type=Path),
+              help="Where a private phase's full board goes (default: <out>-organisers beside"
+              " the site); stored.")  # fmt: skip
+def publish_cmd(ledger_path, rules_path, phase, out_dir, replicates, unit, seed, measures,
+                organisers_out):  # fmt: skip
+    """Publish a phase's leaderboard: Markdown, CSV, JSON and a static HTML page with plots.
 
+    The settings given are stored beside the ledger (leaderboard.publish.json) and used by every
+    later publish, by hand or from `run QUEUE --publish`, so the page never loses a section.
+    While a phase's results are private (rules: public = false, until reveal), the site shows who
+    submitted and when, and the full board goes to --organisers-out."""
+    from adaptor_leaderboard.pubconfig import SettingsError, publish_phase, settle
+
+    given = {"out": out_dir, "phase": phase, "rules": rules_path, "replicates": replicates,
+             "seed": seed, "unit": unit, "measures": list(measures),
+             "organisers_out": organisers_out}  # fmt: skip
     check_outputs({"--ledger": ledger_path, "--rules": rules_path,
-                   **{f"--translation-measures {m}": m for m in measures}}, {"--out": out_dir})  # fmt: skip
-    rules = _rules(rules_path, phase)
-    docs = [translation_measures_file(m) for m in measures]
+                   **{f"--translation-measures {m}": m for m in measures}},
+                  {"--out": out_dir, "--organisers-out": organisers_out})  # fmt: skip
+    try:
+        settings = settle(ledger_path, given)
+    except SettingsError as e:
+        fatal(e)
+    rules = _rules(settings.rules, settings.phase)
+    docs = [translation_measures_file(Path(m)) for m in settings.measures]
     with _open(ledger_path, readonly=True) as ledger:
         try:
-            board = build_board(ledger, rules, replicates, seed, unit, docs)
+            paths = publish_phase(ledger, settings, rules, docs)
         except LedgerError as e:
             fatal(e)
-    paths = publish(board, out_dir)
-    console.print(to_markdown(board))
-    console.print(f"wrote {', '.join(str(p) for p in paths)}", soft_wrap=True)
+    md = Path(settings.out) / "leaderboard.md"
+    console.print(Text(md.read_text(encoding="utf-8")))
+    console.print(Text(f"wrote {', '.join(str(p) for p in paths)}"), soft_wrap=True)
 
 
-from adaptor_leaderboard.cli_run import run_cmd  # noqa: E402 - registered after main
+from adaptor_leaderboard.cli_report import report_cmd  # noqa: E402 - registered after main
+from adaptor_leaderboard.cli_run import run_cmd  # noqa: E402
 from adaptor_leaderboard.cli_teams import team_group  # noqa: E402
 from adaptor_leaderboard.cli_translations import (  # noqa: E402
     add_translation_cmd,
@@ -257,6 +276,7 @@ main.add_command(test_input_cmd)
 
 main.add_command(team_group)
 main.add_command(run_cmd)
+main.add_command(report_cmd)
 
 # The old name of `publish`, as `adaptor-score leaderboard` had it (hidden from --help).
 _alias = copy.copy(publish_cmd)

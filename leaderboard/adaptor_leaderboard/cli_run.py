@@ -94,7 +94,7 @@ def run_cmd(
         with engine(docker_host, report=say) as client:
             if queue:
                 return _run_queue(client, image, items, input_dir, gt_dir, work_dir, rules, limits,
-                                  translate, ledger_path, publish_dir, say)  # fmt: skip
+                                  translate, ledger_path, publish_dir, say, rules_path)  # fmt: skip
             r = _run_one(client, image, team, institute, input_dir, gt_dir, work_dir, rules,
                          limits, translate, ledger_path)  # fmt: skip
     except QueueError as e:
@@ -114,11 +114,50 @@ def run_cmd(
         sys.exit(1)
 
 
+def _scored_before(client, ledger, team, image):
+    """The team's scored submission of this same image or archive, or None."""
+    import docker
+    from adaptor_leaderboard.archive import ArchiveError
+    from adaptor_leaderboard.queue import Item, _earlier, _resolve
+
+    try:
+        item = Item(ledger.canonical_team(team) or team, image)
+        field, value, _ = _resolve(item, client)
+    except (ArchiveError, docker.errors.DockerException, OSError, LedgerError):
+        return None  # the run itself will refuse it, naming why
+    done = [s for s in _earlier(ledger, item, field, value) if s.status == "scored"]
+    return done[0] if done else None
+
+
+def _translate_missing(client, ledger, submission_id, translate, work_dir, limits, say) -> bool:
+    """Run the translation task of an earlier submission on the domains it has no run of yet;
+    whether any was run."""
+    from adaptor_leaderboard.translations import latest
+
+    have = {r["domain"] for r in latest(ledger) if r["submission_id"] == submission_id}
+    missing = {d: p for d, p in translate.items() if d not in have}
+    if missing:
+        say(f"  submission {submission_id}: domain_transformation on {', '.join(missing)} only")
+        run_translation_tasks(client, ledger, submission_id, missing, work_dir, limits)
+    else:
+        say(f"  submission {submission_id}: every domain asked was translated before")
+    return bool(missing)
+
+
 def _run_one(client, image, team, institute, input_dir, gt_dir, work_dir, rules, limits,
              translate, ledger_path):  # fmt: skip
     from adaptor_leaderboard.runner import run_submission
 
     with _open(ledger_path) as ledger:
+        if translate:  # a submission already scored gets the translation task alone
+            done = _scored_before(client, ledger, team, image)
+            if done is not None:
+                say = lambda line: console.print(Text(line), soft_wrap=True)  # noqa: E731
+                say(f"{image} was scored before for {team} (submission {done.submission_id});"
+                    " not run again")  # fmt: skip
+                _translate_missing(client, ledger, done.submission_id, translate, work_dir,
+                                   limits, say)  # fmt: skip
+                sys.exit(0)
         try:
             console.print(
                 f"running {image} for {team} (time limit {limits.wall_seconds:g} s)", soft_wrap=True
@@ -128,6 +167,13 @@ def _run_one(client, image, team, institute, input_dir, gt_dir, work_dir, rules,
                 report=lambda line: console.print(f"  {line}", soft_wrap=True),
             )  # fmt: skip
         except (PermissionError, ValueError) as e:
+            from adaptor_leaderboard.refusals import record_refusal
+
+            try:
+                record_refusal(ledger, team, rules.phase, Path(image).name if
+                               image.lower().endswith((".tar", ".gz", ".tgz")) else image, str(e))
+            except LedgerError as again:  # fmt: skip
+                console.print(f"warning: the refusal could not be recorded ({again})")
             refuse(e)
         except LedgerError as e:
             fatal(e)
@@ -139,8 +185,7 @@ def _run_one(client, image, team, institute, input_dir, gt_dir, work_dir, rules,
 
 
 def _run_queue(client, source, items, input_dir, gt_dir, work_dir, rules, limits, translate,
-               ledger_path, publish_dir, say):  # fmt: skip
-    from adaptor_leaderboard.publish import build_board, publish
+               ledger_path, publish_dir, say, rules_path=None):  # fmt: skip
     from adaptor_leaderboard.queue import run_queue
 
     say(f"queue {source}: {len(items)} submissions, one at a time")
@@ -155,12 +200,23 @@ def _run_queue(client, source, items, input_dir, gt_dir, work_dir, rules, limits
                 run_translation_tasks(client, ledger, r.submission_id, translate, work_dir, limits)
             return r
 
-        def after_scored():
-            publish(build_board(ledger, rules, 1000, 0), publish_dir)
-            say(f"  published {publish_dir}")
+        def after_scored():  # the stored publication settings (pubconfig): no section lost
+            from adaptor_leaderboard.cli_translations import translation_measures_file
+            from adaptor_leaderboard.pubconfig import publish_phase, settle
+
+            settings = settle(ledger_path, {"out": publish_dir, "phase": rules.phase,
+                                            "rules": rules_path})  # fmt: skip
+            docs = [translation_measures_file(Path(m)) for m in settings.measures]
+            publish_phase(ledger, settings, rules, docs)
+            say(f"  published {settings.out}")
+
+        def translate_only(item, submission):
+            _translate_missing(client, ledger, submission.submission_id, translate, work_dir,
+                               limits, say)  # fmt: skip
 
         counts = run_queue(items, client, ledger, one, Path(work_dir), say,
-                           after_scored if publish_dir else None)  # fmt: skip
+                           after_scored if publish_dir else None, rules.phase,
+                           translate_only if translate else None)  # fmt: skip
     say("queue finished: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
     # the rule of every command: 2 when an input was refused, 1 when a run failed, else 0
     if counts.get("refused"):

@@ -146,13 +146,15 @@ class Ledger:
         submission_id: str | None = None,
         limit: int | None = None,
         archive: str = "",
+        at: float | None = None,
     ) -> str:
-        """Record a queued submission. With ``limit``, the count of the team's submissions that
+        """Record a queued submission (made at ``at``, default now: the clock the phase's
+        window was checked with). With ``limit``, the count of the team's submissions that
         use up its quota and the insert are one transaction: two runs at once cannot both pass.
         Raises :class:`LimitReached` when the team has none left."""
         team = team_name(team)
         sid = submission_id or uuid.uuid4().hex[:12]
-        now = time.time()
+        now = time.time() if at is None else at
         with self.transaction() as c:
             team = self._same_team(c, team)
             if limit is not None:

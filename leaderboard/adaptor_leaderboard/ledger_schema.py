@@ -10,7 +10,7 @@ class LedgerError(Exception):
     """The ledger cannot do what was asked; the message names the file or submission."""
 
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS submissions (
     submission_id TEXT PRIMARY KEY,
@@ -77,6 +77,14 @@ CREATE TABLE IF NOT EXISTS translations (  -- version 5: the domain-transformati
     run_seconds REAL,
     at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS refusals (  -- version 7: what was refused before any claim
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    team TEXT NOT NULL,
+    phase TEXT NOT NULL,
+    at REAL NOT NULL,
+    source TEXT NOT NULL,           -- the archive (name and SHA-256 where read) or image name
+    reason TEXT NOT NULL
+);
 CREATE INDEX IF NOT EXISTS events_by_submission ON events(submission_id, id);
 CREATE INDEX IF NOT EXISTS scorings_by_submission ON scorings(submission_id, scoring_id);
 """
@@ -105,6 +113,7 @@ NUMERIC = {
     "frame_counts": ("radius", "tp", "fp", "fn", "missing"),
     "teams": ("registered_at", "updated_at"),
     "translations": ("images", "written", "problems", "run_seconds", "at"),
+    "refusals": ("at",),
 }
 # Version 4: frame_counts records a frame without a usable prediction file. Scorings made before
 # cannot tell (0): re-score such a submission for challengeR's missing-case rule to apply to it.

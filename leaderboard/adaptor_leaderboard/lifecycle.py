@@ -17,6 +17,7 @@ through these functions, so both keep the same guarantees:
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -77,14 +78,19 @@ def check_test_input(input_dir: str | Path, gt: GroundTruth) -> int:
 
 def claim(
     ledger: Ledger, team: str, rules: PhaseRules, institute: str = "", image: str = "",
-    digest: str = "", archive: str = "",
+    digest: str = "", archive: str = "", now: float | None = None,
 ) -> str:  # fmt: skip
     """A queued submission, the limit checked in the same transaction; ``PermissionError`` when
-    the team has none left."""
+    the team has none left or the phase is not open at ``now``. The clock is read once (here,
+    unless given) and recorded as the submission's time."""
+    now = time.time() if now is None else now
+    closed = rules.window_problem(now)
+    if closed:
+        raise PermissionError(closed)
     try:
         return ledger.add_submission(
             team, rules.phase, institute, image, digest, limit=rules.max_submissions,
-            archive=archive,
+            archive=archive, at=now,
         )  # fmt: skip
     except LimitReached as e:
         raise PermissionError(str(e)) from None

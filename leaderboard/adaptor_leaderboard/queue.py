@@ -102,6 +102,18 @@ def _reason(e: Exception) -> str:
     return text if len(text) <= 500 else text[:499] + "…"
 
 
+def _remember(ledger, item: Item, phase: str, reason: str, say, source: str = "") -> None:
+    """Record the refusal for the team's report; a ledger that cannot take it is said, and the
+    queue goes on."""
+    from adaptor_leaderboard.ledger import LedgerError
+    from adaptor_leaderboard.refusals import record_refusal
+
+    try:
+        record_refusal(ledger, item.team, phase, source or Path(item.image).name, reason)
+    except LedgerError as e:
+        say(f"  the refusal could not be recorded: {e}")
+
+
 class _Lock:
     def __init__(self, work_dir: Path):
         work_dir.mkdir(parents=True, exist_ok=True)
@@ -121,11 +133,14 @@ class _Lock:
         os.close(self.fd)
 
 
-def run_queue(items: list[Item], client, ledger, run_one, work_dir: Path, say, after_scored=None):
+def run_queue(items: list[Item], client, ledger, run_one, work_dir: Path, say, after_scored=None,
+              phase: str = "test", on_done=None):  # fmt: skip
     """Run the items not done yet, one at a time; ``run_one(item, source)`` runs one submission
     (``source``: the inspected archive or the image name) and
     returns its :class:`~adaptor_leaderboard.runner.RunResult`; ``after_scored()`` is called
-    after each scored one (``--publish``). Returns ``{status: count}``."""
+    after each scored one (``--publish``); ``on_done(item, submission)`` for an item done
+    before (``--translate`` added later runs the translation alone). Returns
+    ``{status: count}``."""
     import requests
 
     import docker
@@ -147,12 +162,15 @@ def run_queue(items: list[Item], client, ledger, run_one, work_dir: Path, say, a
             except item_errors as e:
                 counts["refused"] += 1
                 say(f"{head}: refused, not claimed: {_reason(e)}")
+                _remember(ledger, item, phase, _reason(e), say)
                 continue
             earlier = _earlier(ledger, item, field, value)
             done = [s for s in earlier if s.status == "scored" or (s.status == "failed" and s.charged)]
             if done:
                 counts["done before"] += 1
                 say(f"{head}: done before (submission {done[0].submission_id}); not run again")
+                if on_done is not None:  # e.g. the translation task added afterwards
+                    on_done(item, done[0])
                 continue
             for s in earlier:  # one queue at a time (the lock): what is in progress is stale
                 if s.status in ("queued", "running"):
@@ -166,6 +184,7 @@ def run_queue(items: list[Item], client, ledger, run_one, work_dir: Path, say, a
             except (PermissionError, ValueError, *item_errors) as e:
                 counts["refused"] += 1
                 say(f"{head}: refused, not charged: {_reason(e)}")
+                _remember(ledger, item, phase, _reason(e), say, value)
                 continue
             ran += 1
             counts[r.status] = counts.get(r.status, 0) + 1

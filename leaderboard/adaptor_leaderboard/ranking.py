@@ -10,6 +10,7 @@ declares it. Tied teams share the better rank and the next rank is skipped ("1, 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -32,6 +33,29 @@ class PhaseRules:
     radius: float = RANKING_RADIUS
     display_decimals: int = 4
     tie_decimals: int | None = None  # None: ties only when exactly equal
+    opens: float | None = None  # epoch seconds: no submission before it
+    closes: float | None = None  # epoch seconds: no submission at or after it
+    public: bool = True  # False: scores stay with the organisers until ``reveal``
+    reveal: float | None = None  # epoch seconds from which a private phase's scores are public
+
+    def window_problem(self, now: float) -> str | None:
+        """Why a submission made at ``now`` is outside the phase, or None.
+
+        >>> PhaseRules(closes=100.0).window_problem(100.0)
+        'phase test closed at 1970-01-01T00:01:40Z; submissions are accepted until then'
+        """
+        from adaptor_score.outputs import iso_time
+
+        if self.opens is not None and now < self.opens:
+            return f"phase {self.phase} opens at {iso_time(self.opens)}; not before"
+        if self.closes is not None and now >= self.closes:
+            return (f"phase {self.phase} closed at {iso_time(self.closes)}; submissions are"
+                    " accepted until then")  # fmt: skip
+        return None
+
+    def revealed(self, now: float) -> bool:
+        """Whether the phase's scores may be published at ``now``."""
+        return self.public or (self.reveal is not None and now >= self.reveal)
 
 
 METRICS = ("f1", "ppv", "tpr")
@@ -39,6 +63,9 @@ _Count = Annotated[int, msgspec.Meta(ge=0, le=1_000_000)]
 # float64 holds 15-17 significant digits: rounding to more than 12 decimals means nothing, and
 # numpy's round overflows to NaN far beyond (400 decimals ranked every team first).
 _Decimals = Annotated[int, msgspec.Meta(ge=0, le=12)]
+
+
+_When = Annotated[datetime, msgspec.Meta(tz=True)]  # a TOML date-time with its offset (Z)
 
 
 class _PhaseTable(msgspec.Struct, forbid_unknown_fields=True):
@@ -49,6 +76,10 @@ class _PhaseTable(msgspec.Struct, forbid_unknown_fields=True):
     radius: Radius = RANKING_RADIUS
     display_decimals: _Decimals = 4
     tie_decimals: _Decimals | None = None
+    open: _When | None = None
+    close: _When | None = None
+    public: bool = True
+    reveal: _When | None = None
 
 
 class _RulesFile(msgspec.Struct, forbid_unknown_fields=True):
@@ -61,6 +92,9 @@ _HINTS = {
     "display_decimals": "between 0 and 12",
     "tie_decimals": "between 0 and 12",
     "radius": f"between 0 and {MAX_RADIUS:g} px (the frame's diagonal)",
+    "open": "a date-time with its offset, e.g. 2021-09-01T00:00:00Z",
+    "close": "a date-time with its offset, e.g. 2021-10-01T12:00:00Z",
+    "reveal": "a date-time with its offset, e.g. 2021-10-08T00:00:00Z",
 }
 
 
@@ -95,6 +129,9 @@ def load_rules(path: str | Path | None, phase: str) -> PhaseRules:
         raise ValueError(f"{path}: no [phase.{phase}] table")
     table = convert(doc.phase[phase], _PhaseTable, Path(path), _error, _HINTS, f"phase.{phase}",
                     _wording)  # fmt: skip
+    stamp = lambda d: None if d is None else d.timestamp()  # noqa: E731
+    if table.open and table.close and table.close <= table.open:
+        raise ValueError(f"{path}: phase.{phase}.close must come after phase.{phase}.open")
     return PhaseRules(
         phase=phase,
         max_submissions=table.max_submissions or None,
@@ -102,6 +139,10 @@ def load_rules(path: str | Path | None, phase: str) -> PhaseRules:
         radius=float(table.radius),
         display_decimals=table.display_decimals,
         tie_decimals=table.tie_decimals,
+        opens=stamp(table.open),
+        closes=stamp(table.close),
+        public=table.public,
+        reveal=stamp(table.reveal),
     )
 
 

@@ -21,6 +21,7 @@ with files missing fails the submission. Statuses and reasons: ``failed`` with
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,6 +99,10 @@ def run_submission(
     """
     import docker
 
+    now = time.time()  # the submission's time: its phase window is judged by it, once
+    closed = rules.window_problem(now)
+    if closed:  # before the archive is read or loaded
+        raise PermissionError(closed)
     gt = load_ground_truth(gt_dir)  # everything that can be refused is, before the claim
     check_test_input(input_dir, gt)
     check_outputs({"--input": input_dir, "--ground-truth": gt_dir}, {"--work": work_dir})
@@ -117,7 +122,7 @@ def run_submission(
         except docker.errors.ImageNotFound:
             raise ValueError(f"image {image!r} not found on the engine") from None
         run_as = image
-    sid = claim(ledger, team, rules, institute, image, digest, archive)
+    sid = claim(ledger, team, rules, institute, image, digest, archive, now)
     image = run_as
     job = Claimed(sid, image, Path(input_dir), gt, Path(work_dir), rules, limits, command)
     try:
