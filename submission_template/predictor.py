@@ -62,7 +62,15 @@ class BlobDetector:
         border = int(np.ceil(2 * self.large))
         inside[:border], inside[-border:], inside[:, :border], inside[:, -border:] = (False,) * 4
         ys, xs = np.nonzero((dog >= local_max) & (dog > self.contrast) & inside)
-        return np.column_stack([xs, ys]).astype(np.float64)
+        # A flat top holds several equal maxima side by side (seen: points 1 px apart): keep the
+        # strongest of each group, none closer than ``spacing`` to a kept one.
+        order = np.lexsort((xs, ys, -dog[ys, xs]))
+        kept: list[int] = []
+        for i in order:
+            if all((xs[i] - xs[j]) ** 2 + (ys[i] - ys[j]) ** 2 > k * k for j in kept):
+                kept.append(i)
+        kept.sort()
+        return np.column_stack([xs[kept], ys[kept]]).astype(np.float64)
 
 
 def load_predictor():

@@ -140,3 +140,27 @@ def test_the_checks_catch_a_broken_link_and_a_missing_command(tmp_path):
     group = _cli()["adaptor-score"]
     assert group.get_command(click.Context(group), "nosuch") is None
     assert group.get_command(click.Context(group), "score") is not None
+
+
+def test_help_texts_show_no_rest_markup_and_command_lists_are_not_cut():
+    """Every command's help reads as plain text (no reST double backticks), and a group's list
+    gives each command's whole first sentence (click cut them at 45 characters with '...')."""
+    import click
+    from click.testing import CliRunner
+
+    from adaptor_baseline.cli import main as baseline
+    from adaptor_leaderboard.cli import main as leaderboard
+    from adaptor_score.cli import main as score
+
+    def walk(group, path):
+        for name, cmd in group.commands.items():
+            assert "``" not in (cmd.help or ""), f"{path} {name}"
+            if isinstance(cmd, click.Group):
+                walk(cmd, path + [name])
+                out = CliRunner().invoke(group, [name, "--help"], terminal_width=80).output
+                assert "..." not in out.split("Commands:")[-1], f"{path} {name}"
+
+    for root in (score, leaderboard, baseline):
+        walk(root, [root.name or "main"])
+        out = CliRunner().invoke(root, ["--help"], terminal_width=80).output
+        assert "..." not in out.split("Commands:")[-1], root.name

@@ -95,7 +95,7 @@ def cv_cmd(data_dir, out_dir, sweep, folds_spec, test_dir, seeds, more_seeds, jo
            status_dir, json_out, settings_name, config_name, **overrides):  # fmt: skip
     """Cross-validate one configuration or a sweep; then write the paper's Tables 1-4.
 
-    SEED...: further seeds after --seeds (``--seeds 0 1 2``)."""
+    SEED...: further seeds after --seeds (--seeds 0 1 2)."""
     from adaptor_baseline import cv
     from adaptor_baseline.recipes import learning_settings
     from adaptor_baseline.sweep import Experiment, load_sweep

@@ -113,11 +113,41 @@ def emit_rows(json_out: str | None, rows: list[dict], table) -> None:
         write_json(json_out, rows)
 
 
+def first_sentence(text: str) -> str:
+    """The first sentence of a help text, its reST double backticks as plain quotes.
+
+    >>> first_sentence("Score ``x`` files.  More here.")
+    "Score 'x' files."
+    """
+    import re
+
+    para = " ".join(text.strip().split("\n\n")[0].split())
+    para = para.replace("``", "'")
+    end = re.search(r"(?<!e\.g)(?<!i\.e)\.\s+(?=[A-Z(])", para)
+    return para if end is None else para[: end.start() + 1]
+
+
 class Group(click.Group):
     """A command group in which an :class:`~adaptor_score.frames.InputFileError` that a command
     did not handle itself (a bad input, an output over an input, a file that could not be
     written) ends the run with ``error: <file>: <problem>`` and exit 2, never a traceback. Every
     command line of the toolkit uses it, so a new command gets the rule without a ``try``."""
+
+    group_class = type  # subgroups (``ledger``, ``team``) are of this class too
+
+    def format_commands(self, ctx, formatter):
+        """The command list with each command's whole first sentence, wrapped, never cut with
+        "..." at click's 45 characters (seen: "Publish a phase's leaderboard: Markdown, CSV,
+        JSON and a...")."""
+        rows = []
+        for name in self.list_commands(ctx):
+            cmd = self.get_command(ctx, name)
+            if cmd is None or cmd.hidden:
+                continue
+            rows.append((name, first_sentence(cmd.short_help or cmd.help or "")))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def invoke(self, ctx):
         try:

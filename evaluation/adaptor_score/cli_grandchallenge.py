@@ -31,7 +31,7 @@ FOLDER = click.Path(file_okay=False, path_type=Path)
 def grand_challenge_cmd(input_dir, output_dir, gt_dir, mapping_csv, radii):  # fmt: skip
     """Score Grand-Challenge's evaluation input and write OUTPUT/metrics.json: per image
     TP/FP/FN/F1 ("case") and pooled PPV/TPR/F1/RMSE per radius ("aggregates"), the numbers
-    ``adaptor-score score`` gives on the same outputs."""
+    `adaptor-score score` gives on the same outputs."""
     from adaptor_score.grandchallenge import evaluate, write_metrics
     from adaptor_score.groundtruth import GroundTruthError
 
@@ -51,3 +51,26 @@ def grand_challenge_cmd(input_dir, output_dir, gt_dir, mapping_csv, radii):  # f
         console.print(f"{r} px: F1 {f1} (TP {a['tp']}, FP {a['fp']}, FN {a['fn']})")
     console.print(f"{len(metrics['case'])} images scored, {len(metrics['problems'])} problem(s);"
                   f" {output_dir / 'metrics.json'}")  # fmt: skip
+
+
+@click.command("grand-challenge-input")
+@click.argument("pred_dir", type=FOLDER)
+@click.argument("out_dir", type=FOLDER)
+@click.option("--files", is_flag=True, help="Each job's output as a file (a file interface)"
+              " instead of inline values.")  # fmt: skip
+def grand_challenge_input_cmd(pred_dir, out_dir, files):
+    """Write the predictions.json Grand-Challenge would hand the evaluation container, from a
+    folder of outputs (release layout), for a local dry run of `adaptor-score grand-challenge`."""
+    from rich.text import Text
+
+    from adaptor_score.grandchallenge_input import make_input
+
+    check_outputs({"PRED_DIR": pred_dir}, {"OUT_DIR": out_dir})
+    try:
+        jobs, problems = make_input(pred_dir, out_dir, files)
+    except (InputFileError, OSError) as e:
+        fatal(e)
+    for p in problems:
+        console.print(Text(f"  left out {p}"), soft_wrap=True)
+    console.print(Text(f"wrote {out_dir / 'predictions.json'}: {jobs} job(s),"
+                       f" {len(problems)} problem(s)"), soft_wrap=True)  # fmt: skip

@@ -336,8 +336,27 @@ def parse_points(obj, max_points: int = MAX_POINTS_PER_FRAME) -> np.ndarray:
             out[i, 0] = _number(p["point"][0], f"points[{i}].point[0]")
             out[i, 1] = _number(p["point"][1], f"points[{i}].point[1]")
         else:
-            raise BadFile(f'points[{i}] must be an object {{"x": number, "y": number}}')
+            raise BadFile(_point_problem(i, p))
     return check_points(out)
+
+
+def _point_problem(i: int, p) -> str:
+    """What is wrong with ``points[i]``, in the words a participant can act on.
+
+    >>> print(_point_problem(0, {"x": 1}))
+    points[0] has no 'y' (write {"x": number, "y": number})
+    >>> print(_point_problem(1, [1, 2]))
+    points[1] must be an object {"x": number, "y": number}, found an array
+    """
+    want = '{"x": number, "y": number}'
+    if not isinstance(p, dict):
+        kind = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(
+            type(p), "a number")
+        return f"points[{i}] must be an object {want}, found {kind}"
+    if "point" in p:
+        return f"points[{i}].point must be an array [x, y, z] of numbers"
+    missing = [k for k in ("x", "y") if k not in p]
+    return f"points[{i}] has no {' or '.join(repr(k) for k in missing)} (write {want})"
 
 
 def frame_fields(obj) -> tuple[str, str, str] | None:

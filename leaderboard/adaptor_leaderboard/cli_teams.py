@@ -13,11 +13,11 @@ from rich.text import Text
 from adaptor_leaderboard.cli_options import LEDGER_OPTION
 from adaptor_leaderboard.cli_options import open_ledger as _open
 from adaptor_leaderboard.ledger import LedgerError
-from adaptor_score.cli_common import console, emit_rows, fatal
+from adaptor_score.cli_common import Group, console, emit_rows, fatal
 from adaptor_score.outputs import iso_time
 
 
-@click.group("team")
+@click.group("team", cls=Group)
 def team_group() -> None:
     """Registered teams: add, edit, list (institute, contact, method link, description)."""
 

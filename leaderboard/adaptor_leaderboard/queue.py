@@ -23,7 +23,6 @@ from pathlib import Path
 
 from adaptor_leaderboard.archive import (
     ARCHIVE_SUFFIXES,
-    ArchiveError,
     ArchiveInfo,
     inspect_archive,
 )
@@ -84,10 +83,16 @@ def read_queue(source: str | Path) -> list[Item]:
 def _resolve(item: Item, client) -> tuple[str, str, ArchiveInfo | str]:
     """``(ledger field, value, what to run)``: an archive is inspected here, once (it is read in
     full for its SHA-256), and handed on as it is; an image name by its current digest."""
+    import docker
+
     if item.image.lower().endswith(ARCHIVE_SUFFIXES):
         info = inspect_archive(item.image)
         return "archive", info.record, info
-    return "digest", client.images.get(item.image).id, item.image
+    try:
+        return "digest", client.images.get(item.image).id, item.image
+    except docker.errors.ImageNotFound:  # said in words, not as the engine's HTTP 404
+        raise ValueError(f"image {item.image!r} is not on the container engine: load it"
+                         " (docker load / podman load) or list its archive instead") from None
 
 
 def _earlier(ledger, item: Item, field: str, value: str) -> list:
@@ -148,7 +153,7 @@ def run_queue(items: list[Item], client, ledger, run_one, work_dir: Path, say, a
     from adaptor_leaderboard.ledger import LedgerError
 
     # Whatever one item raises is that item's problem: the queue reports it and goes on.
-    item_errors = (ArchiveError, LedgerError, docker.errors.DockerException,
+    item_errors = (ValueError, LedgerError, docker.errors.DockerException,
                    requests.exceptions.RequestException, OSError)  # fmt: skip
     counts = {"scored": 0, "failed": 0, "done before": 0, "refused": 0}
     start, ran = time.monotonic(), 0

@@ -122,6 +122,10 @@ def run_submission(
         except docker.errors.ImageNotFound:
             raise ValueError(f"image {image!r} not found on the engine") from None
         run_as = image
+    same = sorted({s.team for s in ledger.submissions() if s.digest == digest and s.team != team
+                   and (ledger.canonical_team(team) or team) != s.team})  # fmt: skip
+    if same and report is not None:  # not a refusal (teams may share a public model), a word
+        report(f"note: the same image ({digest[:19]}…) was submitted by {', '.join(same)}")
     sid = claim(ledger, team, rules, institute, image, digest, archive, now)
     image = run_as
     job = Claimed(sid, image, Path(input_dir), gt, Path(work_dir), rules, limits, command)

@@ -171,3 +171,21 @@ def test_two_jobs_naming_one_frame_are_listed_not_overwritten(gc_input):
     assert twin and "names the same frame" in twin[0]["problem"] and first in twin[0]["problem"]
     assert first in before["case"] and other not in before["case"]
     assert before["case"][first]["6"]["fp"] < 30  # the first job's output, not the 30 points
+
+
+@pytest.mark.parametrize("files", [False, True])
+def test_a_dry_run_input_made_from_outputs_scores_as_adaptor_score_does(gc_input, tmp_path, files):
+    gt, plain, _ = gc_input
+    (plain / "aicm1" / "VID000_0" / "broken.json").write_text("{")
+    gc = tmp_path / ("gc-files" if files else "gc-inline")
+    args = ["grand-challenge-input", str(plain), str(gc)] + (["--files"] if files else [])
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 0 and "broken.json" in r.output, r.output
+    jobs = json.loads((gc / "predictions.json").read_text())
+    assert len(jobs) == 6 and all(j["inputs"][0]["image"]["name"].count("__") == 2 for j in jobs)
+    assert all((j["outputs"][0]["value"] is None) == files for j in jobs)
+    metrics = evaluate(gc, gt)
+    want = score(gt, plain)
+    for s in want.overall():
+        got = metrics["aggregates"][f"{s.radius:g}"]
+        assert (got["tp"], got["fp"], got["fn"]) == (s.tp, s.fp, s.fn)

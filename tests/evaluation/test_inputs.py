@@ -67,7 +67,7 @@ def test_missing_prediction_file(tmp_path):
         (b'{"points": [{"x": 1e400, "y": 1}]}', "finite number"),
         (b'{"points": [{"x": "10", "y": 1}]}', "must be a number"),
         (b'{"points": [{"x": true, "y": 1}]}', "must be a number"),
-        (b'{"points": [{"x": 1}]}', "points[0] must be an object"),
+        (b'{"points": [{"x": 1}]}', "points[0] has no 'y'"),
         (b'{"points": [[1, 2]]}', "points[0] must be an object"),
     ],
 )

@@ -147,11 +147,10 @@ def test_a_private_phase_publishes_who_submitted_and_no_score_until_the_reveal(t
 def test_every_publish_uses_the_stored_settings_so_the_gallery_survives(tmp_path, test_set):
     """The organiser publishes once with the translation measures; later publishes (by hand or
     the queue's, which name only the site) keep the section, the replicates and the seed."""
-    from tests.leaderboard.test_translations import _measures, _translate
-
-    from adaptor_leaderboard.translations import add_translation
     from adaptor_leaderboard.pubconfig import load, publish_phase, settle
+    from adaptor_leaderboard.translations import add_translation
     from tests.leaderboard.conftest import images_only
+    from tests.leaderboard.test_translations import _measures, _translate
 
     gt, teams = test_set
     inp = images_only(gt)

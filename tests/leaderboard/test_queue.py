@@ -186,3 +186,23 @@ def test_items_that_break_are_reported_and_the_queue_goes_on(tmp_path):
     assert "fifo.tar: refused, not claimed" in said and "not a regular file" in said
     assert "dangling.tar.gz: refused, not claimed" in said and "Traceback" not in said
     assert [i.team for i in read_queue(q)] == ["dangling", "engine-says-no", "fifo", "good"]
+
+
+def test_an_image_the_engine_lacks_is_said_in_words(tmp_path):
+    import docker
+
+    class Images:
+        def get(self, name):
+            raise docker.errors.ImageNotFound('404 Client Error: Not Found ("No such image")')
+
+    class Client:
+        images = Images()
+
+    lst = tmp_path / "q.tsv"
+    lst.write_text("Team A\tnonexistent:9\n")
+    lines = []
+    with Ledger(tmp_path / "l.sqlite") as ledger:
+        counts = run_queue(read_queue(lst), Client(), ledger, None, tmp_path / "w", lines.append)
+    assert counts["refused"] == 1
+    said = "\n".join(lines)
+    assert "'nonexistent:9' is not on the container engine" in said and "404" not in said

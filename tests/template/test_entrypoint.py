@@ -398,3 +398,20 @@ def test_a_copy_with_weights_beside_its_predictor_uses_them_outside_a_container(
     r = subprocess.run([sys.executable, str(app / "entrypoint.py"), "landmark_detection"],
                        capture_output=True, text=True, env=env)  # fmt: skip
     assert r.returncode == 0, r.stderr
+
+
+def test_the_example_detector_never_puts_two_points_closer_than_its_spacing():
+    """A flat-topped blob gave several equal maxima 1 px apart."""
+    import numpy as np
+
+    from submission_template.predictor import BlobDetector
+
+    image = np.full((120, 160, 3), 150, np.uint8)
+    image[50:56, 60:66] = 30  # a dark square: a flat top of the difference of Gaussians
+    image[80:83, 100:103] = 40
+    det = BlobDetector()
+    (points,) = det([image])
+    assert len(points)
+    d = np.sqrt(((points[:, None] - points[None]) ** 2).sum(-1))
+    np.fill_diagonal(d, np.inf)
+    assert d.min() > det.spacing

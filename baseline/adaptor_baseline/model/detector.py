@@ -11,7 +11,8 @@ from adaptor_baseline.model.losses import fbeta_loss, heatmap_loss
 from adaptor_baseline.model.unet import UNet
 
 # Images are scaled to [0, 1] and, with input_scaling "centred" (the default), then centred;
-# "raw" feeds [0, 1] as the authors do. Batch norm takes care of the rest.
+# "raw" feeds [0, 1] as the authors do. The two are not interchangeable: batch norm follows the
+# first convolution's ReLU, so it cannot undo a change of input scale (docs/baseline.md).
 MEAN, STD = 0.5, 0.25
 
 
