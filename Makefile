@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO := demo-output
 
-.PHONY: demo test test-slow test-containers test-browser test-slurm wheel lint bench venv clean paper-tables quickstarts test-doc-blocks
+.PHONY: demo test test-slow test-containers test-browser test-slurm wheel lint bench venv clean paper-tables paper-grid paper-grid-tables quickstarts test-doc-blocks
 
 venv: $(STAMP)
 
@@ -24,6 +24,14 @@ quickstarts: $(STAMP)
 
 paper-tables: $(STAMP)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash tools/paper-tables.sh paper-output
+
+# The paper grid at settings that learn (hours: SEEDS="0 1 2", DEVICE=cuda on a GPU), every run
+# kept under benchmarks/results/paper-grid; the tables again from those files, without training.
+paper-grid: $(STAMP)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash tools/paper-grid.sh paper-grid-work
+
+paper-grid-tables: $(STAMP)
+	$(PY) benchmarks/paper_grid.py tables --out paper-grid-output
 
 test: $(STAMP)
 	$(PY) -m pytest -q

@@ -10,13 +10,19 @@ outside code blocks and inline code. Each one must be covered by one entry of th
   number must equal the file's value at the doc's precision, or lie within ``tolerance``
   (relative) of it where the doc says "about".
 * ``[[passage]]``: a table or paragraph (from the line holding ``start`` to the line holding
-  ``end``) whose every measured number must be found among the numbers of ``file`` (under the
-  key ``under``), at the doc's precision: the registry says where, the test says it is there.
+  ``end``) whose measured numbers are each bound, in order and with their sign, to one key of
+  ``file`` (``keys``, one per number, relative to ``under``; ``N:key`` with several files;
+  ``key~N`` the N-th number written in a text value), at the doc's precision: a number swapped
+  with another, replaced by another number of the same file, or its sign flipped fails.
   Numbers listed in ``settings`` are the settings (or the paper's figures) the passage names,
   not results; ``percent = true`` lets a number match a share in the file written as percent
   points without its ``%`` sign ("close 72.8 → 55.0 %").
 * ``[[quote]]``: numbers that are not our measurements (the paper's, a setting, a contract's
-  constant), with the reason in ``why``.
+  constant), with the reason in ``why``; a quoted span (``start``/``end``) lists the numbers it
+  holds (``numbers``), so that no measurement can be slipped into it.
+
+``test_a_wrong_figure_cannot_pass`` edits copies of real pages, one edit per kind, and shows each
+failing (each passed the check before passages were bound to keys).
 
 ``python tests/test_claims.py`` lists every uncovered number and every mismatch, for an author.
 """
@@ -140,14 +146,18 @@ def _load(file: str):
 
 
 def lookup(doc: object, key: str) -> float:
-    """The number at a dotted ``key`` (list items by index), rescaled by a ``*k`` or ``/k``."""
-    m = re.fullmatch(r"\s*([^*/]+?)\s*(?:([*/])\s*([\d.e+-]+))?\s*", key)
+    """The number at a dotted ``key`` (list items by index), rescaled by a ``*k`` or ``/k``;
+    ``path~N`` is the N-th number written inside the text at ``path`` (a note such as
+    ``"1.96 M parameters"``)."""
+    m = re.fullmatch(r"\s*([^*/~]+?)(?:~(\d+))?\s*(?:([*/])\s*([\d.e+-]+))?\s*", key)
     node = doc
     for part in m[1].split("."):
         node = node[int(part)] if isinstance(node, list) else node[part]
+    if m[2] is not None:
+        node = re.findall(r"-?\d+(?:\.\d+)?", node)[int(m[2])]
     value = float(node)
-    if m[2]:
-        value = value * float(m[3]) if m[2] == "*" else value / float(m[3])
+    if m[3]:
+        value = value * float(m[4]) if m[3] == "*" else value / float(m[4])
     return value
 
 
@@ -167,11 +177,11 @@ def numbers_in(node: object) -> list[float]:
 
 def matches(token: Token, value: float, tolerance: float = 0.0) -> bool:
     """The printed number is ``value`` at its printed precision (or a percentage of it)."""
-    shown = abs(token.value)
-    candidates = [abs(value), abs(value) * 100] if token.percent else [abs(value)]
+    shown = token.value
+    candidates = [value, value * 100] if token.percent else [value]
     unit = re.sub(r"^[−\d,.\s-]+", "", token.text)
     if unit in BYTES:  # a file may hold bytes where the doc prints MiB
-        candidates.append(abs(value) / BYTES[unit])
+        candidates.append(value / BYTES[unit])
     for v in candidates:
         # half a unit of the last printed digit, either way: 53.35 may print as 53.3 or 53.4
         if abs(v - shown) <= 0.5 * 10**-token.decimals * (1 + 1e-9):
@@ -226,20 +236,33 @@ def check() -> tuple[list[str], list[str]]:
         if span is None:
             problems.append(f"{p['doc']}: passage {p['start']!r} … {p['end']!r} not found")
             continue
-        values = []
-        for file in p["file"] if isinstance(p["file"], list) else [p["file"]]:
+        files = p["file"] if isinstance(p["file"], list) else [p["file"]]
+        roots = []
+        for file in files:
             data = _load(file)
             for part in p.get("under", "").split(".") if "under" in p else []:
                 data = data[int(part)] if isinstance(data, list) else data[part]
-            values += numbers_in(data)
-        for tok in _tokens(p["doc"]):
-            if span[0] <= tok.start < span[1] and tok.text not in p.get("settings", []):
-                pool = values + [v * 100 for v in values] if p.get("percent") else values
-                if not any(matches(tok, v, p.get("tolerance", 0.0)) for v in pool):
-                    problems.append(
-                        f"{p['doc']}: {tok.text!r} (passage {p['start'][:30]!r}) is not in"
-                        f" {p['file']}{':' + p['under'] if 'under' in p else ''}"
-                    )
+            roots.append(data)
+        shown = [t for t in _tokens(p["doc"])
+                 if span[0] <= t.start < span[1] and t.text not in p.get("settings", [])]  # fmt: skip
+        keys = p.get("keys")
+        where = f"passage {p['start'][:30]!r}"
+        if keys is None or len(keys) != len(shown):
+            problems.append(f"{p['doc']}: {where}: {len(shown)} measured numbers, "
+                            f"{'no' if keys is None else len(keys)} keys (one per number, in order)")
+            cover(p["doc"], span)
+            continue
+        for tok, key in zip(shown, keys):  # each number bound to its own key, in order, signed
+            index, _, path = key.rpartition(":") if len(files) > 1 else ("0", "", key)
+            try:
+                value = lookup(roots[int(index)], path)
+            except (KeyError, IndexError, TypeError, ValueError) as e:
+                problems.append(f"{p['doc']}: {tok.text!r} ({where}): no number at {key} ({e})")
+                continue
+            if not matches(tok, value, p.get("tolerance", 0.0)):
+                problems.append(f"{p['doc']}: says {tok.text!r} ({where}), {files[int(index)]}:"
+                                f"{p.get('under', '') + '.' if 'under' in p else ''}{path} holds"
+                                f" {value:g}")  # fmt: skip
         cover(p["doc"], span)
     for q in reg.get("quote", []):
         span = (
@@ -252,6 +275,11 @@ def check() -> tuple[list[str], list[str]]:
             continue
         if not q.get("why"):
             problems.append(f"{q['doc']}: quote without a reason: {q.get('text') or q['start']!r}")
+        if "start" in q:  # a span: its numbers are listed, so that none can be slipped into it
+            held = [t.text for t in _tokens(q["doc"]) if span[0] <= t.start < span[1]]
+            if held != q.get("numbers", []):
+                problems.append(f"{q['doc']}: quote {q['start'][:30]!r} holds {held}, the"
+                                f" registry lists {q.get('numbers', [])}")  # fmt: skip
         cover(q["doc"], span)
     uncovered = []
     for doc in PAGES:
@@ -311,3 +339,38 @@ if __name__ == "__main__":
     problems, uncovered = check()
     print("\n".join(problems + uncovered))
     print(f"{len(problems)} problems, {len(uncovered)} uncovered", file=sys.stderr)
+
+
+TAMPERING = [  # (page, text as it stands, the edit): each must fail the check
+    ("README.md", "takes **1.12 times**", "takes **1.38 times**"),  # another number of its file
+    ("README.md", "1.16 s against 1.01 s", "1.01 s against 1.16 s"),  # two numbers swapped
+    ("docs/sweeps.md", "| 90.4 s | 2.94 h |", "| 2.94 s | 90.4 h |"),  # a row's cells swapped
+    ("docs/synthetic.md", "**0.685 ± 0.010**", "**0.690 ± 0.010**"),
+    ("docs/baseline.md", "0.36 with the demo's trained weights", "−0.36 with the demo's trained"
+     " weights"),  # the sign
+    ("docs/statistics.md", "two of equal size and opposite sign)", "two of equal size and"
+     " opposite sign, F1 0.991 measured)"),  # a number slipped into a quoted span
+    ("docs/benchmarks.md", "| 5.83 s | 1.96 s |", "| 1.96 s | 5.83 s |"),
+]
+
+
+@pytest.mark.parametrize("page, before, after", TAMPERING)
+def test_a_wrong_figure_cannot_pass(monkeypatch, page, before, after):
+    """Edits of copies of real pages, one per kind of wrong figure: each is caught."""
+    original = _page(page)
+    assert before in original, f"{page} no longer holds {before!r}: update the example"
+    edited = original.replace(before, after, 1)
+    real_page = _page.__wrapped__
+
+    @functools.cache
+    def page_of(doc):
+        return edited if doc == page else real_page(doc)
+
+    @functools.cache
+    def tokens_of(doc):
+        return tuple(measured_tokens(doc, page_of(doc)))
+
+    monkeypatch.setattr(sys.modules[__name__], "_page", page_of)
+    monkeypatch.setattr(sys.modules[__name__], "_tokens", tokens_of)
+    problems, uncovered = check()
+    assert problems or uncovered, f"{page}: {before!r} -> {after!r} passed the check"
