@@ -11,13 +11,11 @@ share of windows with no label, as the demo's loss meets them.
 
 from __future__ import annotations
 
-import json
-import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
+from machine_info import cpu_model, write_results
 
 from adaptor_baseline.recipes import DEMO_DATA, generate_demo_data
 from adaptor_score.groundtruth import load_ground_truth
@@ -57,14 +55,9 @@ def main() -> None:
             rows[domain] = {"frames": len(shares), "empty_share": float(np.mean(shares))}
             print(f"{domain}: {len(shares)} training frames, uniform {CROP} x {CROP} windows with"
                   f" no label: {100 * rows[domain]['empty_share']:.1f} %")  # fmt: skip
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True).stdout.strip()  # fmt: skip
-    doc = {"what": __doc__.split("\n\n")[0], "crop": CROP, "data": DEMO_DATA["train"],
-           "domains": rows, "commit": commit, "measured": time.strftime("%Y-%m-%d")}  # fmt: skip
-    tmp = RESULTS.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(doc, indent=2) + "\n")
-    tmp.replace(RESULTS)
-    print(f"wrote {RESULTS}")
+    write_results(RESULTS, {"what": __doc__.split("\n\n")[0], "crop": CROP,
+                            "data": DEMO_DATA["train"], "domains": rows,
+                            "machine": {"cpu": cpu_model()}})  # fmt: skip
 
 
 if __name__ == "__main__":

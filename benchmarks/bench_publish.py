@@ -18,15 +18,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from machine_info import cores, cpu_model, write_results
 
 from adaptor_leaderboard.ledger import Ledger
 from adaptor_leaderboard.publish import build_board, publish
@@ -40,23 +38,7 @@ BOARDS = ({"teams": 6, "frames": 100, "replicates": 500},
 
 
 def machine() -> dict:
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"cpu": model, "cores": os.cpu_count(), "numpy": np.__version__}
-
-
-def commit() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, check=True).stdout.strip()  # fmt: skip
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
+    return {"cpu": cpu_model(), "cores": cores(), "numpy": np.__version__}
 
 
 def _write(path: Path, points) -> None:
@@ -123,12 +105,7 @@ def main() -> None:
                   f" {row['analyses_median_seconds']:.2f} s"
                   + (f" ({row['times_faster_than_challenger']}x challengeR's"
                      f" {CHALLENGER_SECONDS} s)" if "challenger_seconds" in row else ""))  # fmt: skip
-    doc = {"what": __doc__, "boards": rows, "machine": machine(), "commit": commit(),
-           "measured": time.strftime("%Y-%m-%d")}  # fmt: skip
-    tmp = RESULTS.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(doc, indent=2) + "\n")
-    tmp.replace(RESULTS)
-    print(f"wrote {RESULTS}")
+    write_results(RESULTS, {"what": __doc__, "boards": rows, "machine": machine()})
 
 
 if __name__ == "__main__":

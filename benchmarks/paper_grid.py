@@ -22,9 +22,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
-import platform
-import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -55,24 +52,20 @@ def _points_of(folder: Path) -> dict[str, list]:
 
 def _machine() -> dict:
     import torch
+    from machine_info import cores, cpu_model
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in
-                   Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "torch": torch.__version__}
+    return {"cpu": cpu_model(), "cores": cores(), "torch": torch.__version__}
 
 
 def collect(cvs: list[tuple[Path, list[str]]], into: Path, labels: dict[str, Path],
             commit: str | None = None) -> int:  # fmt: skip
+    from machine_info import git_commit
+
     from adaptor_baseline.cv import saved_config
     from adaptor_baseline.sweep import params_of
     from adaptor_score.groundtruth import load_ground_truth
 
-    commit = commit or subprocess.run(["git", "rev-parse", "--short", "HEAD"],
-                                      capture_output=True, text=True, cwd=HERE).stdout.strip()  # fmt: skip
+    commit = commit or git_commit()
     machine, n = _machine(), 0
     for cv, names in cvs:
         jobs = json.loads((cv / "jobs.json").read_text())

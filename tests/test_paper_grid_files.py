@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _tool():
+    sys.path.insert(0, str(ROOT / "benchmarks"))  # the scripts' own folder, as when run
     spec = importlib.util.spec_from_file_location("paper_grid", ROOT / "benchmarks" / "paper_grid.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules["paper_grid"] = module

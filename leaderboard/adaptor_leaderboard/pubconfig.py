@@ -53,17 +53,6 @@ class PublishSettings:
             out.name + "-organisers")
 
 
-class _Stored(msgspec.Struct, forbid_unknown_fields=True):
-    out: str
-    phase: str = "test"
-    rules: str | None = None
-    replicates: int = 1000
-    seed: int = 0
-    unit: str | None = None
-    measures: list[str] = []
-    organisers_out: str | None = None
-
-
 class SettingsError(ValueError):
     """A stored configuration that cannot be read; names the file."""
 
@@ -76,10 +65,9 @@ def load(ledger_path: str | Path) -> PublishSettings | None:
     if not path.exists():
         return None
     try:
-        stored = msgspec.json.decode(read_bytes(path, 1 << 20), type=_Stored)
+        return msgspec.json.decode(read_bytes(path, 1 << 20), type=PublishSettings)
     except (BadFile, msgspec.DecodeError, msgspec.ValidationError) as e:
         raise SettingsError(f"{path}: not a publication configuration ({e}); fix or remove it") from None
-    return PublishSettings(**msgspec.structs.asdict(stored))
 
 
 def settle(ledger_path: str | Path, given: dict) -> PublishSettings:

@@ -4,9 +4,7 @@ and the container run stood in for here; test_runner_containers.py runs them for
 
 from __future__ import annotations
 
-import io
 import json
-import tarfile
 
 import pytest
 from click.testing import CliRunner
@@ -20,16 +18,7 @@ from adaptor_leaderboard.ranking import PhaseRules
 from adaptor_leaderboard.refusals import refusals
 from adaptor_leaderboard.runner import RunResult, score_into_ledger
 from adaptor_leaderboard.teamreport import team_reports
-
-
-def _archive(path, tag):
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as tar:
-        data = json.dumps([{"Config": "c.json", "RepoTags": [tag], "Layers": []}]).encode()
-        info = tarfile.TarInfo("manifest.json")
-        info.size = len(data)
-        tar.addfile(info, io.BytesIO(data))
-    path.write_bytes(buf.getvalue())
+from tests.leaderboard.test_queue import archive
 
 
 @pytest.fixture
@@ -39,8 +28,8 @@ def queue(tmp_path, test_set, monkeypatch):
     gt, teams = test_set
     q = tmp_path / "q"
     q.mkdir()
-    _archive(q / "Alpha.tar", "alpha/det:1")
-    _archive(q / "Beta.tar", "beta/det:1")
+    archive(q / "Alpha.tar", "alpha/det:1")
+    archive(q / "Beta.tar", "beta/det:1")
     (q / "Gamma.tar.gz").write_bytes(b"not an image archive at all")
 
     def run_submission(client, ledger, source, team, input_dir, gt_dir, work_dir, rules,
