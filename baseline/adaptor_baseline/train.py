@@ -165,7 +165,9 @@ def _epochs(state: _State, cfg: TrainConfig, split, out_dir: Path, console: Cons
             task = progress.add_task(
                 f"epoch {epoch + 1}/{cfg.epochs}", total=steps, loss="…", rate=0.0
             )
-            row = _train_epoch(state, cfg, loader, epoch, steps, partial(progress.update, task))
+            report = _within_epoch(partial(progress.update, task), console, epoch, cfg.epochs,
+                                   steps)  # fmt: skip
+            row = _train_epoch(state, cfg, loader, epoch, steps, report)
             progress.remove_task(task)
             row["lr"] = state.opt.param_groups[0]["lr"]
             if not state.per_step:
@@ -183,6 +185,35 @@ def _epochs(state: _State, cfg: TrainConfig, split, out_dir: Path, console: Cons
             save_atomic(state.checkpoint(cfg), out_dir / CHECKPOINT)
             last = row
     return last
+
+
+PLAIN_EVERY = 10.0  # seconds between the plain progress lines within an epoch (logs, CI)
+
+
+def _within_epoch(update, console: Console, epoch: int, epochs: int, steps: int,
+                  every: float = PLAIN_EVERY):  # fmt: skip
+    """The per-step report: rich's bar on a terminal; elsewhere (a log, CI, a SLURM job, where
+    the bar shows nothing and an epoch can be a minute of silence) a plain line at most every
+    ``every`` seconds with the step, the loss so far, the rate and the time left in the epoch."""
+    if console.is_terminal:
+        return update
+    t0 = last = time.perf_counter()
+    done, loss = 0, "…"
+
+    def report(**fields):
+        nonlocal last, done, loss
+        update(**fields)
+        done += fields.get("advance", 0)
+        loss = fields.get("loss", loss)
+        now = time.perf_counter()
+        if now - last >= every and done < steps:
+            last = now
+            left = (now - t0) / done * (steps - done)
+            console.print(f"epoch {epoch + 1}/{epochs}: step {done}/{steps}, loss {loss},"
+                          f" {fields.get('rate', 0.0):.1f} img/s, about {left:.0f} s left in the"
+                          " epoch")  # fmt: skip
+
+    return report
 
 
 @dataclass

@@ -353,11 +353,13 @@ def compare_cmd(manifests, reference, out_dir, radius, replicates, seed):
     console.print(f"wrote {len(paths)} files to {out_dir}")
 
 
+from adaptor_score.cli_cvscore import cv_score_cmd  # noqa: E402
 from adaptor_score.cli_grandchallenge import grand_challenge_cmd, grand_challenge_input_cmd  # noqa: E402
 from adaptor_score.cli_overlay import overlay_cmd  # noqa: E402
 from adaptor_score.cli_translation import validate_translation_cmd  # noqa: E402
 
-for _cmd in (validate_translation_cmd, grand_challenge_cmd, grand_challenge_input_cmd, overlay_cmd):
+for _cmd in (validate_translation_cmd, grand_challenge_cmd, grand_challenge_input_cmd, overlay_cmd,
+             cv_score_cmd):
     main.add_command(_cmd)
 
 if __name__ == "__main__":  # pragma: no cover

@@ -67,20 +67,59 @@ class ArchiveInfo:
 
 
 class _Hashing:
-    """A read-only file object that hashes what passes through it."""
+    """A read-only file object that hashes what passes through it (and says how far it got)."""
 
-    def __init__(self, f):
-        self.f, self.h, self.n = f, hashlib.sha256(), 0
+    def __init__(self, f, progress=None):
+        self.f, self.h, self.n, self.progress = f, hashlib.sha256(), 0, progress
 
     def read(self, n=-1):
         data = self.f.read(n)
         self.h.update(data)
         self.n += len(data)
+        if self.progress is not None:
+            self.progress(self.n)
         return data
 
 
-def inspect_archive(path: str | Path, max_bytes: int = MAX_ARCHIVE_BYTES) -> ArchiveInfo:
-    """Check ``path`` as described in the module; :class:`ArchiveError` otherwise."""
+class _Counting:
+    """A read-only file object that reports the bytes read so far (an image load's progress)."""
+
+    def __init__(self, f, progress):
+        self.f, self.n, self.progress = f, 0, progress
+
+    def read(self, n=-1):
+        data = self.f.read(n)
+        self.n += len(data)
+        self.progress(self.n)
+        return data
+
+
+def byte_progress(say, what: str, total: int, every: float = 5.0):
+    """A ``progress(bytes_done)`` that says ``what: 256 of 725 MB (35 %)`` at most every
+    ``every`` seconds (a multi-GB archive takes a minute to hash and another to load).
+
+    >>> lines = []
+    >>> p = byte_progress(lines.append, "reading a.tar", 4_000_000, every=0)
+    >>> p(1_000_000); lines
+    ['reading a.tar: 1 of 4 MB (25 %)']
+    """
+    import time
+
+    last = [time.monotonic()]
+
+    def progress(done: int) -> None:
+        now = time.monotonic()
+        if now - last[0] >= every and done < total:
+            last[0] = now
+            say(f"{what}: {done / 1e6:,.0f} of {total / 1e6:,.0f} MB ({100 * done / total:.0f} %)")
+
+    return progress
+
+
+def inspect_archive(path: str | Path, max_bytes: int = MAX_ARCHIVE_BYTES,
+                    say=None) -> ArchiveInfo:  # fmt: skip
+    """Check ``path`` as described in the module; :class:`ArchiveError` otherwise. ``say``:
+    where to report how far the reading (and hashing) got, every few seconds."""
     path = Path(path)
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
@@ -93,7 +132,8 @@ def inspect_archive(path: str | Path, max_bytes: int = MAX_ARCHIVE_BYTES) -> Arc
     with os.fdopen(fd, "rb") as f:
         if st.st_size > max_bytes:
             raise ArchiveError(f"{path}: {st.st_size:,} bytes, above the limit of {max_bytes:,}")
-        hashing = _Hashing(f)
+        hashing = _Hashing(f, byte_progress(say, f"reading {path.name}", st.st_size)
+                           if say is not None else None)  # fmt: skip
         manifests = {}
         try:
             unpacked = 0
@@ -177,14 +217,18 @@ def check_tags(info: ArchiveInfo, team: str, client, ledger) -> None:
             )
 
 
-def load_archive(info: ArchiveInfo, client) -> str:
+def load_archive(info: ArchiveInfo, client, say=None) -> str:
     """Load the archive into the engine; the image's id (``sha256:...``). A gzip archive is
-    decompressed on the way: podman's API loads only plain tar (Docker's takes both)."""
+    decompressed on the way: podman's API loads only plain tar (Docker's takes both). ``say``:
+    where to report how much of the file the engine has read, every few seconds."""
     import gzip
 
     with open(info.path, "rb") as raw:
-        f = gzip.GzipFile(fileobj=raw) if raw.read(2) == b"\x1f\x8b" else raw
+        gz = raw.read(2) == b"\x1f\x8b"
         raw.seek(0)
+        source = raw if say is None else _Counting(
+            raw, byte_progress(say, f"loading {info.path.name} into the engine", info.size))
+        f = gzip.GzipFile(fileobj=source) if gz else source
         images = client.images.load(f)
     if len(images) != 1:
         raise ArchiveError(f"{info.path}: the engine loaded {len(images)} images from it")

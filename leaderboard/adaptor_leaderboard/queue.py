@@ -80,13 +80,13 @@ def read_queue(source: str | Path) -> list[Item]:
     return items
 
 
-def _resolve(item: Item, client) -> tuple[str, str, ArchiveInfo | str]:
+def _resolve(item: Item, client, say=None) -> tuple[str, str, ArchiveInfo | str]:
     """``(ledger field, value, what to run)``: an archive is inspected here, once (it is read in
     full for its SHA-256), and handed on as it is; an image name by its current digest."""
     import docker
 
     if item.image.lower().endswith(ARCHIVE_SUFFIXES):
-        info = inspect_archive(item.image)
+        info = inspect_archive(item.image, say=say)
         return "archive", info.record, info
     try:
         return "digest", client.images.get(item.image).id, item.image
@@ -163,7 +163,7 @@ def run_queue(items: list[Item], client, ledger, run_one, work_dir: Path, say, a
             try:
                 known = ledger.canonical_team(item.team) or team_name(item.team)
                 item = Item(known, item.image, item.institute)  # the ledger's spelling
-                field, value, source = _resolve(item, client)
+                field, value, source = _resolve(item, client, lambda line, h=head: say(f"{h}: {line}"))
             except item_errors as e:
                 counts["refused"] += 1
                 say(f"{head}: refused, not claimed: {_reason(e)}")

@@ -108,11 +108,11 @@ def run_submission(
     check_outputs({"--input": input_dir, "--ground-truth": gt_dir}, {"--work": work_dir})
     archive = ""
     if isinstance(image, str) and is_archive(image):
-        image = inspect_archive(image)
+        image = inspect_archive(image, say=report)
     if isinstance(image, ArchiveInfo):  # checked, then loaded; run by its id, which no tag moves
         info = image
         check_tags(info, team, client, ledger)
-        digest = load_archive(info, client)
+        digest = load_archive(info, client, say=report)
         archive = info.record
         image = info.tags[0] if info.tags else digest
         run_as = digest

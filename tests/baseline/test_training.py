@@ -263,3 +263,23 @@ def test_bad_inputs_exit_2(tmp_path):
         main, ["train", "--data", str(data), "--out", str(tmp_path / "o"), "--config", "nope"]
     )
     assert r.exit_code == 2 and "unknown configuration" in r.output
+
+
+def test_a_log_gets_plain_progress_lines_within_an_epoch():
+    """Outside a terminal the bar shows nothing: a line at most every few seconds says the step,
+    the loss, the rate and the time left in the epoch."""
+    import io
+
+    from rich.console import Console
+
+    from adaptor_baseline.train import _within_epoch
+
+    out = io.StringIO()
+    seen = []
+    report = _within_epoch(lambda **f: seen.append(f), Console(file=out, width=120), 2, 5, 10,
+                           every=0.0)  # fmt: skip
+    for step in range(10):
+        report(advance=1, rate=12.5, **({"loss": "0.9000"} if step == 0 else {}))
+    lines = out.getvalue().splitlines()
+    assert len(seen) == 10 and len(lines) == 9  # none after the last step: the epoch line follows
+    assert lines[0].startswith("epoch 3/5: step 1/10, loss 0.9000, 12.5 img/s, about")

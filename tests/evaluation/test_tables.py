@@ -291,3 +291,39 @@ def test_tables_say_when_no_run_learned_and_carry_a_note(tmp_path):
     )
     assert r.exit_code == 0, r.output
     assert (tmp_path / "d" / "tables.md").read_text().startswith("N\n")
+
+
+def test_a_participants_cross_validation_is_scored_in_one_command(tmp_path):
+    """`adaptor-score cv GT --fold NAME=DIR ...`: the per-fold table a hand-written manifest
+    gives, from one prediction folder per fold (each fold's model on its own frames)."""
+    import csv as _csv
+
+    from click.testing import CliRunner
+
+    from adaptor_baseline.synth import generate_dataset
+    from adaptor_baseline.synth.perturb import perturbed_predictions
+    from adaptor_score.cli import main
+
+    gt = tmp_path / "gt"
+    generate_dataset(gt, "sim", surgeries=2, videos=1, frames=3, seed=3, workers=1)
+    folders = sorted(p.name for p in gt.iterdir() if p.is_dir())
+    args = ["cv", str(gt), "--out", str(tmp_path / "out"), "--experiment", "my-net"]
+    for i, folder in enumerate(folders):
+        pred = tmp_path / f"pred{i}"
+        perturbed_predictions(gt, pred, 2, 0.2, 1, i)
+        for other in folders:  # a fold's model predicts its own held-out frames only
+            if other != folder:
+                import shutil
+
+                shutil.rmtree(pred / other)
+        args += ["--fold", f"{folder}={pred}"]
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 0, r.output
+    with open(tmp_path / "out" / "results.csv", newline="") as f:
+        rows = [row for row in _csv.DictReader(f) if row["radius"] == "6.0"]
+    assert sorted(row["run"] for row in rows) == folders and {row["experiment"] for row in rows} == {"my-net"}
+    assert "my-net" in (tmp_path / "out" / "table1.md").read_text()
+    assert (tmp_path / "out" / "manifest.toml").exists()
+    bad = CliRunner().invoke(main, ["cv", str(gt), "--out", str(tmp_path / "o2"), "--fold",
+                                    f"nofold={tmp_path / 'pred0'}"])  # fmt: skip
+    assert bad.exit_code == 2 and "nofold" in bad.output, bad.output

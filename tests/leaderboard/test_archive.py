@@ -177,3 +177,31 @@ def test_a_fifo_or_folder_named_like_an_archive_is_refused_as_an_archive(tmp_pat
         with pytest.raises(ArchiveError, match="not a regular file|cannot open") as e:
             inspect_archive(tmp_path / name)
         assert name in str(e.value)
+
+
+def test_reading_and_loading_a_large_archive_say_how_far_they_got(tmp_path):
+    from adaptor_leaderboard.archive import load_archive
+
+    p = saved_image(tmp_path / "big.tar.gz", ONE, gz=True, extra=os.urandom(3 << 20))
+    lines = []
+    import adaptor_leaderboard.archive as archive_module
+
+    real = archive_module.byte_progress
+    archive_module.byte_progress = lambda say, what, total, every=5.0: real(say, what, total, 0)
+    try:
+        info = inspect_archive(p, say=lines.append)
+
+        class Images:
+            def load(self, f):
+                while f.read(1 << 16):
+                    pass
+                return [type("Image", (), {"id": "sha256:" + "0" * 64})()]
+
+        class Client:
+            images = Images()
+
+        load_archive(info, Client(), say=lines.append)
+    finally:
+        archive_module.byte_progress = real
+    assert any(x.startswith("reading big.tar.gz: ") and "MB (" in x for x in lines)
+    assert any(x.startswith("loading big.tar.gz into the engine: ") for x in lines)

@@ -438,7 +438,7 @@ def test_a_queue_of_archives_killed_and_resumed_runs_nothing_twice(
     first.wait()
     assert (tmp_path / "site" / "index.html").exists()  # published after a-empty was scored
     second = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-    assert second.returncode == 0, second.stdout + second.stderr
+    assert second.returncode == 2, second.stdout + second.stderr  # an item was refused
     assert "[1 of 3] a-empty: a-empty.tar: done before" in second.stdout
     assert "[3 of 3] c-broken: c-broken.tar.gz: refused, not claimed" in second.stdout
     with Ledger(ledger_path) as ledger:
