@@ -51,6 +51,27 @@ def bare_forward(model, frames: list[torch.Tensor]) -> float:
         return len(frames) / (time.perf_counter() - t0)
 
 
+def point_differences(mine: dict[str, bytes], reference: dict[str, bytes]) -> dict:
+    """How far two runs' JSON files are apart: files whose bytes differ, files with another
+    number of points, and the largest coordinate difference among the rest (px)."""
+    differ = counts = 0
+    largest = 0.0
+    for name, data in reference.items():
+        if mine.get(name) == data:
+            continue
+        differ += 1
+        a = json.loads(mine[name])["points"] if name in mine else []
+        b = json.loads(data)["points"]
+        if len(a) != len(b):
+            counts += 1
+            continue
+        for p, q in zip(a, b):
+            largest = max(largest, abs(p["x"] - q["x"]), abs(p["y"] - q["y"]))
+    return {"files": len(reference), "files_differing": differ,
+            "files_with_other_point_counts": counts,
+            "max_coordinate_difference_px": round(largest, 6)}  # fmt: skip
+
+
 def files_of(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*.json"))}
 
@@ -114,6 +135,7 @@ def main() -> None:
     reference = outputs["predict, plain eager module"]
     for r in rows[1:]:
         r["same_points_as_eager"] = outputs[r["mode"]] == reference
+        r.update(point_differences(outputs[r["mode"]], reference))
     for r in rows:
         r["vs_bare_forward"] = r["frames_per_s"] / bare
         if "raw_frames_per_s" in r:
