@@ -43,8 +43,12 @@ ROOT = Path(__file__).resolve().parents[1]
 REGISTRY = ROOT / "benchmarks" / "claims.toml"
 PAGES = ["README.md", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "docs").glob("*.md"))]
 
-UNIT = r"(?:\s?(?:ms|s|min|h|GB|MB|KB|GiB|MiB|KiB|%|img/s|frames/s)(?![\w/])|\s?%)"
-NUMBER = re.compile(rf"(?<![\w.\-−+/])[−-]?\d+(?:,\d{{3}})*(?:\.\d+)?(?:{UNIT}|×)?(?!\w|\.\d)")
+UNIT = r"(?:\s?(?:ms|µs|s|min|h|GB|MB|KB|GiB|MiB|KiB|%|img/s|frames/s|px)(?![\w/])|\s?%)"
+# A number may carry its sign (+0.25, −0.05), and both ends of a range are numbers (1.10-1.20:
+# the hyphen after a digit is no sign); not one inside a word or a path, nor a version's later
+# parts (2.13.0).
+NUMBER = re.compile(
+    rf"(?<![\w./])[−+-]?\d+(?:,\d{{3}})*(?:\.\d+)?(?:{UNIT}|×|x(?![\w-]))?(?!\w|\.\d)")
 
 
 BYTES = {"KB": 1e3, "MB": 1e6, "GB": 1e9, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30}
@@ -58,11 +62,11 @@ class Token:
 
     @property
     def value(self) -> float:
-        return float(re.match(r"[−-]?[\d,.]+", self.text)[0].replace(",", "").replace("−", "-"))
+        return float(re.match(r"[−+-]?[\d,.]+", self.text)[0].replace(",", "").replace("−", "-"))
 
     @property
     def decimals(self) -> int:
-        num = re.match(r"[−-]?[\d,.]+", self.text)[0]
+        num = re.match(r"[−+-]?[\d,.]+", self.text)[0]
         return len(num.split(".")[1]) if "." in num else 0
 
     @property
@@ -80,9 +84,10 @@ def _blank_code(text: str) -> str:
 
 def measured_tokens(doc: str, text: str) -> list[Token]:
     out = []
-    for m in NUMBER.finditer(_blank_code(text)):
+    blank = _blank_code(text)
+    for m in NUMBER.finditer(blank):
         s = m[0]
-        if "." in s or re.search(UNIT + "$", s) or s.endswith("×"):
+        if "." in s or re.search(UNIT + "$", s) or s.endswith(("×", "x")):
             out.append(Token(doc, m.start(), s))
     return out
 
@@ -331,8 +336,13 @@ def test_matching_at_the_printed_precision(printed, value, ok):
 
 
 def test_measured_numbers_are_found_and_settings_are_not():
-    text = "F1 0.748 at 6 px, 65 s, 12 %, 2.1× faster, width 8, `--lr 0.003`, torch 2.13.0\n"
-    assert [t.text for t in measured_tokens("x", text)] == ["0.748", "65 s", "12 %", "2.1×"]
+    text = ("F1 0.748 at 6 px, 65 s, 12 %, 2.1× faster, width 8, `--lr 0.003`, torch 2.13.0,"
+            " q1-q3 1.10-1.20, +0.25 and −0.05, 15 µs, 3x\n")  # fmt: skip
+    tokens = measured_tokens("x", text)
+    assert [t.text for t in tokens] == ["0.748", "6 px", "65 s", "12 %", "2.1×", "1.10", "1.20",
+                                        "+0.25", "−0.05", "15 µs", "3x"]  # fmt: skip
+    values = [t.value for t in tokens]
+    assert values[5:9] == [1.10, 1.20, 0.25, -0.05]  # a range's end is no minus sign
 
 
 if __name__ == "__main__":
@@ -351,6 +361,9 @@ TAMPERING = [  # (page, text as it stands, the edit): each must fail the check
     ("docs/statistics.md", "two of equal size and opposite sign)", "two of equal size and"
      " opposite sign, F1 0.991 measured)"),  # a number slipped into a quoted span
     ("docs/benchmarks.md", "| 5.83 s | 1.96 s |", "| 1.96 s | 5.83 s |"),
+    ("README.md", "q1-q3 1.10-1.20", "q1-q3 1.10-1.90"),  # a range's second end
+    ("README.md", "(median of 21 paired", "(+0.25, median of 21 paired"),  # a signed number added
+    ("docs/synthetic.md", "22 px", "12 px"),  # an integer with its unit
 ]
 
 
