@@ -43,7 +43,8 @@ ROOT = Path(__file__).resolve().parents[1]
 REGISTRY = ROOT / "benchmarks" / "claims.toml"
 PAGES = ["README.md", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "docs").glob("*.md"))]
 
-UNIT = r"(?:\s?(?:ms|µs|s|min|h|GB|MB|KB|GiB|MiB|KiB|%|img/s|frames/s|px)(?![\w/])|\s?%)"
+UNIT = (r"(?:\s?(?:ms|µs|s|min|h|GB|MB|KB|GiB|MiB|KiB|%|img/s|frames/s|px)(?![\w/])|\s?%"
+        r"|\s(?:minutes?|seconds?|hours?|percent|times)\b)")
 # A number may carry its sign (+0.25, −0.05), and both ends of a range are numbers (1.10-1.20:
 # the hyphen after a digit is no sign); not one inside a word or a path, nor a version's later
 # parts (2.13.0).
@@ -75,11 +76,15 @@ class Token:
 
 
 def _blank_code(text: str) -> str:
-    """The page with fenced blocks and inline code replaced by spaces (offsets kept)."""
+    """The page with fenced blocks and command-like inline code replaced by spaces (offsets
+    kept). Inline code that is a number alone (`0.905`, `6 px`) stays: a figure is a figure in
+    backticks too; a command or an option (`--lr 0.003`) is not a measurement."""
     keep = lambda m: re.sub(r"[^\n]", " ", m[0])  # noqa: E731
     text = re.sub(r"```.*?```", keep, text, flags=re.S)
     text = re.sub(r"<!--.*?-->", keep, text, flags=re.S)
-    return re.sub(r"`[^`\n]*`", keep, text)
+    figure = re.compile(rf"`[−+-]?\d+(?:,\d{{3}})*(?:\.\d+)?(?:{UNIT}|×)?`")
+    return re.sub(r"`[^`\n]*`", lambda m: (" " + m[0][1:-1] + " ") if figure.fullmatch(m[0])
+                  else keep(m), text)  # fmt: skip
 
 
 def measured_tokens(doc: str, text: str) -> list[Token]:
@@ -337,10 +342,11 @@ def test_matching_at_the_printed_precision(printed, value, ok):
 
 def test_measured_numbers_are_found_and_settings_are_not():
     text = ("F1 0.748 at 6 px, 65 s, 12 %, 2.1× faster, width 8, `--lr 0.003`, torch 2.13.0,"
-            " q1-q3 1.10-1.20, +0.25 and −0.05, 15 µs, 3x\n")  # fmt: skip
+            " q1-q3 1.10-1.20, +0.25 and −0.05, 15 µs, 3x, 9 minutes, `0.5`\n")  # fmt: skip
     tokens = measured_tokens("x", text)
     assert [t.text for t in tokens] == ["0.748", "6 px", "65 s", "12 %", "2.1×", "1.10", "1.20",
-                                        "+0.25", "−0.05", "15 µs", "3x"]  # fmt: skip
+                                        "+0.25", "−0.05", "15 µs", "3x", "9 minutes",
+                                        "0.5"]  # fmt: skip
     values = [t.value for t in tokens]
     assert values[5:9] == [1.10, 1.20, 0.25, -0.05]  # a range's end is no minus sign
 
@@ -364,6 +370,8 @@ TAMPERING = [  # (page, text as it stands, the edit): each must fail the check
     ("README.md", "q1-q3 1.10-1.20", "q1-q3 1.10-1.90"),  # a range's second end
     ("README.md", "(median of 21 paired", "(+0.25, median of 21 paired"),  # a signed number added
     ("docs/synthetic.md", "22 px", "12 px"),  # an integer with its unit
+    ("docs/bad-input.md", "gets 30 minutes", "gets 90 minutes"),  # a unit in words, in a quote
+    ("docs/statistics.md", "| `task` | radius (`6 px`) |", "| `task` | radius (`6 px`, `0.93`) |"),
 ]
 
 
