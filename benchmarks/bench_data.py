@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from machine_info import git_commit
 
 from adaptor_baseline.augment import AugmentConfig, augment_with_points, build_pipeline
 from adaptor_baseline.codec import HeatmapCodec, decode_heatmaps
@@ -69,6 +70,7 @@ def main() -> None:
 
     out = HERE / "results" / "data.json"
     out.parent.mkdir(exist_ok=True)
+    res["commit"] = git_commit()
     out.write_text(json.dumps(res, indent=2) + "\n")
     print(f"{'measure':<48}{'value':>12}")
     for k, v in res.items():

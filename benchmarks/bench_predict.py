@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 import torch
+from machine_info import cpu_model, git_commit
 from rich.console import Console
 
 from adaptor_baseline.checkpoints import load_model
@@ -157,7 +158,7 @@ def main() -> None:
     out.write_text(
         json.dumps(
             {"when": time.strftime("%Y-%m-%d"), "frames": len(records), "threads": torch.get_num_threads(),
-             "machine": platform.machine(), "rows": rows},
+             "machine": platform.machine(), "cpu": cpu_model(), "commit": git_commit(), "rows": rows},
             indent=2,
         )
         + "\n"

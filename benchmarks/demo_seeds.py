@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 import torch
-from machine_info import cpu_model
+from machine_info import cpu_model, git_commit
 from rich.console import Console
 
 from adaptor_baseline.config import preset, with_overrides
@@ -191,6 +191,7 @@ def main() -> None:
     for domain, s in doc.get("summary", {}).items():
         print(f"{domain:8} F1@6 {s['f1_mean']:.3f} ± {s['f1_sd']:.3f} over {s['seeds']} seeds"
               f" ({s['f1_min']:.3f}–{s['f1_max']:.3f}), band {s['band'][0]:.2f}–{s['band'][1]:.2f}")  # fmt: skip
+    doc["commit"] = git_commit()
     write_json(RESULTS, doc)
 
 

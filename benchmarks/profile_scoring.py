@@ -26,6 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from machine_info import git_commit
+
 HERE = Path(__file__).resolve().parent
 
 CHILD = r"""
@@ -142,6 +144,7 @@ def main() -> None:
             f" finished at {h['finished']:.3f} (s after this process's start)"
         )
     out = HERE / "results" / "scoring-profile.json"
+    result["commit"] = git_commit()
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"\nwrote {out}")
 
