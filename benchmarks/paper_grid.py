@@ -196,6 +196,12 @@ PAPER_CLAIMS = [
 ]
 
 
+def _row_of(frame, dataset: str, experiment: str, level: str):
+    """``compare``'s F1 row of one experiment at one level (empty where there is none)."""
+    return frame[(frame.dataset == dataset) & (frame.experiment == experiment)
+                 & (frame.level == level) & (frame.metric == "f1")]  # fmt: skip
+
+
 def claim_rows(results) -> list[dict]:
     """Each of :data:`PAPER_CLAIMS` with our difference and ``compare``'s exact test per fold
     (per model on a test set): reproduces, opposite, or cannot tell at this n."""
@@ -214,11 +220,15 @@ def claim_rows(results) -> list[dict]:
             frames[ref] = compare(results, ref)
         f = frames[ref]
         level = "model" if dataset == "A.2" else "fold"
-        hit = f[(f.dataset == dataset) & (f.experiment == exp) & (f.level == level)
-                & (f.metric == "f1")]  # fmt: skip
+        hit = _row_of(f, dataset, exp, level)
         if hit.empty:
             out.append({**row, "verdict": "not run yet"})
             continue
+        per_surgery = _row_of(f, dataset, exp, "surgery")
+        if not per_surgery.empty:  # the independent unit: on A.2 the models share the frames
+            s = per_surgery.iloc[0]
+            row.update({"surgeries": int(s.pairs), "p_surgery": float(s.p_two_sided),
+                        "smallest_p_surgery": float(s.smallest_p)})  # fmt: skip
         r = hit.iloc[0]
         d, p, floor = float(r.mean_difference), float(r.p_two_sided), float(r.smallest_p)
         expected = 1 if paper is None or paper > 0 else -1
@@ -238,13 +248,16 @@ def claim_rows(results) -> list[dict]:
 
 def claims_markdown(rows: list[dict]) -> str:
     lines = ["| dataset | the paper's claim | paper ΔF1 | our ΔF1 (mean) | exact p (unit, n) |"
-             " verdict |", "|---|---|---:|---:|---|---|"]  # fmt: skip
+             " exact p per surgery (n; smallest) | verdict |",
+             "|---|---|---:|---:|---|---|---|"]  # fmt: skip
     for r in rows:
         paper = "—" if r["paper"] is None else f"{r['paper']:+.4f}"
         ours = f"{r['difference']:+.4f}" if "difference" in r else "—"
         p = f"{r['p']:.3g} ({r['level']}, {r['pairs']})" if "p" in r else "—"
+        ps = (f"{r['p_surgery']:.3g} ({r['surgeries']}; {r['smallest_p_surgery']:.3g})"
+              if "p_surgery" in r else "—")  # fmt: skip
         lines.append(f"| {r['dataset']} | {r['claim']}: {r['experiment']} vs {r['reference']} |"
-                     f" {paper} | {ours} | {p} | {r['verdict']} |")  # fmt: skip
+                     f" {paper} | {ours} | {p} | {ps} | {r['verdict']} |")  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
