@@ -82,7 +82,10 @@ class _Hashing:
 
 
 class _Counting:
-    """A read-only file object that reports the bytes read so far (an image load's progress)."""
+    """A read-only file object that reports the bytes read so far (an image load's progress).
+    Everything else (``fileno``, ``tell``, ``seek``) is the file's own: the HTTP client sizes
+    the upload from them, and without them it sent a chunked body that podman's API refused
+    ("payload does not match any of the supported image formats", seen with a gzip archive)."""
 
     def __init__(self, f, progress):
         self.f, self.n, self.progress = f, 0, progress
@@ -92,6 +95,9 @@ class _Counting:
         self.n += len(data)
         self.progress(self.n)
         return data
+
+    def __getattr__(self, name):
+        return getattr(self.f, name)
 
 
 def byte_progress(say, what: str, total: int, every: float = 5.0):
