@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO := demo-output
 
-.PHONY: demo test test-slow test-containers test-browser test-slurm wheel lint bench venv clean paper-tables paper-grid paper-grid-tables quickstarts test-doc-blocks
+.PHONY: template-baseline demo test test-slow test-containers test-browser test-slurm wheel lint bench venv clean paper-tables paper-grid paper-grid-tables quickstarts test-doc-blocks
 
 venv: $(STAMP)
 
@@ -38,6 +38,11 @@ test: $(STAMP)
 
 test-containers: $(STAMP)
 	bash tools/test-containers.sh
+
+# The submission template with the reference baseline inside (WEIGHTS=run/model.pt, TAG=...),
+# built, run on generated frames and validated (a container engine: tools/container-engine.sh).
+template-baseline: $(STAMP)
+	WEIGHTS="$(WEIGHTS)" bash tools/template-baseline.sh
 
 test-browser: $(STAMP)
 	bash tools/test-browser.sh
