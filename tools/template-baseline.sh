@@ -8,7 +8,8 @@
 # (a model.pt or a run folder); without, a tiny model is trained first (a minute, to show the path).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PY=.venv/bin
+# The project's environment, else (a scratch copy, as tools/doc_blocks.py runs it) the Python on PATH.
+PY=${PY:-$([ -x .venv/bin/python ] && echo .venv/bin || dirname "$(command -v python3)")}
 TAG=${TAG:-team-a/adaptor-baseline:1}
 WORK=build/template-baseline
 ENGINE=${ENGINE:-$(tools/container-engine.sh | tail -n1)}
