@@ -47,6 +47,7 @@ class Board:
     colours: dict[str, str] = field(default_factory=dict)  # team -> colour, the same everywhere
     translation_measures: list[dict] = field(default_factory=list)  # one per direction
     translation_runs: list[dict] = field(default_factory=list)  # the ledger's latest per domain
+    unscored: list[dict] = field(default_factory=list)  # the phase's submissions without a score
 
     def rows(self) -> list[dict]:
         ci = (
@@ -102,7 +103,17 @@ def build_board(
     return Board(rules, standings, boot, surgeries, per, ledger.teams(), time.time(),
                  analyse(ledger, standings, rules, replicates=replicates, seed=seed,
                          unit=boot.unit),
-                 colours, list(translation_measures or []), latest(ledger, rules.phase))  # fmt: skip
+                 colours, list(translation_measures or []), latest(ledger, rules.phase),
+                 unscored_rows(ledger, rules.phase))  # fmt: skip
+
+
+def unscored_rows(ledger: Ledger, phase: str) -> list[dict]:
+    """Every submission of the phase that has no score (failed, or still queued or running):
+    when, its state, whether it counted against the team's limit, and the reason in words, so
+    that the page and its JSON account for every submission, not only the scored ones."""
+    return [{"team": s.team, "submission_id": s.submission_id, "state": s.status,
+             "counted": bool(s.charged), "submitted": iso_time(s.created_at), "reason": s.reason}
+            for s in ledger.submissions(phase) if s.status != "scored"]  # fmt: skip
 
 
 # Okabe & Ito's palette, which readers with any common colour-vision deficiency can tell apart

@@ -43,6 +43,7 @@ table.gallery th, table.measures th, table.measures td { text-align: left; white
   th:nth-child(n+3), td:nth-child(n+3) { display: none; }
   th:nth-child(4), td:nth-child(4) { display: table-cell; }
   th:nth-child(2), td:nth-child(2) { min-width: 0; max-width: 11rem; }
+  table.unscored th, table.unscored td { display: table-cell; }
 }
 """
 
@@ -116,11 +117,28 @@ def to_html(board: Board, directions=()) -> str:
         f'<p class="note">Last updated {iso_time(board.published_at)}.</p>{verdict}'
         f'<div class="tablewrap"><table id="leaderboard"><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table></div>"
+        f"{_unscored(board)}"
         f'<p class="note">{html.escape(RMSE_NOTE)}</p>'
         f'<p class="note">{html.escape(SORT_NOTE)}</p>'
         f'<div class="plots">{figures}</div>{robustness}'
         f"{translation_section(list(directions), board.translation_runs)}</body></html>\n"
     )
+
+
+def _unscored(board: Board) -> str:
+    """The submissions without a score: every submission is accounted for on the page."""
+    if not board.unscored:
+        return ""
+    body = "".join(
+        f"<tr><td>{html.escape(u['submitted'][:16])}</td><td>{html.escape(u['team'])}</td>"
+        f"<td>{html.escape(u['state'])}</td><td>{'yes' if u['counted'] else 'no'}</td>"
+        f"<td>{html.escape(u['reason'])}</td></tr>"
+        for u in board.unscored
+    )
+    return ('<h2>Submissions without a score</h2><div class="tablewrap">'
+            '<table class="measures unscored">'
+            "<thead><tr><th>Submitted (UTC)</th><th>Team</th><th>State</th><th>Counted</th>"
+            f"<th>Reason</th></tr></thead><tbody>{body}</tbody></table></div>")
 
 
 CAPTIONS = {

@@ -144,6 +144,7 @@ def _board_json(board: Board, rows: list[dict]) -> dict:
             "statement": board.boot.describe(),
         },
         "standings": rows,
+        "unscored": board.unscored,
         "schemes": _schemes_json(board),
         "domain_transformation": {
             "measures": [public(m) for m in board.translation_measures],

@@ -79,6 +79,14 @@ def test_a_queue_explains_each_outcome_to_its_team_and_exits_2(queue, tmp_path):
     r = CliRunner().invoke(main, ["ledger", "list", "--team", "beta", "--ledger", str(ledger_path),
                                   "--json", "-"])  # fmt: skip
     assert [row["team"] for row in json.loads(r.output)] == ["Beta"]
+    site = tmp_path / "site"  # the page accounts for the failed submission too
+    r = CliRunner().invoke(main, ["publish", "--ledger", str(ledger_path), "--out", str(site),
+                                  "--bootstrap", "10"])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    (unscored,) = json.loads((site / "leaderboard.json").read_text())["unscored"]
+    assert unscored["team"] == "Beta" and unscored["state"] == "failed" and unscored["counted"]
+    page = (site / "index.html").read_text()
+    assert "Submissions without a score" in page and "8 of 8 outputs missing" in page
 
 
 def test_a_submission_outside_its_phase_is_refused_before_the_claim_and_said(tmp_path, test_set):
