@@ -78,7 +78,7 @@ def _medians(v: np.ndarray, counts: np.ndarray) -> np.ndarray:
 def _wins(v: np.ndarray, drawn: np.ndarray, alpha: float, exact: bool) -> np.ndarray:
     """How many others each algorithm beats (Holm over the ``k (k - 1)`` ordered pairs of the
     replicate, adjusted p at most ``alpha``)."""
-    from adaptor_score.stats import decide
+    from adaptor_score.stats import decide, holm_rows
 
     k, n = v.shape
     reps = len(drawn)
@@ -103,13 +103,3 @@ def _wins(v: np.ndarray, drawn: np.ndarray, alpha: float, exact: bool) -> np.nda
     np.add.at(wins.T, np.r_[i, j], significant.T)  # i beats j in the first half, j beats i after
     return wins
 
-
-def holm_rows(p: np.ndarray) -> np.ndarray:
-    """Holm's adjustment along the last axis of ``p`` ``(rows, m)`` (no NaN)."""
-    m = p.shape[1]
-    order = np.argsort(p, axis=1, kind="mergesort")
-    s = np.take_along_axis(p, order, axis=1)
-    adjusted = np.minimum(np.maximum.accumulate((m - np.arange(m)) * s, axis=1), 1.0)
-    out = np.empty_like(p)
-    np.put_along_axis(out, order, adjusted, axis=1)
-    return out

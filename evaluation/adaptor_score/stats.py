@@ -101,12 +101,22 @@ def holm(pvalues) -> np.ndarray:
     p = np.asarray(pvalues, dtype=np.float64)
     flat = p.ravel()
     ok = np.flatnonzero(~np.isnan(flat))
-    m = len(ok)
     out = flat.copy()
-    order = ok[np.argsort(flat[ok], kind="mergesort")]
-    adjusted = np.maximum.accumulate((m - np.arange(m)) * flat[order])
-    out[order] = np.minimum(adjusted, 1.0)
+    if len(ok):
+        out[ok] = holm_rows(flat[ok][None])[0]
     return out.reshape(p.shape)
+
+
+def holm_rows(p: np.ndarray) -> np.ndarray:
+    """Holm's adjustment along the last axis of ``p`` ``(rows, m)`` (no NaN): every bootstrap
+    replicate's ordered pairs at once; :func:`holm` is one row of it."""
+    m = p.shape[1]
+    order = np.argsort(p, axis=1, kind="mergesort")
+    s = np.take_along_axis(p, order, axis=1)
+    adjusted = np.minimum(np.maximum.accumulate((m - np.arange(m)) * s, axis=1), 1.0)
+    out = np.empty_like(p)
+    np.put_along_axis(out, order, adjusted, axis=1)
+    return out
 
 
 def pairwise_pvalues(values, exact: bool = False) -> np.ndarray:

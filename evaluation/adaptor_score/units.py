@@ -124,10 +124,3 @@ def case_values(per_frame: np.ndarray, frames: list[str], unit: str):
     out = np.stack([np.bincount(index, weights=row, minlength=len(names)) for row in filled])
     return names, out / sizes
 
-
-def missing_share(missing: np.ndarray, frames: list[str], unit: str) -> np.ndarray:
-    """``(teams, cases)``: the share of each case's frames without a usable prediction file."""
-    names, index = group_index(frames, unit)
-    sizes = np.bincount(index, minlength=len(names))
-    return np.stack([np.bincount(index, weights=row.astype(np.float64), minlength=len(names))
-                     for row in np.asarray(missing)]) / sizes  # fmt: skip
