@@ -11,13 +11,22 @@ import numpy as np
 from adaptor_leaderboard.analysis import Analysis, CaseAnalysis, tau_summary
 from adaptor_leaderboard.bootstrap import BootstrapResult
 from adaptor_leaderboard.figstyle import (
+    EDGE,
     HEAT,
+    LABEL_PAD,
     MARKERS,
+    MIN_FONT,
+    TICK_SPACE,
+    TITLE_PAD,
     hbox,
     heat_text_colour,
+    line,
+    margins,
+    place,
     short,
     styled,
     subplots,
+    suptitle,
     tie_offsets,
     to_svg,
 )
@@ -30,6 +39,7 @@ SCHEME_SHORT = {
     "rank_then_mean": "rank-then-aggregate (mean rank)",
     "test_then_rank": "test-then-rank (Wilcoxon)",
 }
+LEGEND_ROW = 0.2  # inches: one row of the legend (a marker of 6 points and an 8-point label)
 UNIT_WORDS = {"frame": "per frame", "video": "per video", "surgery": "per surgery"}
 
 
@@ -59,11 +69,19 @@ def fig_schemes(a: Analysis, colours: dict[str, str], unit: str = "frame") -> st
         ax.set_xticks(range(1, k + 1))
         ax.set_xlabel("rank")
         ax.grid(axis="x", color="#e5e5e5")
-    axes[0][0].set_yticks(range(len(schemes)), [SCHEME_SHORT[s] for s in schemes])
+    names = [SCHEME_SHORT[s] for s in schemes]
+    axes[0][0].set_yticks(range(len(schemes)), names)
     axes[0][0].invert_yaxis()
-    fig.legend(*axes[0][0].get_legend_handles_labels(), loc="upper center",
-               bbox_to_anchor=(0.5, 0.0), ncol=min(k, 3), frameon=False)  # fmt: skip
-    fig.suptitle(f"Rank under each scheme and radius, cases {UNIT_WORDS[unit]}")
+    ncol = min(k, 3)
+    legend_h = -(-k // ncol) * LEGEND_ROW + LABEL_PAD
+    title = f"Rank under each scheme and radius, cases {UNIT_WORDS[unit]}"
+    m = margins(yticks=names, xticks=[str(k)], xlabel="rank", title=f"{a.radii[-1]:g} px",
+                suptitle=title, bottom_extra=legend_h)  # fmt: skip
+    place(fig, axes, m, wgap=0.2)
+    fig.legend(*axes[0][0].get_legend_handles_labels(), loc="lower center", ncol=ncol,
+               bbox_to_anchor=(0.5, EDGE / fig.get_size_inches()[1]), frameon=False,
+               borderaxespad=0)  # fmt: skip
+    suptitle(fig, title)
     return to_svg(fig, f"Rank under each scheme, {UNIT_WORDS[unit]}", a.teams)
 
 
@@ -93,8 +111,11 @@ def fig_tau(a: Analysis, boot: BootstrapResult) -> str:
     ax.set_yticks(range(len(rows)), labels)
     ax.set_ylim(len(rows) - 0.5, -0.5)
     ax.set_xlim(-1.05, 1.05)
-    ax.set_xlabel("Kendall's τ to the ranking on all cases (1: the same order)")
-    ax.set_title("How stable is each ranking under resampling?")
+    xlabel = "Kendall's τ to the ranking on all cases (1: the same order)"
+    title = "How stable is each ranking under resampling?"
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    place(fig, ax, margins(yticks=labels, xticks=["1.0"], xlabel=xlabel, title=title))
     return to_svg(fig, "Kendall's tau over bootstrap replicates")
 
 
@@ -109,16 +130,16 @@ def fig_blob(panels: list[tuple[str, np.ndarray, np.ndarray]], teams: list[str],
     fig, axes = subplots((2.5 * cols + 1.6, (0.42 * k + 1.1) * nrows), nrows=nrows, ncols=cols,
                          squeeze=False, sharey=True)  # fmt: skip
     flat = list(axes.ravel())
+    rgb = [colours[team] for team in teams]
     for ax, (name, reps, table) in zip(flat, panels):
-        for t, team in enumerate(teams):
-            if len(reps):
-                share = np.array([(reps[:, t] == j + 1).mean() for j in range(k)])
-                on = share > 0
-                ax.scatter(np.arange(1, k + 1)[on], np.full(on.sum(), t), s=500 * share[on],
-                           color=colours[team], alpha=0.75, edgecolors="none")  # fmt: skip
-                lo, hi = np.quantile(reps[:, t], [0.025, 0.975])
-                ax.plot([lo, hi], [t, t], color="#555555", lw=1)
-            ax.scatter([table[t]], [t], marker="x", color="#000000", s=25, zorder=3)
+        if len(reps):  # one collection per kind of mark, not one per team: a third of the time
+            share = (reps[:, :, None] == np.arange(1, k + 1)).mean(axis=0)  # (team, rank)
+            t, j = np.nonzero(share)
+            ax.scatter(j + 1, t, s=500 * share[t, j], color=[rgb[i] for i in t], alpha=0.75,
+                       edgecolors="none")  # fmt: skip
+            lo, hi = np.quantile(reps, [0.025, 0.975], axis=0)
+            ax.hlines(np.arange(k), lo, hi, color="#555555", lw=1)
+        ax.scatter(table, np.arange(k), marker="x", color="#000000", s=25, zorder=3)
         ax.set_xticks(range(1, k + 1))
         ax.set_xlim(0.4, k + 0.6)
         ax.set_ylim(k - 0.4, -0.6)
@@ -127,7 +148,12 @@ def fig_blob(panels: list[tuple[str, np.ndarray, np.ndarray]], teams: list[str],
     flat[0].set_yticks(range(k), _labels(teams))
     for ax in flat[len(panels) :]:
         ax.set_visible(False)
-    fig.suptitle(title)
+    m = margins(yticks=_labels(teams), xticks=[str(k)], xlabel="rank",
+                title=max((SCHEME_SHORT[p[0]] for p in panels), key=len), suptitle=title)
+    row_gap = (line(MIN_FONT) + TICK_SPACE + line(9) + LABEL_PAD + line(8.5) + TITLE_PAD
+               + LABEL_PAD)  # the row above's ticks and label, this row's title  # fmt: skip
+    place(fig, axes, m, wgap=0.2, hgap=row_gap)
+    suptitle(fig, title)
     return to_svg(fig, title, teams)
 
 
@@ -171,7 +197,13 @@ def fig_significance(a: Analysis) -> str:
         ax.set_title(f"{UNIT_WORDS[unit]} ({len(ca.cases)} cases, {test})")
         for spine in ax.spines.values():
             spine.set_visible(False)
-    fig.suptitle(f"Row beats column? Holm-adjusted p, filled at most α = {a.alpha:g}")
+    title = f"Row beats column? Holm-adjusted p, filled at most α = {a.alpha:g}"
+    m = margins(yticks=_labels(a.teams), xticks=_labels(a.teams), xrotation=40,
+                title=f"{UNIT_WORDS[units[-1]]} ({len(a.at(units[-1]).cases)} cases, parity)",
+                suptitle=title)  # fmt: skip
+    # the second map's rotated labels reach left under the gap, never to the first map's
+    place(fig, axes, m, wgap=0.35, min_axes=(0.3 * k, 0.3 * k))
+    suptitle(fig, title)
     return to_svg(fig, "Significance map", a.teams)
 
 
@@ -192,6 +224,9 @@ def fig_cases(a: Analysis, colours: dict[str, str], radius: float, dots: int = 3
     ax.set_yticks(range(k), _labels(a.teams))
     ax.invert_yaxis()
     ax.set_xlim(-0.03, 1.03)
-    ax.set_xlabel(f"F1 of one frame at {radius:g} px (no prediction file: 0)")
-    ax.set_title("Per-frame F1 (box: all frames; dots: a sample)")
+    xlabel = f"F1 of one frame at {radius:g} px (no prediction file: 0)"
+    title = "Per-frame F1 (box: all frames; dots: a sample)"
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    place(fig, ax, margins(yticks=_labels(a.teams), xticks=["1.0"], xlabel=xlabel, title=title))
     return to_svg(fig, "Per-frame F1", a.teams)

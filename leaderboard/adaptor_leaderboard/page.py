@@ -8,6 +8,7 @@ import numpy as np
 
 from adaptor_leaderboard.analysis import PARITY, tau_summary
 from adaptor_leaderboard.board import Board, fmt_value
+from adaptor_leaderboard.figjobs import draw_all
 from adaptor_leaderboard.figures import (
     blob_panels,
     fig_blob,
@@ -106,9 +107,9 @@ def to_html(board: Board, directions=()) -> str:
         from adaptor_leaderboard.publish import unit_line
 
         verdict = f'<p id="verdict"><b>{html.escape(unit_line(board))}</b></p>'
-    plots = [plot_f1_intervals(board), plot_precision_recall(board), plot_per_surgery(board)]
-    figures = "".join(f"<figure>{p}</figure>" for p in plots)
-    robustness = _robustness(board)
+    svg = draw_all(figure_calls(board), FIGURE_COST)
+    figures = "".join(f"<figure>{svg[name]}</figure>" for name in PLOTS)
+    robustness = _robustness(board, svg)
     return (
         f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -169,30 +170,51 @@ def _figure(name: str, svg: str, caption: str | None = None) -> str:
     return f'<figure id="fig-{name}">{svg}<figcaption>{text}</figcaption></figure>'
 
 
-def _robustness(board: Board) -> str:
-    """The ranking's robustness, challengeR's figures (empty without an analysis)."""
+PLOTS = ("f1", "precision-recall", "per-surgery")  # above the robustness section, in order
+# Each figure's drawing time in milliseconds, measured once on the benchmark's board (6 teams,
+# 2 cores): draw_all shares the figures out by it, so the processes finish together.
+FIGURE_COST = {"blob-unit": 185, "blob": 175, "schemes-unit": 110, "schemes": 130, "tau": 135,
+               "significance": 120, "cases": 115, "per-surgery": 105, "f1": 40,
+               "precision-recall": 60}  # fmt: skip
+
+
+def figure_calls(board: Board) -> dict:
+    """Every figure of the page as ``{name: (function, args)}``, drawn by
+    :func:`adaptor_leaderboard.figjobs.draw_all`; the robustness figures only with an
+    analysis, the per-frame parity ones only when the unit is not the frame."""
+    calls = {"f1": (plot_f1_intervals, (board,)),
+             "precision-recall": (plot_precision_recall, (board,)),
+             "per-surgery": (plot_per_surgery, (board,))}  # fmt: skip
+    a = board.analysis
+    if a is None:
+        return calls
+    c = board.colours
+    unit_title = f"Rank frequencies, {count(a.unit, len(a.at().cases))} as cases"
+    calls["schemes-unit"] = (fig_schemes, (a, c, a.unit))
+    calls["blob-unit"] = (fig_blob, (blob_panels(a, board.boot, a.unit), a.teams, c, unit_title))
+    if a.unit != "frame":
+        calls["schemes"] = (fig_schemes, (a, c, "frame"))
+        calls["blob"] = (fig_blob, (blob_panels(a, None, "frame"), a.teams, c,
+                                    "Rank frequencies, cases per frame (parity)"))  # fmt: skip
+    calls["tau"] = (fig_tau, (a, board.boot))
+    calls["significance"] = (fig_significance, (a,))
+    calls["cases"] = (fig_cases, (a, c, board.rules.radius))
+    return calls
+
+
+def _robustness(board: Board, svg: dict[str, str]) -> str:
+    """The ranking's robustness, challengeR's figures (empty without an analysis); ``svg``: the
+    figures drawn (:func:`figure_calls`)."""
     a = board.analysis
     if a is None:
         return ""
-    c = board.colours
     ca = a.at()
     words = WORDS[a.unit][1]
-    main = [
-        _figure("schemes-unit", fig_schemes(a, c, a.unit), CAPTIONS["schemes"]),
-        _figure("blob-unit", fig_blob(blob_panels(a, board.boot, a.unit), a.teams, c,
-                                      f"Rank frequencies, {count(a.unit, len(ca.cases))} as"
-                                      " cases"), CAPTIONS["blob"]),
-    ]  # fmt: skip
-    frame = [] if a.unit == "frame" else [
-        _figure("schemes", fig_schemes(a, c, "frame")),
-        _figure("blob", fig_blob(blob_panels(a, None, "frame"), a.teams, c,
-                                 "Rank frequencies, cases per frame (parity)")),
-    ]  # fmt: skip
-    both = [
-        _figure("tau", fig_tau(a, board.boot)),
-        _figure("significance", fig_significance(a)),
-        _figure("cases", fig_cases(a, c, board.rules.radius)),
-    ]
+    main = [_figure("schemes-unit", svg["schemes-unit"], CAPTIONS["schemes"]),
+            _figure("blob-unit", svg["blob-unit"], CAPTIONS["blob"])]  # fmt: skip
+    frame = [] if a.unit == "frame" else [_figure("schemes", svg["schemes"]),
+                                          _figure("blob", svg["blob"])]  # fmt: skip
+    both = [_figure(name, svg[name]) for name in ("tau", "significance", "cases")]
     parity = "" if not frame else (
         "<h3>Frames as cases: challengeR's per-frame analysis, for parity</h3>"
         f'<p class="note">{html.escape(PARITY)}</p><div class="plots">{"".join(frame)}</div>')

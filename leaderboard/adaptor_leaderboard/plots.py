@@ -12,10 +12,14 @@ from adaptor_leaderboard.figstyle import (
     HEAT,
     MARKERS,
     heat_text_colour,
+    margins,
+    place,
     short,
     styled,
     subplots,
+    text_width,
     to_svg,
+    widest,
 )
 
 
@@ -30,12 +34,16 @@ def plot_f1_intervals(board: Board) -> str:
         if r["f1_low"] is not None:
             ax.plot([r["f1_low"], r["f1_high"]], [i, i], color=colour, lw=3, solid_capstyle="butt")
         ax.plot([r["f1"]], [i], marker=MARKERS[i % len(MARKERS)], color=colour, ms=7)
-    ax.set_yticks(range(k), [f"{r['rank']}. {short(r['team'])}" for r in rows])
+    names = [f"{r['rank']}. {short(r['team'])}" for r in rows]
+    ax.set_yticks(range(k), names)
     ax.set_ylim(k - 0.5, -0.5)
     ax.set_xlim(0, 1)
     ax.grid(axis="x", color="#e5e5e5")
-    ax.set_xlabel(f"F1 at {board.rules.radius:g} px (bar: 95 % bootstrap interval)")
+    xlabel = f"F1 at {board.rules.radius:g} px (bar: 95 % bootstrap interval)"
+    ax.set_xlabel(xlabel)
     ax.set_title("F1 with bootstrap intervals")
+    place(fig, ax, margins(yticks=names, xticks=["1.0"], xlabel=xlabel,
+                           title="F1 with bootstrap intervals"))  # fmt: skip
     return to_svg(fig, "F1 with bootstrap intervals", [r["team"] for r in rows])
 
 
@@ -59,7 +67,16 @@ def plot_precision_recall(board: Board) -> str:
     ax.set_xlabel("TPR (recall)")
     ax.set_ylabel("PPV (precision)")
     ax.set_title("Precision against recall (dashed: equal F1)")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.12, 1.0), frameon=False)
+    # right of the axes: the "F1 0.8" notes, then the legend (marker, gap, name)
+    notes = text_width("F1 0.8", 8) + 3 / 72 + 0.1
+    legend = 0.45 + widest([short(r["team"]) for r in rows])
+    m = margins(yticks=["1.0"], xticks=["1.0"], xlabel="TPR (recall)", ylabel="PPV (precision)",
+                title="Precision against recall (dashed: equal F1)",
+                right_extra=notes + legend)  # fmt: skip
+    place(fig, ax, m, min_axes=(2.0, 2.0))
+    aw = fig.get_size_inches()[0] * (fig.subplotpars.right - fig.subplotpars.left)
+    ax.legend(loc="upper left", bbox_to_anchor=(1 + notes / aw, 1.0), frameon=False,
+              borderaxespad=0)  # fmt: skip
     return to_svg(fig, "Precision against recall", [r["team"] for r in rows])
 
 
@@ -81,4 +98,7 @@ def plot_per_surgery(board: Board) -> str:
     ax.set_title(f"F1 at {board.rules.radius:g} px per test surgery")
     for spine in ax.spines.values():
         spine.set_visible(False)
+    room = margins(yticks=[short(t) for t in teams], xticks=list(board.surgeries), xrotation=40,
+                   title=f"F1 at {board.rules.radius:g} px per test surgery")  # fmt: skip
+    place(fig, ax, room, min_axes=(0.5 * m, 0.3 * k))
     return to_svg(fig, "F1 per test surgery", teams)

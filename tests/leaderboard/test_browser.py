@@ -113,6 +113,8 @@ def test_long_names_keep_the_page_usable_at_desktop_and_phone_width(tmp_path, te
     assert text_at_right_edge(old, 1400) > 0.002  # text cut by the edge: the measure sees it
     for width in (1400, 390):
         assert text_at_right_edge(page, width) < 0.0005, width
+    got = measure(page, 1400, tmp_path)  # the longest names still fit their figures
+    assert got["overlaps"] == [] and got["outside"] == []
 
 
 OLD_CSS = """
@@ -147,11 +149,14 @@ function apart(a, b) {  // separating axis test of two convex quadrilaterals
   }
   return false;
 }
-const overlaps = [];
+const overlaps = [], outside = [];
 for (const svg of document.querySelectorAll("svg")) {
   const texts = [...svg.querySelectorAll("text")].filter(t => t.textContent.trim() &&
       t.getBBox().width > 0);
   const quads = texts.map(quad);
+  const frame = svg.getBoundingClientRect();  // the figure's canvas: a label past it is cut off
+  quads.forEach((q, i) => { if (q.some(([x, y]) => x < frame.left - 0.5 || x > frame.right + 0.5 ||
+      y < frame.top - 0.5 || y > frame.bottom + 0.5)) outside.push(texts[i].textContent.trim()); });
   for (let i = 0; i < texts.length; i++) for (let j = i + 1; j < texts.length; j++)
     if (!apart(quads[i], quads[j]))
       overlaps.push([texts[i].textContent.trim(), texts[j].textContent.trim()]);
@@ -176,7 +181,7 @@ const heads = [...document.querySelectorAll("#leaderboard th")].map(th => {
   return {name: th.textContent, visible: r.width > 0, left: r.left, right: r.right};
 });
 const wrap = document.querySelector(".tablewrap");
-document.body.setAttribute("data-measure", JSON.stringify({overlaps, width, heads,
+document.body.setAttribute("data-measure", JSON.stringify({overlaps, outside, width, heads,
   tableScrolls: wrap.scrollWidth > wrap.clientWidth + 1,
   pageScrolls: document.documentElement.scrollWidth > width + 1, svgs: document.querySelectorAll("svg").length,
   smallest: sizes.slice(0, 5)}));
@@ -232,17 +237,20 @@ def test_the_overlap_measure_sees_overlapping_labels(tmp_path):
         '<html><body><div class="tablewrap"><table id="leaderboard"><tr><th>Rank</th></tr>'
         '</table></div><svg width="300" height="100"><text x="10" y="50">F1 0.2</text>'
         '<text x="20" y="52">Tied B</text><text x="10" y="90" transform="rotate(-40 10 90)">'
-        'rotated</text><text x="200" y="90">far</text></svg></body></html>'
+        'rotated</text><text x="200" y="90">far</text><text x="270" y="30">cut off</text>'
+        '</svg></body></html>'
     )
     got = measure(page, 1200, tmp_path)
     assert ["F1 0.2", "Tied B"] in got["overlaps"]
     assert not any("far" in pair for pair in got["overlaps"])
+    assert got["outside"] == ["cut off"]  # past the canvas's right edge; "far" is inside
 
 
 @pytest.mark.parametrize("width", [1400, 390])
 def test_no_label_overlaps_another_and_the_table_fits(tmp_path, test_set, width):
     got = measure(_tied_board(tmp_path, test_set), width, tmp_path)
     assert got["overlaps"] == []
+    assert got["outside"] == []  # no label cut off at its figure's edge
     assert got["smallest"][0][0] >= 9, got["smallest"]  # no text below 9 CSS px, phone included
     assert got["svgs"] >= 10  # three board plots, seven robustness figures
     assert not got["pageScrolls"]
