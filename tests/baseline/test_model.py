@@ -144,8 +144,26 @@ def test_presets_build_the_authors_network_size(name):
     params = sum(p.numel() for p in net.parameters())
     with FlopCounterMode(display=False) as counter, torch.no_grad():
         net(torch.zeros(1, 3, 288, 512))
-    assert params == pytest.approx(1.082e6, rel=0.05)
+    assert params == 1_082_033
     assert counter.get_total_flops() == pytest.approx(11.34e9, rel=0.05)
+
+
+def test_the_earlier_symmetric_network_size():
+    """``architecture = "symmetric"``, the network of the earlier measurements (docs quote it):
+    1.96 M parameters, 15.8 GFLOP per 288 x 512 frame."""
+    import dataclasses
+
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from adaptor_baseline.config import preset
+    from adaptor_baseline.model import SutureDetector
+
+    model = dataclasses.replace(preset("variant1").model, architecture="symmetric")
+    net = SutureDetector(model).eval()
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        net(torch.zeros(1, 3, 288, 512))
+    assert sum(p.numel() for p in net.parameters()) == pytest.approx(1.96e6, rel=0.005)
+    assert counter.get_total_flops() == pytest.approx(15.8e9, rel=0.005)
 
 
 def test_authors_blocks_and_dropout_schedule():
