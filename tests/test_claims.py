@@ -22,7 +22,8 @@ outside code blocks and inline code. Each one must be covered by one entry of th
   holds (``numbers``), so that no measurement can be slipped into it. With ``source`` ("paper":
   the seed's text in ``../shared/reference/``, or a file of this repository: a settings file, the
   module that holds a limit) each number must be one its source writes, at the printed
-  precision. A passage's ``paper`` list is checked against the paper the same way.
+  precision. A passage's ``paper`` list is checked against the paper the same way, and its
+  ``sources`` table (``{"path" = ["7.5", ...]}``) against each named file.
 
 ``test_a_wrong_figure_cannot_pass`` edits copies of real pages, one edit per kind, and shows each
 failing (each passed the check before passages were bound to keys).
@@ -300,11 +301,13 @@ def check() -> tuple[list[str], list[str]]:
                 data = data[int(part)] if isinstance(data, list) else data[part]
             roots.append(data)
         inside = [t for t in _tokens(p["doc"]) if span[0] <= t.start < span[1]]
-        for tok in (t for t in inside if t.text in p.get("paper", [])):
-            if in_source(tok, "paper") is False:
-                problems.append(f"{p['doc']}: {tok.text!r} (passage {p['start'][:30]!r}) is"
-                                " listed as the paper's, and the paper has no such number")  # fmt: skip
-        unbound = set(p.get("settings", [])) | set(p.get("paper", []))
+        quoted = {**p.get("sources", {}), **({"paper": p["paper"]} if "paper" in p else {})}
+        for source, listed in quoted.items():  # numbers quoted from a source, checked there
+            for tok in (t for t in inside if t.text in listed):
+                if in_source(tok, source) is False:
+                    problems.append(f"{p['doc']}: {tok.text!r} (passage {p['start'][:30]!r}) is"
+                                    f" listed as {source}'s, and it has no such number")  # fmt: skip
+        unbound = set(p.get("settings", [])).union(*quoted.values())
         shown = [t for t in inside if t.text not in unbound]
         keys = p.get("keys")
         where = f"passage {p['start'][:30]!r}"

@@ -1,10 +1,13 @@
 """The network as prediction runs it: channels-last memory and a frozen TorchScript graph on the
 CPU, ``torch.compile`` on request, and the plain module elsewhere.
 
-Measured on 2 CPU cores with the authors' network at 288 x 512, the forward pass alone, batch 1:
-eager fp32 7.5 frames/s, channels-last 9.9, frozen TorchScript + channels-last 13.0 for a 1.2 s
-freeze, ``torch.compile`` 16.2 for 28.5 s of compilation (it pays for itself only past about a
-thousand frames, so it stays an option); batches of 2 or 4 were slower. Outputs differ from the
+First measured (2026-11-25) on 2 CPU cores with the authors' network at 288 x 512, the forward
+pass alone, batch 1: eager fp32 7.5 frames/s, channels-last 9.9, frozen TorchScript +
+channels-last 13.0 for a 1.2 s freeze, ``torch.compile`` 16.2 for 28.5 s of compilation (it pays
+for itself only past about a thousand frames, so it stays an option); batches of 2 or 4 were
+slower. How much the frozen graph gains depends on the processor: on the 2-core machine of
+2026-12-06 it was 1.05-1.12 times eager with the code of then and of that first measurement alike
+(``benchmarks/bench_forward_history.py``), still the fastest path measured there. Outputs differ from the
 eager ones by at most 5e-7, so the points written (2 decimals) can differ in their last digit
 where a centre falls on a rounding boundary (measured: 2 of 120 files, at most 0.01 px, the same
 number of points in each): ``benchmarks/bench_predict.py`` compares every file on every run and

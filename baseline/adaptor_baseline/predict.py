@@ -3,10 +3,7 @@ points in the original image's pixel grid)."""
 
 from __future__ import annotations
 
-import queue
-import threading
 import time
-from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -61,40 +58,6 @@ def _write_batch(
     return n
 
 
-def prefetched(batches: Iterable, depth: int = 2) -> Iterator:
-    """``batches`` in order, read up to ``depth`` ahead on a thread; an error in reading is
-    raised here, at the batch where it happened."""
-    q: queue.Queue = queue.Queue(maxsize=depth)
-    done = object()
-    stop = threading.Event()
-
-    def read() -> None:
-        try:
-            for b in batches:
-                while not stop.is_set():
-                    try:
-                        q.put(b, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            q.put(done)
-        except BaseException as e:  # noqa: BLE001 - handed to the consumer, raised there
-            q.put(e)
-
-    reader = threading.Thread(target=read, name="adaptor-prefetch", daemon=True)
-    reader.start()
-    try:
-        while (item := q.get()) is not done:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()  # the consumer stopped early (an error in the network, Ctrl-C)
-        reader.join(timeout=5)
-
-
 def predict_records(
     model: SutureDetector,
     cfg: TrainConfig,
@@ -131,12 +94,12 @@ def predict_records(
             codec, out, [by_key[k] for k in keys], scales, root, out_dir, heatmap_dir
         )
 
-    # Reading the next frames (a thread: PNG decoding and resizing release the GIL) and decoding
-    # and writing the last ones (another) overlap with the network. A loader process was no
-    # faster on 2 cores and costs a process start (benchmarks/bench_predict.py).
+    # Decoding and writing the last frame (a thread) overlap with the network. Reading ahead on
+    # another thread was slower on 2 cores (median 9.4 against 10.9 frames/s, bench_predict.py,
+    # 5 paired repeats each), and a loader process no faster at the cost of a process start.
     pending = []
     with torch.inference_mode(), ThreadPoolExecutor(max_workers=1) as writer:
-        for batch in prefetched(frame_loader(ds, batch_size)):
+        for batch in frame_loader(ds, batch_size):
             images = batch["image"].to(device).float().div_(255)
             out = run(images).float().cpu().numpy()
             pending.append(writer.submit(finish, out, list(batch["key"]), list(batch["scale"])))
