@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from machine_info import stamped
 
 from adaptor_score import atomic
 from adaptor_score.outputs import write_json
@@ -71,7 +72,7 @@ def main() -> None:
     print(f"atomic costs {per_file_ms['atomic'] - per_file_ms['plain']:.3f} ms more per file")
     write_json(
         RESULTS,
-        {
+        stamped({
             "what": "one prediction JSON per frame: plain write vs adaptor_score.atomic",
             "files": args.files,
             "repeats": args.repeats,
@@ -80,7 +81,7 @@ def main() -> None:
             "ms_per_file": per_file_ms,
             "machine": {"cpus": __import__("os").cpu_count(), "python": platform.python_version()},
             "file_system": "the folder of benchmarks/results (temporary sub-folders)",
-        },
+        }),
     )
     print(f"wrote {RESULTS}")
 

@@ -13,6 +13,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+from machine_info import stamped
 from scipy import ndimage
 
 from adaptor_baseline.codec import decode_heatmaps, render_heatmap
@@ -69,7 +70,7 @@ def main() -> None:
             f"{r['sigma1']:>6g} {r['mean_error_px_raw_weight']:>14.3f} {r['mean_error_px_excess_weight']:>17.3f}"
         )
     print(doc["profiles"])
-    write_json(RESULTS / "codec.json", doc)
+    write_json(RESULTS / "codec.json", stamped(doc))
 
 
 if __name__ == "__main__":

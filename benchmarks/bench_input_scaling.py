@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from machine_info import stamped
 
 from adaptor_baseline.config import preset
 from adaptor_baseline.data.layout import index_dataset, load_image
@@ -65,11 +66,11 @@ def main() -> None:
         print(f"{r['weights']:55} r = {r['correlation']:.3f}")
     write_json(
         RESULTS / "input-scaling.json",
-        {
+        stamped({
             "what": "Pearson r of the U-Net output (stage 0) with centred and raw input, same weights, 4 synthetic frames",
             "rows": rows,
             "machine": platform.processor() or platform.machine(),
-        },
+        }),
     )
 
 

@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from machine_info import stamped
+
 RESULTS = Path(__file__).parent / "results" / "point-flood.json"
 LIMIT = 16 * 1024 * 1024
 
@@ -117,12 +119,12 @@ def main() -> None:
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(
         json.dumps(
-            {
+            stamped({
                 "when": time.strftime("%Y-%m-%d"),
                 "machine": f"{platform.machine()}, {platform.python_version()}",
                 "limit_bytes": LIMIT,
                 "rows": rows,
-            },
+            }),
             indent=2,
         )
         + "\n"

@@ -31,6 +31,7 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+from machine_info import stamped
 
 HERE = Path(__file__).resolve().parent
 
@@ -232,7 +233,7 @@ def main() -> None:
     }
     out = HERE / "results" / "scoring.json"
     out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    out.write_text(json.dumps(stamped(result), indent=2) + "\n")
 
     r, p, s = result["ratio"], result["parse_only_s"], result["score_6_8_10_s"]
     print(

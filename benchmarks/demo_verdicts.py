@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from machine_info import stamped
 
 from adaptor_score.stats import holm, pairwise_pvalues
 
@@ -70,6 +71,7 @@ def main(site: str) -> None:
         "bootstrap": board["bootstrap"],
     }
     tmp = RESULTS.with_suffix(".json.tmp")
+    doc = stamped(doc)
     tmp.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     tmp.replace(RESULTS)
     print(json.dumps(doc, indent=2, ensure_ascii=False))

@@ -28,6 +28,8 @@ import sys
 import time
 from pathlib import Path
 
+from machine_info import stamped
+
 RESULTS = Path(__file__).parent / "results" / "gpu-grid-fold.json"
 RUNS = {
     "authors": ["--config", "variant1", "--epochs", "30", "--batch-size", "1", "--no-amp"],
@@ -71,7 +73,7 @@ def main() -> int:
            "device": args.device, "torch": torch.__version__,
            "measured": time.strftime("%Y-%m-%d")}  # fmt: skip
     if args.device.startswith("cuda"):
-        RESULTS.write_text(json.dumps(doc, indent=2) + "\n")
+        RESULTS.write_text(json.dumps(stamped(doc), indent=2) + "\n")
         print(f"wrote {RESULTS}")
     return 0 if all(r["exit"] == 0 for r in rows.values()) else 1
 

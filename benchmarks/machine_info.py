@@ -35,6 +35,12 @@ def git_commit() -> str:
         return "unknown"
 
 
+def stamped(doc: dict) -> dict:
+    """``doc`` with the commit the measured code is at and the date (kept if already there)."""
+    return {**doc, "commit": doc.get("commit") or git_commit(),
+            "measured": doc.get("measured") or time.strftime("%Y-%m-%d")}  # fmt: skip
+
+
 def write_results(path: Path, doc: dict) -> None:
     """``doc`` with the commit and the date, written complete or not at all."""
     doc = {**doc, "commit": doc.get("commit") or git_commit(),

@@ -23,6 +23,7 @@ import statistics
 from pathlib import Path
 
 import tomllib
+from machine_info import stamped
 
 from adaptor_baseline.recipes import DEMO_RECIPE
 from adaptor_score.outputs import write_json
@@ -67,7 +68,7 @@ def main() -> None:
         "machine": seeds_doc["machine"],
     }
     print(json.dumps(doc, indent=2))
-    write_json(HERE / "results" / "paper-grid-cost.json", doc)
+    write_json(HERE / "results" / "paper-grid-cost.json", stamped(doc))
 
 
 if __name__ == "__main__":

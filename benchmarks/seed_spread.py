@@ -13,6 +13,8 @@ import statistics
 import sys
 from pathlib import Path
 
+from machine_info import stamped
+
 from adaptor_score.outputs import write_json
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -71,7 +73,7 @@ def main() -> None:
               f" seeds {r['f1_sd_over_seeds']:.3f} (results/synth.json)")  # fmt: skip
     source = 'SEEDS="0 1 2" make paper-tables: the paper grid at tiny CPU settings, 3 seeds'
     write_json(RESULTS / "seed-spread.json",
-               {"sweep_source": source, "sweep": sweep, "demo_recipe": demo})  # fmt: skip
+               stamped({"sweep_source": source, "sweep": sweep, "demo_recipe": demo}))  # fmt: skip
     print(f"wrote {RESULTS / 'seed-spread.json'}")
 
 
