@@ -87,8 +87,13 @@ def collect(cvs: list[tuple[Path, list[str]]], into: Path, labels: dict[str, Pat
                             if (run / "test_predictions").exists() else None),
                    "trained_at_commit": commit, "machine": machine,
                    "collected": time.strftime("%Y-%m-%d")}  # fmt: skip
-            _write(into / "runs" / cv_name / job["experiment"] / f"seed-{job['seed']}"
-                   / f"fold-{job['fold']}.json", doc)  # fmt: skip
+            target = (into / "runs" / cv_name / job["experiment"] / f"seed-{job['seed']}"
+                      / f"fold-{job['fold']}.json")  # fmt: skip
+            if target.exists():  # a run once kept keeps the commit and date it was kept with
+                kept = json.loads(target.read_text())
+                doc["trained_at_commit"] = kept.get("trained_at_commit", commit)
+                doc["collected"] = kept.get("collected", doc["collected"])
+            _write(target, doc)
             n += 1
     for name, root in labels.items():
         gt = load_ground_truth(root)
@@ -160,6 +165,9 @@ def tables(into: Path, out: Path, reference: str | None, keep: bool = False) -> 
         write_manifest(manifest)
         results = run_manifest(manifest)
         write_tables(results, out / "tables")
+        from paper_beside import beside_markdown
+
+        (out / "beside.md").write_text(beside_markdown(out / "tables" / "results.csv"))
         rows = claim_rows(results)
         (out / "claims.md").write_text(claims_markdown(rows))
         (out / "claims.json").write_text(json.dumps(rows, indent=1) + "\n")
@@ -172,10 +180,33 @@ def tables(into: Path, out: Path, reference: str | None, keep: bool = False) -> 
         import shutil
 
         for src in (out / "tables" / "tables.md", out / "claims.md", out / "claims.json",
-                    out / "compare" / "compare.md"):  # fmt: skip
+                    out / "compare" / "compare.md", out / "beside.md"):  # fmt: skip
             if src.exists():
                 shutil.copyfile(src, into / src.name)
+        write_doc(out)
     print(f"wrote {out / 'tables'}" + (f" and {out / 'compare'}" if reference else ""))
+
+
+DOC = HERE.parent / "docs" / "tables.md"
+DOC_SECTIONS = {"beside": "beside.md", "claims": "claims.md", "tables": "tables/tables.md"}
+
+
+def doc_section(page: str, name: str) -> str:
+    """The text of docs/tables.md between ``<!-- grid:NAME -->`` and ``<!-- /grid:NAME -->``."""
+    return page.split(f"<!-- grid:{name} -->\n", 1)[1].split(f"<!-- /grid:{name} -->", 1)[0]
+
+
+def write_doc(out: Path, doc: Path = DOC) -> None:
+    """Put the rebuilt tables (``out``: what :func:`tables` wrote) into docs/tables.md's marked
+    sections, so that the page shows exactly what the kept runs give (a test rebuilds them)."""
+    page = doc.read_text(encoding="utf-8")
+    for name, rel in DOC_SECTIONS.items():
+        old = doc_section(page, name)
+        page = page.replace(f"<!-- grid:{name} -->\n{old}", f"<!-- grid:{name} -->\n"
+                            + (out / rel).read_text(encoding="utf-8"), 1)  # fmt: skip
+    tmp = doc.with_suffix(".md.tmp")
+    tmp.write_text(page, encoding="utf-8")
+    tmp.replace(doc)
 
 
 # The comparisons the paper's text makes (section 5, Tables 1 and 2): (dataset, experiment,

@@ -55,3 +55,11 @@ def test_tables_rebuilt_from_the_kept_files_equal_the_tables_of_the_run(tmp_path
     tool.tables(kept, tmp_path / "rebuilt", "b1")
     assert _rows(tmp_path / "rebuilt" / "tables" / "results.csv") == _rows(out / "tables" / "results.csv")
     assert (tmp_path / "rebuilt" / "compare" / "compare.csv").exists()
+
+
+def test_the_pace_benchmark_times_the_grids_own_recipe():
+    script = (ROOT / "tools" / "paper-grid.sh").read_text()
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from paper_grid_pace import RECIPE
+
+    assert f"RECIPE=({' '.join(RECIPE)})" in script

@@ -15,7 +15,9 @@ mkdir -p "$OUT"
 [ -d "$OUT/A1" ] || adaptor-baseline synth "$OUT/A1" --domain intraop --surgeries 4 --videos 2 --frames 10 --seed 11 >/dev/null
 [ -d "$OUT/A2" ] || adaptor-baseline synth "$OUT/A2" --domain intraop --surgeries 5 --videos 1 --frames 10 --seed 12 >/dev/null
 [ -d "$OUT/B1" ] || adaptor-baseline synth "$OUT/B1" --domain sim --surgeries 5 --videos 2 --frames 10 --seed 13 >/dev/null
-TRAIN=(--sweep "$SWEEP" --settings learning --epochs 10 --seeds "${SEED_ARGS[@]}" --device "${DEVICE:-cpu}")
+# the recipe (benchmarks/paper_grid_pace.py measures these same settings: keep them equal)
+RECIPE=(--settings learning --epochs 10 --val-every 10)
+TRAIN=(--sweep "$SWEEP" "${RECIPE[@]}" --seeds "${SEED_ARGS[@]}" --device "${DEVICE:-cpu}")
 keep() {
   python benchmarks/paper_grid.py collect --cv "$OUT/cv-or=A.1,A.2" --cv "$OUT/cv-sim=B.1" \
       --labels "A.1=$OUT/A1" --labels "A.2=$OUT/A2" --labels "B.1=$OUT/B1"

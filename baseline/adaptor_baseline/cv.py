@@ -45,6 +45,11 @@ def _trained_with(run: Path) -> TrainConfig:
     return cfg
 
 
+# Fields that change no weight of a run: its name, and how often the log evaluates the held-out
+# fold (a run resumed or skipped with another value is the same run).
+NOT_THE_JOB = {"name", "val_every"}
+
+
 def check_run_folder(run: Path, cfg: TrainConfig) -> None:
     """Refuse to reuse a run folder that holds another configuration: a job is its whole
     configuration, not its name (an edited sweep would otherwise skip the job, or resume it, and
@@ -52,7 +57,7 @@ def check_run_folder(run: Path, cfg: TrainConfig) -> None:
     before = saved_config(run)
     if before is None:
         return
-    changed = [k for k in config_diff(before, cfg) if k != "name"]
+    changed = [k for k in config_diff(before, cfg) if k not in NOT_THE_JOB]
     if changed:
         raise ValueError(
             f"{run} holds a run of another configuration ({', '.join(changed)} differ from the"

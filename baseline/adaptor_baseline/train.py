@@ -173,7 +173,8 @@ def _epochs(state: _State, cfg: TrainConfig, split, out_dir: Path, console: Cons
             if not state.per_step:
                 row["plateau_on"] = "train_loss"
                 state.sched.step(row["train_loss"])
-            if split.val:  # logged for the reader only; nothing above or below reads it
+            due = cfg.val_every and ((epoch + 1) % cfg.val_every == 0 or epoch + 1 == cfg.epochs)
+            if split.val and due:  # logged for the reader only; nothing above or below reads it
                 row.update(evaluate(state.result(), cfg, split.val, state.device))
             append_csv(metrics_path, row)
             extra = f"  val F1@6 {row['val_f1']:.4f}" if "val_f1" in row else ""
@@ -258,7 +259,8 @@ class _State:
             changed = config_diff(before, now)
             raise ValueError(
                 f"{path} was trained with another configuration ({', '.join(changed)} differ);"
-                " only epochs, threads and workers may change on --resume: use a new output folder"
+                " only epochs, threads, workers and val_every may change on --resume: use a new output"
+                " folder"
             )
         check_shapes(path, cfg.model, ck["model"])
         self.model.load_state_dict(ck["model"])
@@ -280,7 +282,7 @@ class _State:
 
 
 # Settings a resumed run may change: the length, and how this machine runs it.
-_MAY_CHANGE = {"epochs": None, "threads": None, "workers": None}
+_MAY_CHANGE = {"epochs": None, "threads": None, "workers": None, "val_every": None}
 
 # The running loss stays on the device and is read every this many steps: reading it every step
 # would wait for the device each time.

@@ -82,6 +82,22 @@ def test_the_held_out_fold_never_steers_training(few_frames, tmp_path):
     assert va != vb  # the fold was really different
 
 
+def test_evaluating_the_fold_less_often_changes_no_weight(few_frames, tmp_path):
+    """val_every only thins the log: the same weights with the fold evaluated after every epoch,
+    after every second (and the last), and never during training."""
+    weights, logged = [], []
+    for every in (1, 2, 0):
+        run = tmp_path / f"every-{every}"
+        cfg = tiny("variant1", epochs=3, steps_per_epoch=2, val_every=every)
+        train(cfg, few_frames, run, fold="20211001_sim00")
+        weights.append(torch.load(run / "model.pt", weights_only=False)["model"])
+        rows = list(csv.DictReader(open(run / "metrics.csv")))
+        logged.append([bool(r.get("val_f1")) for r in rows])
+        assert (run / "val_score.json").exists()  # the run is scored after training either way
+    assert all(torch.equal(weights[0][k], w[k]) for w in weights[1:] for k in weights[0])
+    assert logged == [[True, True, True], [False, True, True], [False, False, False]]
+
+
 def test_the_schedule_steps_on_the_training_loss(few_frames, tmp_path, monkeypatch):
     seen = []
     original = torch.optim.lr_scheduler.ReduceLROnPlateau.step
