@@ -31,7 +31,7 @@ paper-grid: $(STAMP)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash tools/paper-grid.sh paper-grid-work
 
 paper-grid-tables: $(STAMP)
-	$(PY) benchmarks/paper_grid.py tables --out paper-grid-output
+	$(PY) benchmarks/paper_grid.py tables --out paper-grid-output --reference baseline-g1 --keep
 
 test: $(STAMP)
 	$(PY) -m pytest -q

@@ -25,6 +25,10 @@ outside code blocks and inline code. Each one must be covered by one entry of th
   precision. A passage's ``paper`` list is checked against the paper the same way, and its
   ``sources`` table (``{"path" = ["7.5", ...]}``) against each named file.
 
+* ``[[generated]]``: a section a program writes from results files (``start``/``end``: its
+  markers) with ``test``, the test that rebuilds it from those files and compares it with the
+  page; its numbers are that test's to hold.
+
 ``test_a_wrong_figure_cannot_pass`` edits copies of real pages, one edit per kind, and shows each
 failing (each passed the check before passages were bound to keys).
 
@@ -350,6 +354,18 @@ def check() -> tuple[list[str], list[str]]:
                 problems.append(f"{q['doc']}: quote {(q.get('text') or q['start'])[:30]!r}:"
                                 f" {tok.text!r} is not a number of {q['source']}")  # fmt: skip
         cover(q["doc"], span)
+    for g in reg.get("generated", []):  # a section a program writes and a test rebuilds
+        span = line_span(g["doc"], g["start"], g["end"])
+        test = ROOT / g.get("test", "")
+        if span is None:
+            problems.append(f"{g['doc']}: generated section {g['start']!r} not found")
+            continue
+        name = re.sub(r"^<!-- \w+:|\s*-->$", "", g["start"])
+        if not g.get("test") or not test.is_file() \
+                or f'"{name}"' not in test.read_text(encoding="utf-8"):  # fmt: skip
+            problems.append(f"{g['doc']}: generated section {g['start']!r}: its test {g.get('test')!r}"
+                            " does not rebuild it")  # fmt: skip
+        cover(g["doc"], span)
     uncovered = []
     for doc in PAGES:
         page = _page(doc)

@@ -63,3 +63,34 @@ def test_the_pace_benchmark_times_the_grids_own_recipe():
     from paper_grid_pace import RECIPE
 
     assert f"RECIPE=({' '.join(RECIPE)})" in script
+
+
+def test_the_page_shows_what_the_kept_runs_give(tmp_path):
+    """docs/tables.md's tables, rebuilt from the committed runs: the page may show nothing else,
+    and the copies kept beside the runs are the same."""
+    tool = _tool()
+    tool.tables(tool.INTO, tmp_path, "baseline-g1")
+    page = tool.DOC.read_text(encoding="utf-8")
+    for name in ("beside", "claims", "tables"):
+        rebuilt = (tmp_path / tool.DOC_SECTIONS[name]).read_text(encoding="utf-8")
+        assert tool.doc_section(page, name) == rebuilt, f"docs/tables.md's {name} section"
+        assert (tool.INTO / Path(tool.DOC_SECTIONS[name]).name).read_text(encoding="utf-8") == rebuilt
+    assert (tool.INTO / "runs").is_dir() and any((tool.INTO / "runs").rglob("*.json"))
+
+
+def test_the_papers_table_1_is_quoted_from_its_text():
+    import re
+
+    import pytest
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from paper_beside import PAPER_TABLE1
+
+    paper = ROOT.parent / "shared" / "reference" / "paper-point-detection-sutures.txt"
+    if not paper.exists():
+        pytest.skip("the paper's text is not beside this checkout")
+    text = paper.read_text(encoding="utf-8")
+    for (dataset, experiment), values in PAPER_TABLE1.items():
+        for mean, sd in values:
+            pattern = rf"{re.escape(f'{mean:.4f}')} \\pm {re.escape(f'{sd:.2f}')}\d*"
+            assert re.search(pattern, text), (dataset, experiment, mean, sd)

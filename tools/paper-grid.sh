@@ -21,6 +21,8 @@ TRAIN=(--sweep "$SWEEP" "${RECIPE[@]}" --seeds "${SEED_ARGS[@]}" --device "${DEV
 keep() {
   python benchmarks/paper_grid.py collect --cv "$OUT/cv-or=A.1,A.2" --cv "$OUT/cv-sim=B.1" \
       --labels "A.1=$OUT/A1" --labels "A.2=$OUT/A2" --labels "B.1=$OUT/B1"
+  # the tables, claims and comparison rebuilt from the kept runs, into docs/tables.md too
+  python benchmarks/paper_grid.py tables --out paper-grid-output --reference baseline-g1 --keep
 }
 # Jobs run PARALLEL at a time (default 2), each on one thread: on 2 cores two one-thread jobs
 # train 1.27 times as many images per second as one two-thread job (measured: one job alone
