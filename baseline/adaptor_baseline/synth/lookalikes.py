@@ -9,7 +9,8 @@ localisation miss, not a look-alike.
 
 This is what told us the earlier intraop data was wrong in a way the paper's numbers rule out:
 three quarters of the false positives of an intraop model trained with the demo's recipe (seed 0)
-lay on tissue spots a median 62 px from any label, which put its RMSE at 75 px, where the paper's
+lay on tissue spots a median 62 px from any label, which put its RMSE at 75 px (seen on an earlier
+generator; that measurement was not kept, and today's are in ``results/synth.json``), where the paper's
 best A.1 models have 17-25 px with a PPV of 0.67, i.e. real false positives about 35 px from a label on average (docs/synthetic.md, "What the synthetic
 benchmark shows"). The same attribution is in ``benchmarks/bench_synth.py``'s results.
 

@@ -13,8 +13,9 @@ average. Real look-alikes crowd where the surgeon worked: needle marks of earlie
 bites, drops of blood from the punctures, pledgets, knots and crossing threads. So the crispest
 look-alike, an empty puncture with its rim, is a needle mark beside a bite (``marks`` per bite,
 ``mark_gap`` from it, drawn when its stitch appears), and tissue spots elsewhere are fewer and
-soft. Measured with the demo's recipe before this rule (``lookalikes.py``): three quarters of the
-intraop false positives lay on crisp tissue spots a median 62 px from any label.
+soft. Seen with the demo's recipe before this rule (``lookalikes.py``; a measurement of an earlier
+generator, not kept): three quarters of the intraop false positives lay on crisp tissue spots a
+median 62 px from any label.
 
 Units: "world px" are pixels of the per-video world canvas, which the camera maps to the frame
 with a scale of ``zoom`` (so a 10 world px gap is 15 image px at zoom 1.5).
