@@ -9,6 +9,7 @@ parent's, since a results file is committed with, or right after, the code it me
 
     python benchmarks/provenance.py backfill   # once: add the commit from git where missing
     python benchmarks/provenance.py table      # the Markdown table docs/benchmarks.md holds
+    python benchmarks/provenance.py doc        # write that table into docs/benchmarks.md
 """
 
 from __future__ import annotations
@@ -66,10 +67,25 @@ def table() -> str:
     return "\n".join(rows) + "\n"
 
 
+DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
+
+
+def write_doc() -> None:
+    """Put :func:`table` between docs/benchmarks.md's provenance markers."""
+    page = DOC.read_text(encoding="utf-8")
+    head, rest = page.split("<!-- provenance -->\n", 1)
+    tail = rest.split("<!-- /provenance -->", 1)[1]
+    tmp = DOC.with_suffix(".md.tmp")
+    tmp.write_text(f"{head}<!-- provenance -->\n{table()}<!-- /provenance -->{tail}", encoding="utf-8")
+    tmp.replace(DOC)
+
+
 if __name__ == "__main__":
     if sys.argv[1:] == ["backfill"]:
         print("\n".join(backfill()) or "every file has its commit")
     elif sys.argv[1:] == ["table"]:
         print(table(), end="")
+    elif sys.argv[1:] == ["doc"]:
+        write_doc()
     else:
         sys.exit(__doc__)

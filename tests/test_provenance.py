@@ -26,7 +26,7 @@ def test_every_results_file_names_its_commit_and_date():
 def test_the_docs_table_is_rebuilt_from_the_files():
     page = (ROOT / "docs" / "benchmarks.md").read_text(encoding="utf-8")
     shown = page.split("<!-- provenance -->\n", 1)[1].split("<!-- /provenance -->", 1)[0]
-    assert shown == provenance.table()
+    assert shown == provenance.table(), "run: python benchmarks/provenance.py doc"
 
 
 def test_a_benchmark_stamps_what_it_writes():

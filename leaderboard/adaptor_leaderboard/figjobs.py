@@ -14,7 +14,8 @@ only the SVG text comes back; the result is in the order of the calls. Drawing s
 * ``ADAPTOR_FIGURE_WORKERS=1`` (or ``0``) is set: the switch for a debugger, a profiler, or a
   host that forbids ``fork``. ``ADAPTOR_FIGURE_WORKERS=N`` caps the workers at N.
 
-The figures drawn either way are the same text: a test compares the two byte for byte.
+The figures drawn either way are the same text: a test compares the two byte for byte. A worker
+that dies (killed, out of memory) costs time, not the page: its figures are drawn here instead.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import threading
 import warnings
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 WORKERS_ENV = "ADAPTOR_FIGURE_WORKERS"
 
@@ -91,8 +93,13 @@ def draw_all(calls: dict[str, tuple[Callable[..., str], tuple]],
             with ProcessPoolExecutor(max_workers=n - 1, mp_context=ctx) as pool:
                 futures = [pool.submit(_draw, share) for share in theirs]
                 drawn = _draw(mine)
-                for future in futures:
-                    drawn.update(future.result())
+                for share, future in zip(theirs, futures):
+                    try:
+                        drawn.update(future.result())
+                    except BrokenProcessPool:  # the worker died (killed, out of memory)
+                        warnings.warn("a figure worker stopped; drawing its figures here",
+                                      RuntimeWarning, stacklevel=2)  # fmt: skip
+                        drawn.update(_draw(share))
     finally:
         _CALLS.clear()
     return {name: drawn[name] for name in calls}

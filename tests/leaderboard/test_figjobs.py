@@ -81,3 +81,19 @@ def test_shares_balance_the_cost():
     loads = [sum(cost[n] for n in g) for g in groups]
     assert sorted(sum(groups, [])) == sorted(cost)
     assert abs(loads[0] - loads[1]) <= max(cost.values())
+
+
+PARENT = os.getpid()
+
+
+def _dies_in_a_worker():
+    if os.getpid() != PARENT:
+        os._exit(1)  # a worker killed mid-figure
+    return "drawn here"
+
+
+def test_a_worker_that_dies_costs_time_not_the_page(two_cores):
+    calls = {"fine": (os.getpid, ()), "dies": (_dies_in_a_worker, ())}
+    with pytest.warns(RuntimeWarning, match="worker stopped"):
+        got = figjobs.draw_all(calls, {"fine": 5, "dies": 1})  # "dies" goes to the worker
+    assert got == {"fine": os.getpid(), "dies": "drawn here"}
