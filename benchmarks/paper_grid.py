@@ -180,7 +180,8 @@ def tables(into: Path, out: Path, reference: str | None, keep: bool = False) -> 
         import shutil
 
         for src in (out / "tables" / "tables.md", out / "claims.md", out / "claims.json",
-                    out / "compare" / "compare.md", out / "beside.md"):  # fmt: skip
+                    out / "compare" / "compare.md", out / "beside.md",
+                    out / "tables" / "close_points.svg"):  # fmt: skip
             if src.exists():
                 shutil.copyfile(src, into / src.name)
         write_doc(out)
@@ -189,6 +190,7 @@ def tables(into: Path, out: Path, reference: str | None, keep: bool = False) -> 
 
 DOC = HERE.parent / "docs" / "tables.md"
 DOC_SECTIONS = {"beside": "beside.md", "claims": "claims.md", "tables": "tables/tables.md"}
+DOC_FIGURE = "tables-close-points.svg"  # beside docs/tables.md
 
 
 def doc_section(page: str, name: str) -> str:
@@ -207,6 +209,10 @@ def write_doc(out: Path, doc: Path = DOC) -> None:
     tmp = doc.with_suffix(".md.tmp")
     tmp.write_text(page, encoding="utf-8")
     tmp.replace(doc)
+    figure = doc.parent / DOC_FIGURE  # the close-points figure (the paper's Fig. 4), as drawn
+    tmp = figure.with_suffix(".svg.tmp")
+    tmp.write_bytes((out / "tables" / "close_points.svg").read_bytes())
+    tmp.replace(figure)
 
 
 # The comparisons the paper's text makes (section 5, Tables 1 and 2): (dataset, experiment,

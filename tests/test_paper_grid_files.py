@@ -75,6 +75,9 @@ def test_the_page_shows_what_the_kept_runs_give(tmp_path):
         rebuilt = (tmp_path / tool.DOC_SECTIONS[name]).read_text(encoding="utf-8")
         assert tool.doc_section(page, name) == rebuilt, f"docs/tables.md's {name} section"
         assert (tool.INTO / Path(tool.DOC_SECTIONS[name]).name).read_text(encoding="utf-8") == rebuilt
+    figure = (tmp_path / "tables" / "close_points.svg").read_bytes()
+    assert (tool.DOC.parent / tool.DOC_FIGURE).read_bytes() == figure  # the page's figure
+    assert tool.DOC_FIGURE in page
     assert (tool.INTO / "runs").is_dir() and any((tool.INTO / "runs").rglob("*.json"))
 
 
