@@ -283,3 +283,21 @@ def test_the_domain_transformation_gallery_is_legible_and_fits(tmp_path, test_se
     assert not got["pageScrolls"] and got["overlaps"] == []
     shot = tmp_path / f"gallery-{width}.png"
     assert load(page, shot, size=(width, 9000)) == []
+
+
+def test_a_crowded_board_of_long_names_keeps_every_label_whole(tmp_path, test_set):
+    """Fourteen teams, names from one letter to a long consortium's and one that looks like
+    markup: the figures grow with them, no label overlaps another or leaves its figure."""
+    gt, teams = test_set
+    names = [f"Team {i} " + "Very Long Institutional Consortium Name"[: 5 + 3 * i]
+             for i in range(12)] + ["x", "$^_ <b>é</b>"]  # fmt: skip
+    with Ledger(tmp_path / "l.sqlite") as ledger:
+        for i, name in enumerate(names):
+            out = teams[("good", "mid", "weak")[i % 3]]
+            score_into_ledger(ledger, ledger.add_submission(name, "test", "I"), out, gt)
+        board = build_board(ledger, PhaseRules("test"), replicates=60, seed=0)
+    page = publish(board, tmp_path / "site")[-1]
+    for width in (1400, 390):
+        got = measure(page, width, tmp_path)
+        assert got["overlaps"] == [] and got["outside"] == [], width
+        assert got["smallest"][0][0] >= 9 and not got["pageScrolls"], width
