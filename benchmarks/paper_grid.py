@@ -1,6 +1,7 @@
 """The paper grid's runs kept as small files, and Tables 1-4 rebuilt from them without training.
 
-``collect`` reads finished ``adaptor-baseline cv`` folders and writes, under ``INTO`` (default
+``collect`` reads finished ``adaptor-baseline cv`` folders (the seeds whose every job has
+finished: a seed half done is left for a later collect) and writes, under ``INTO`` (default
 ``benchmarks/results/paper-grid``), one JSON per (dataset, experiment, seed, fold) run: the
 configuration it was trained with (``config.json``) and its table labels, the per-epoch rows of
 ``metrics.csv``, its held-out and test-set predictions (every frame's points: the tables are
@@ -72,10 +73,16 @@ def collect(cvs: list[tuple[Path, list[str]]], into: Path, labels: dict[str, Pat
         cv_name, test_name = names[0], (names[1] if len(names) > 1 else None)
         (into / "folds").mkdir(parents=True, exist_ok=True)
         (into / "folds" / f"{cv_name}.csv").write_text((cv / "folds.csv").read_text())
+        finished = {job["job"] for job in jobs["jobs"]
+                    if (cv / job["run"] / "val_score.json").exists()
+                    and (cv / job["run"] / "val_predictions").exists()}  # fmt: skip
+        # whole seeds only: every fold of a comparison then averages the same seeds
+        whole = {job["seed"] for job in jobs["jobs"]} - {
+            job["seed"] for job in jobs["jobs"] if job["job"] not in finished}  # fmt: skip
         for job in jobs["jobs"]:
             run = cv / job["run"]
-            if not (run / "val_score.json").exists() or not (run / "val_predictions").exists():
-                continue  # not finished: left for a later collect
+            if job["job"] not in finished or job["seed"] not in whole:
+                continue  # not finished, or its seed is not: left for a later collect
             cfg = saved_config(run)
             with open(run / "metrics.csv", newline="") as f:
                 epochs = list(csv.DictReader(f))
