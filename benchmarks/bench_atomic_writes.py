@@ -17,10 +17,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-from machine_info import stamped
+from machine_info import write_results
 
 from adaptor_score import atomic
-from adaptor_score.outputs import write_json
 from adaptor_score.submission import prediction_document
 
 RESULTS = Path(__file__).resolve().parent / "results" / "atomic-writes.json"
@@ -70,9 +69,9 @@ def main() -> None:
     for k in ("plain", "atomic"):
         print(f"{k:<8} {med[k]:>9.3f} {per_file_ms[k]:>8.3f}")
     print(f"atomic costs {per_file_ms['atomic'] - per_file_ms['plain']:.3f} ms more per file")
-    write_json(
+    write_results(
         RESULTS,
-        stamped({
+        {
             "what": "one prediction JSON per frame: plain write vs adaptor_score.atomic",
             "files": args.files,
             "repeats": args.repeats,
@@ -81,9 +80,8 @@ def main() -> None:
             "ms_per_file": per_file_ms,
             "machine": {"cpus": __import__("os").cpu_count(), "python": platform.python_version()},
             "file_system": "the folder of benchmarks/results (temporary sub-folders)",
-        }),
+        },
     )
-    print(f"wrote {RESULTS}")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from machine_info import git_commit
+from machine_info import write_results
 
 HERE = Path(__file__).resolve().parent
 H, W = 288, 512
@@ -248,8 +248,7 @@ def main() -> None:
 
         results["gpu"] = torch.cuda.get_device_name()
     out = HERE / "results" / f"baseline-{args.device.split(':')[0]}.json"
-    results["commit"] = git_commit()
-    out.write_text(json.dumps(results, indent=2) + "\n")
+    write_results(out, results)
 
     print(f"device {args.device}, U-Net width {args.width}, 288 x 512, {results['machine']}")
     print(f"{'training':<28}{'batch':>6}{'img/s':>10}{'peak MB':>10}")

@@ -13,11 +13,10 @@ import math
 from pathlib import Path
 
 import numpy as np
-from machine_info import stamped
+from machine_info import write_results
 from scipy import ndimage
 
 from adaptor_baseline.codec import decode_heatmaps, render_heatmap
-from adaptor_score.outputs import write_json
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -70,7 +69,7 @@ def main() -> None:
             f"{r['sigma1']:>6g} {r['mean_error_px_raw_weight']:>14.3f} {r['mean_error_px_excess_weight']:>17.3f}"
         )
     print(doc["profiles"])
-    write_json(RESULTS / "codec.json", stamped(doc))
+    write_results(RESULTS / "codec.json", doc)
 
 
 if __name__ == "__main__":

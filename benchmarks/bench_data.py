@@ -8,7 +8,6 @@ Writes benchmarks/results/data.json and prints a table.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import tempfile
 import time
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from machine_info import git_commit
+from machine_info import write_results
 
 from adaptor_baseline.augment import AugmentConfig, augment_with_points, build_pipeline
 from adaptor_baseline.codec import HeatmapCodec, decode_heatmaps
@@ -70,8 +69,7 @@ def main() -> None:
 
     out = HERE / "results" / "data.json"
     out.parent.mkdir(exist_ok=True)
-    res["commit"] = git_commit()
-    out.write_text(json.dumps(res, indent=2) + "\n")
+    write_results(out, res)
     print(f"{'measure':<48}{'value':>12}")
     for k, v in res.items():
         print(f"{k:<48}{v:>12.2f}" if isinstance(v, float) else f"{k:<48}{v:>12}")

@@ -17,14 +17,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from machine_info import stamped
+from machine_info import write_results
 
 from adaptor_baseline.config import preset
 from adaptor_baseline.data.layout import index_dataset, load_image
 from adaptor_baseline.model.detector import SutureDetector
 from adaptor_baseline.predict import load_model
 from adaptor_baseline.synth import generate_dataset
-from adaptor_score.outputs import write_json
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -64,13 +63,13 @@ def main() -> None:
         )
     for r in rows:
         print(f"{r['weights']:55} r = {r['correlation']:.3f}")
-    write_json(
+    write_results(
         RESULTS / "input-scaling.json",
-        stamped({
+        {
             "what": "Pearson r of the U-Net output (stage 0) with centred and raw input, same weights, 4 synthetic frames",
             "rows": rows,
             "machine": platform.processor() or platform.machine(),
-        }),
+        },
     )
 
 

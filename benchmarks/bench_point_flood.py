@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from machine_info import stamped
+from machine_info import write_results
 
 RESULTS = Path(__file__).parent / "results" / "point-flood.json"
 LIMIT = 16 * 1024 * 1024
@@ -116,20 +116,9 @@ def main() -> None:
             f"{r['case'][:58]:58} {r['file_bytes'] / 2**20:9.2f} {r['peak_rss_bytes'] / 2**20:9.1f}"
             f" {r['above_reference_bytes'] / 2**20:7.1f} {ratio:>7} {r['seconds']:6.2f}"
         )
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(
-        json.dumps(
-            stamped({
-                "when": time.strftime("%Y-%m-%d"),
-                "machine": f"{platform.machine()}, {platform.python_version()}",
-                "limit_bytes": LIMIT,
-                "rows": rows,
-            }),
-            indent=2,
-        )
-        + "\n"
-    )
-    print(f"wrote {RESULTS}")
+    write_results(RESULTS, {"when": time.strftime("%Y-%m-%d"),
+                            "machine": f"{platform.machine()}, {platform.python_version()}",
+                            "limit_bytes": LIMIT, "rows": rows})  # fmt: skip
 
 
 if __name__ == "__main__":

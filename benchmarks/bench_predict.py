@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 import torch
-from machine_info import cpu_model, git_commit
+from machine_info import cpu_model, write_results
 from rich.console import Console
 
 from adaptor_baseline.checkpoints import load_model
@@ -159,17 +159,10 @@ def main() -> None:
         print(
             f"{r['mode']:48} {r['frames_per_s']:9.2f} {r['vs_bare_forward']:7.2f} {raw_txt} {same:>9}"
         )
-    out = HERE / "results" / "predict-cpu.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(
-        json.dumps(
-            {"when": time.strftime("%Y-%m-%d"), "frames": len(records), "threads": torch.get_num_threads(),
-             "machine": platform.machine(), "cpu": cpu_model(), "commit": git_commit(), "rows": rows},
-            indent=2,
-        )
-        + "\n"
-    )  # fmt: skip
-    print(f"wrote {out}")
+    write_results(HERE / "results" / "predict-cpu.json",
+                  {"when": time.strftime("%Y-%m-%d"), "frames": len(records),
+                   "threads": torch.get_num_threads(), "machine": platform.machine(),
+                   "cpu": cpu_model(), "rows": rows})  # fmt: skip
 
 
 if __name__ == "__main__":

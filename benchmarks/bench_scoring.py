@@ -31,7 +31,7 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
-from machine_info import stamped
+from machine_info import write_results
 
 HERE = Path(__file__).resolve().parent
 
@@ -233,7 +233,7 @@ def main() -> None:
     }
     out = HERE / "results" / "scoring.json"
     out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(stamped(result), indent=2) + "\n")
+    write_results(out, result)
 
     r, p, s = result["ratio"], result["parse_only_s"], result["score_6_8_10_s"]
     print(

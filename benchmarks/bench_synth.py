@@ -31,7 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from machine_info import stamped
+from machine_info import write_results
 from rich.console import Console
 
 from adaptor_baseline.config import preset, with_overrides
@@ -131,7 +131,7 @@ def summarise(out: Path) -> None:
             doc = json.loads(path.read_text())
             doc[mean_key] = mean_over_seeds(doc[runs_key])
             doc[mean_key + "_learned"] = mean_over_seeds(doc[runs_key], learned_only=True)
-            path.write_text(json.dumps(stamped(doc), indent=2) + "\n")
+            write_results(path, doc)
 
 
 def show_false_positives(console: Console, results: list[dict]) -> None:
@@ -225,7 +225,7 @@ def main() -> None:
             res["demo_recipe_mean_learned"] = mean_over_seeds(res["demo_recipe"], True)
             show(console, res["demo_recipe"] + res["demo_recipe_mean"])
             show_false_positives(console, res["demo_recipe"])
-            (out / "synth.json").write_text(json.dumps(stamped(res), indent=2) + "\n")
+            write_results(out / "synth.json", res)
         if args.sigma_sweep or args.sweep_only:
             # the longer run: 30 x 40 steps on 4 surgeries x 2 videos x 40 frames, per sigma_1
             sweep = [
@@ -238,7 +238,7 @@ def main() -> None:
             show(console, sweep + mean)
             show_false_positives(console, sweep)
             doc = {"runs": sweep, "mean": mean, "mean_learned": mean_over_seeds(sweep, True)}
-            (out / "synth-sigma.json").write_text(json.dumps(stamped(doc), indent=2) + "\n")
+            write_results(out / "synth-sigma.json", doc)
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 import torch
-from machine_info import cpu_model, git_commit
+from machine_info import cpu_model, write_results
 from rich.console import Console
 
 from adaptor_baseline.config import preset, with_overrides
@@ -41,7 +41,6 @@ from adaptor_baseline.demo_check import f1_at_6
 from adaptor_baseline.predict import predict_dir
 from adaptor_baseline.recipes import DEMO_RECIPE, generate_demo_data
 from adaptor_baseline.train import train
-from adaptor_score.outputs import write_json
 from adaptor_score.scoring import score
 
 HERE = Path(__file__).resolve().parent
@@ -191,8 +190,7 @@ def main() -> None:
     for domain, s in doc.get("summary", {}).items():
         print(f"{domain:8} F1@6 {s['f1_mean']:.3f} ± {s['f1_sd']:.3f} over {s['seeds']} seeds"
               f" ({s['f1_min']:.3f}–{s['f1_max']:.3f}), band {s['band'][0]:.2f}–{s['band'][1]:.2f}")  # fmt: skip
-    doc["commit"] = git_commit()
-    write_json(RESULTS, doc)
+    write_results(RESULTS, doc)
 
 
 if __name__ == "__main__":

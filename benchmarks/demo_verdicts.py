@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from machine_info import stamped
+from machine_info import write_results
 
 from adaptor_score.stats import holm, pairwise_pvalues
 
@@ -70,11 +70,8 @@ def main(site: str) -> None:
             per_surgery[BASELINE][s] > per_surgery[t][s] for t in others for s in per_surgery[t]),
         "bootstrap": board["bootstrap"],
     }
-    tmp = RESULTS.with_suffix(".json.tmp")
-    doc = stamped(doc)
-    tmp.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp.replace(RESULTS)
     print(json.dumps(doc, indent=2, ensure_ascii=False))
+    write_results(RESULTS, doc)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ import sys
 import time
 from pathlib import Path
 
-from machine_info import stamped
+from machine_info import write_results
 
 RESULTS = Path(__file__).parent / "results" / "gpu-grid-fold.json"
 RUNS = {
@@ -73,7 +73,7 @@ def main() -> int:
            "device": args.device, "torch": torch.__version__,
            "measured": time.strftime("%Y-%m-%d")}  # fmt: skip
     if args.device.startswith("cuda"):
-        RESULTS.write_text(json.dumps(stamped(doc), indent=2) + "\n")
+        write_results(RESULTS, doc)
         print(f"wrote {RESULTS}")
     return 0 if all(r["exit"] == 0 for r in rows.values()) else 1
 

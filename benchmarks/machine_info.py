@@ -6,7 +6,6 @@ path); no torch here, so that the scoring and leaderboard benchmarks need none.
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import subprocess
@@ -42,12 +41,12 @@ def stamped(doc: dict) -> dict:
 
 
 def write_results(path: Path, doc: dict) -> None:
-    """``doc`` with the commit and the date, written complete or not at all."""
-    doc = {**doc, "commit": doc.get("commit") or git_commit(),
-           "measured": doc.get("measured") or time.strftime("%Y-%m-%d")}  # fmt: skip
-    tmp = Path(path).with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
-    tmp.replace(path)
+    """``doc`` :func:`stamped`, as strict JSON, written complete or not at all: the one way every
+    benchmark writes its results file."""
+    from adaptor_score.outputs import write_json
+
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    write_json(path, stamped(doc))
     print(f"wrote {path}")
 
 

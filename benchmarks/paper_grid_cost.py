@@ -23,10 +23,9 @@ import statistics
 from pathlib import Path
 
 import tomllib
-from machine_info import stamped
+from machine_info import write_results
 
 from adaptor_baseline.recipes import DEMO_RECIPE
-from adaptor_score.outputs import write_json
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -68,7 +67,7 @@ def main() -> None:
         "machine": seeds_doc["machine"],
     }
     print(json.dumps(doc, indent=2))
-    write_json(HERE / "results" / "paper-grid-cost.json", stamped(doc))
+    write_results(HERE / "results" / "paper-grid-cost.json", doc)
 
 
 if __name__ == "__main__":

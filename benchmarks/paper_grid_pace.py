@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from machine_info import cores, cpu_model, stamped
+from machine_info import cores, cpu_model, write_results
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "paper-grid-pace.json"
@@ -72,9 +72,7 @@ def main() -> None:
         "cores": cores(),
     }
     print(json.dumps(doc, indent=2))
-    tmp = RESULTS.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(stamped(doc), indent=2) + "\n")
-    tmp.replace(RESULTS)
+    write_results(RESULTS, doc)
 
 
 if __name__ == "__main__":

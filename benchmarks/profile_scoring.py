@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from machine_info import git_commit
+from machine_info import write_results
 
 HERE = Path(__file__).resolve().parent
 
@@ -144,8 +144,7 @@ def main() -> None:
             f" finished at {h['finished']:.3f} (s after this process's start)"
         )
     out = HERE / "results" / "scoring-profile.json"
-    result["commit"] = git_commit()
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    write_results(out, result)
     print(f"\nwrote {out}")
 
 

@@ -2,7 +2,7 @@
 machine, for every file under ``benchmarks/results/`` (the paper grid's runs excepted: each of
 those carries its own commit).
 
-Every benchmark writes ``commit`` and ``measured`` itself (``machine_info.stamped``). Files
+Every benchmark writes ``commit`` and ``measured`` itself (``machine_info.write_results``). Files
 measured before that was so got their commit from git once (``backfill``): the commit that last
 wrote the file, marked ``"commit_from": "git"``; its figures come from that commit's tree or its
 parent's, since a results file is committed with, or right after, the code it measured.

@@ -13,9 +13,7 @@ import statistics
 import sys
 from pathlib import Path
 
-from machine_info import stamped
-
-from adaptor_score.outputs import write_json
+from machine_info import write_results
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -72,8 +70,8 @@ def main() -> None:
         print(f"demo recipe, {r['domain']}: F1 {r['f1_mean']:.3f}, sd over {r['seeds']} training"
               f" seeds {r['f1_sd_over_seeds']:.3f} (results/synth.json)")  # fmt: skip
     source = 'SEEDS="0 1 2" make paper-tables: the paper grid at tiny CPU settings, 3 seeds'
-    write_json(RESULTS / "seed-spread.json",
-               stamped({"sweep_source": source, "sweep": sweep, "demo_recipe": demo}))  # fmt: skip
+    write_results(RESULTS / "seed-spread.json",
+                  {"sweep_source": source, "sweep": sweep, "demo_recipe": demo})  # fmt: skip
     print(f"wrote {RESULTS / 'seed-spread.json'}")
 
 

@@ -8,13 +8,12 @@ Writes benchmarks/results/soft_argmax_temperature.json and prints a table.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from machine_info import stamped
+from machine_info import write_results
 
 from adaptor_baseline.codec import render_heatmap
 from adaptor_baseline.model.layers import conv_soft_argmax_map, gaussian_layer
@@ -65,7 +64,7 @@ def main() -> None:
                 )
     out = Path(__file__).parent / "results" / "soft_argmax_temperature.json"
     out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(stamped({"rows": rows}), indent=2) + "\n")
+    write_results(out, {"rows": rows})
     print(
         f"{'map':<40}{'mode':<10}{'T':>6}{'~mean3x3':>10}{'~maxpool':>10}{'~input':>9}{'valley/peak':>13}"
     )
