@@ -27,6 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from adaptor_score import atomic
+
 HERE = Path(__file__).resolve().parent
 INTO = HERE / "results" / "paper-grid"
 SIZE = {"imageWidth": 512, "imageHeight": 288}  # the synthetic frames' size
@@ -34,9 +36,7 @@ SIZE = {"imageWidth": 512, "imageHeight": 288}  # the synthetic frames' size
 
 def _write(path: Path, doc) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(doc, separators=(",", ":")) + "\n")
-    tmp.replace(path)
+    atomic.write_text(path, json.dumps(doc, separators=(",", ":")) + "\n")
 
 
 def _points_of(folder: Path) -> dict[str, list]:
@@ -72,7 +72,7 @@ def collect(cvs: list[tuple[Path, list[str]]], into: Path, labels: dict[str, Pat
         jobs = json.loads((cv / "jobs.json").read_text())
         cv_name, test_name = names[0], (names[1] if len(names) > 1 else None)
         (into / "folds").mkdir(parents=True, exist_ok=True)
-        (into / "folds" / f"{cv_name}.csv").write_text((cv / "folds.csv").read_text())
+        atomic.write_text(into / "folds" / f"{cv_name}.csv", (cv / "folds.csv").read_text())
         finished = {job["job"] for job in jobs["jobs"]
                     if (cv / job["run"] / "val_score.json").exists()
                     and (cv / job["run"] / "val_predictions").exists()}  # fmt: skip
@@ -174,23 +174,21 @@ def tables(into: Path, out: Path, reference: str | None, keep: bool = False) -> 
         write_tables(results, out / "tables")
         from paper_beside import beside_markdown
 
-        (out / "beside.md").write_text(beside_markdown(out / "tables" / "results.csv"))
+        atomic.write_text(out / "beside.md", beside_markdown(out / "tables" / "results.csv"))
         rows = claim_rows(results)
-        (out / "claims.md").write_text(claims_markdown(rows))
-        (out / "claims.json").write_text(json.dumps(rows, indent=1) + "\n")
+        atomic.write_text(out / "claims.md", claims_markdown(rows))
+        atomic.write_text(out / "claims.json", json.dumps(rows, indent=1) + "\n")
         if reference:
             from adaptor_score.compare import compare, write_comparison
 
             frame = compare(results, reference)
             write_comparison(results, frame, reference, out / "compare")
     if keep:  # the tables, the claims and the comparison beside the runs they come from
-        import shutil
-
         for src in (out / "tables" / "tables.md", out / "claims.md", out / "claims.json",
                     out / "compare" / "compare.md", out / "beside.md",
                     out / "tables" / "close_points.svg"):  # fmt: skip
             if src.exists():
-                shutil.copyfile(src, into / src.name)
+                atomic.write_bytes(into / src.name, src.read_bytes())
         write_doc(out)
     print(f"wrote {out / 'tables'}" + (f" and {out / 'compare'}" if reference else ""))
 
@@ -213,13 +211,9 @@ def write_doc(out: Path, doc: Path = DOC) -> None:
         old = doc_section(page, name)
         page = page.replace(f"<!-- grid:{name} -->\n{old}", f"<!-- grid:{name} -->\n"
                             + (out / rel).read_text(encoding="utf-8"), 1)  # fmt: skip
-    tmp = doc.with_suffix(".md.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(doc)
-    figure = doc.parent / DOC_FIGURE  # the close-points figure (the paper's Fig. 4), as drawn
-    tmp = figure.with_suffix(".svg.tmp")
-    tmp.write_bytes((out / "tables" / "close_points.svg").read_bytes())
-    tmp.replace(figure)
+    atomic.write_text(doc, page)
+    # the close-points figure (the paper's Fig. 4), as drawn
+    atomic.write_bytes(doc.parent / DOC_FIGURE, (out / "tables" / "close_points.svg").read_bytes())
 
 
 # The comparisons the paper's text makes (section 5, Tables 1 and 2): (dataset, experiment,

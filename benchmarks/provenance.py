@@ -19,6 +19,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from adaptor_score import atomic
+
 RESULTS = Path(__file__).resolve().parent / "results"
 GIT_NOTE = "git"
 
@@ -43,9 +45,7 @@ def backfill() -> list[str]:
         commit, day = _git("log", "-1", "--format=%h %as", "--", path.name).split()
         doc = {**doc, "commit": commit, "commit_from": GIT_NOTE,
                "measured": doc.get("measured") or doc.get("when") or day}  # fmt: skip
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
-        tmp.replace(path)
+        atomic.write_text(path, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
         changed.append(path.name)
     return changed
 
@@ -75,9 +75,7 @@ def write_doc() -> None:
     page = DOC.read_text(encoding="utf-8")
     head, rest = page.split("<!-- provenance -->\n", 1)
     tail = rest.split("<!-- /provenance -->", 1)[1]
-    tmp = DOC.with_suffix(".md.tmp")
-    tmp.write_text(f"{head}<!-- provenance -->\n{table()}<!-- /provenance -->{tail}", encoding="utf-8")
-    tmp.replace(DOC)
+    atomic.write_text(DOC, f"{head}<!-- provenance -->\n{table()}<!-- /provenance -->{tail}")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ Drawing is most of ``publish``'s time (6 teams x 100 frames x 500 replicates on 
 analyses about 0.2 s, the ten figures about 1.3 s one after another, mostly matplotlib's Python),
 and matplotlib holds the GIL, so threads would not help. Workers are forked, not spawned: a child
 starts with matplotlib imported and the analysis in memory, nothing is pickled on the way in,
-only the SVG text comes back; the result is in the order of the calls. Drawing stays in this process (one after another) when:
+only the SVG text comes back; the result is in the order of the calls. Drawing stays in this
+process (one after another) when:
 
 * the machine has one core, or there are fewer than two figures;
 * the platform cannot fork, or this process runs other Python threads (a forked child gets only
@@ -78,12 +79,12 @@ def draw_all(calls: dict[str, tuple[Callable[..., str], tuple]],
     each call's time, by which the calls are shared out so the workers finish together. This
     process draws one share itself while the forked workers draw the others."""
     n = workers(len(calls))
-    if n == 1:
-        return _draw_here(calls)
-    mine, *theirs = shares(calls, cost or {}, n)
     _CALLS.clear()
     _CALLS.update(calls)
     try:
+        if n == 1:
+            return _draw(list(calls))
+        mine, *theirs = shares(calls, cost or {}, n)
         with warnings.catch_warnings():
             # Python 3.12+ warns on any fork of a process with OS threads; numpy's OpenBLAS pool
             # is one, idle, and re-made in the child (pthread_atfork). Python threads were ruled
@@ -103,7 +104,3 @@ def draw_all(calls: dict[str, tuple[Callable[..., str], tuple]],
     finally:
         _CALLS.clear()
     return {name: drawn[name] for name in calls}
-
-
-def _draw_here(calls) -> dict[str, str]:
-    return {name: func(*args) for name, (func, args) in calls.items()}

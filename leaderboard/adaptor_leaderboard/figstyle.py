@@ -172,8 +172,8 @@ def to_svg(fig, title: str, names=()) -> str:
     markers per file and two figures on one page would otherwise share them). Each of ``names``
     (team names) shown shortened gets its full name as the label's tooltip."""
     buf = io.StringIO()
-    # No bbox_inches="tight": constrained layout has already fitted every label inside the
-    # canvas, and "tight" drew each figure a second time (a third of publish's time).
+    # No bbox_inches="tight": :func:`place` has already fitted every label inside the canvas,
+    # and "tight" would measure every text again.
     fig.savefig(buf, format="svg", metadata={"Date": None})  # no date: reproducible
     text = buf.getvalue()
     text = text[text.index("<svg") :]
