@@ -48,5 +48,8 @@ PY
 if [ "$PARALLEL" -gt 1 ]; then export OMP_NUM_THREADS=1; fi
 export OUT
 echo "== $(tr -cd '\0' <"$OUT/order" | wc -c | awk '{print $1 / 2}') jobs (A.1 with A.2 predicted, and B.1), $PARALLEL at a time"
-xargs -0 -n 2 -P "$PARALLEL" bash -c 'eval "$2 --device ${DEVICE:-cpu}" >>"$OUT/cv-$1.log" 2>&1 || echo "failed: $2 (see $OUT/cv-$1.log)" >&2' _ <"$OUT/order"
+# each command is shlex-quoted by `cv --list-jobs`; the device joins it quoted too
+export DEVICE_ARG
+DEVICE_ARG=$(printf '%q' "${DEVICE:-cpu}")
+xargs -0 -n 2 -P "$PARALLEL" bash -c 'eval "$2 --device $DEVICE_ARG" >>"$OUT/cv-$1.log" 2>&1 || echo "failed: $2 (see $OUT/cv-$1.log)" >&2' _ <"$OUT/order"
 keep
