@@ -1,6 +1,7 @@
 """The paper's Table 1 beside ours: for each dataset and configuration, the paper's PPV, TPR and
 F1 at 6 px (mean ± sd over its folds, quoted from its Table 1) and the grid's (mean ± sd over
-folds, or over fold models on A.2, pooled over seeds; and the spread of the per-seed means).
+folds, or over fold models on A.2, each averaged over its seeds first; and the spread of the
+per-seed means).
 
 :data:`PAPER_TABLE1` quotes the paper (PPV and TPR in %, F1 as a fraction, each with its sd, as
 printed); ``tests/test_paper_grid_files.py`` checks every number against the paper's text where
@@ -45,18 +46,22 @@ ORDER = ["baseline-g1", "baseline-g2", "baseline-g3", "baseline-t7", "baseline-t
 
 def ours(results_csv: Path, radius: float = 6.0) -> dict:
     """``{(dataset, experiment): {"ppv": [...], "tpr": [...], "f1": [...], "seeds": {seed: [f1]}}}``
-    from ``adaptor-score tables``' results.csv: one value per run (fold, or fold model on a test
-    set) at ``radius``."""
-    out: dict = defaultdict(lambda: {"ppv": [], "tpr": [], "f1": [], "seeds": defaultdict(list)})
+    from ``adaptor-score tables``' results.csv at ``radius``: one value per run (fold, or fold
+    model on a test set), **averaged over the seeds** first (the fold is the unit; a seed is a
+    repeated measurement of it), and each seed's values for the seed's spread."""
+    per_run: dict = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
+    seeds: dict = defaultdict(lambda: defaultdict(list))
     with open(results_csv, newline="") as f:
         for r in csv.DictReader(f):
             if float(r["radius"]) != radius:
                 continue
-            cell = out[(r["dataset"], r["experiment"])]
+            cell = per_run[(r["dataset"], r["experiment"])][r["run"]]
             for k in ("ppv", "tpr", "f1"):
                 cell[k].append(float(r[k]))
-            cell["seeds"][r["seed"]].append(float(r["f1"]))
-    return out
+            seeds[(r["dataset"], r["experiment"])][r["seed"]].append(float(r["f1"]))
+    return {key: {**{k: [statistics.fmean(run[k]) for run in runs.values()]
+                     for k in ("ppv", "tpr", "f1")}, "seeds": seeds[key]}
+            for key, runs in per_run.items()}  # fmt: skip
 
 
 def _ms(values: list[float], scale: float = 1.0, digits: int = 4) -> str:
@@ -70,7 +75,7 @@ def beside_markdown(results_csv: Path) -> str:
     """The paper's Table 1 and the grid's, row by row, with the number of runs and seeds."""
     mine = ours(results_csv)
     lines = ["| dataset | configuration | paper PPV (%) | ours | paper TPR (%) | ours | paper F1 |"
-             " ours F1 | runs (seeds) | sd of the per-seed mean F1 |",
+             " ours F1 | folds × seeds | sd of the per-seed mean F1 |",
              "|---|---|---:|---:|---:|---:|---:|---:|---|---:|"]  # fmt: skip
     for dataset in ("A.1", "A.2", "B.1"):
         for exp in ORDER:
@@ -83,7 +88,7 @@ def beside_markdown(results_csv: Path) -> str:
                 seed_means = [statistics.fmean(v) for v in cell["seeds"].values()]
                 spread = f"{statistics.stdev(seed_means):.4f}" if len(seed_means) > 1 else "one seed"
                 o = [_ms(cell["ppv"], 100, 2), _ms(cell["tpr"], 100, 2), _ms(cell["f1"])]
-                runs = f"{len(cell['f1'])} ({len(seed_means)})"
+                runs = f"{len(cell['f1'])} × {len(seed_means)}"
             else:
                 o, runs, spread = ["not run yet"] * 3, "—", "—"
             lines.append(f"| {dataset} | {exp} | {p[0]} | {o[0]} | {p[1]} | {o[1]} | {p[2]} |"

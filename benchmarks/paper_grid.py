@@ -175,8 +175,11 @@ def tables(into: Path, out: Path, reference: str | None, keep: bool = False) -> 
         from paper_beside import beside_markdown
 
         atomic.write_text(out / "beside.md", beside_markdown(out / "tables" / "results.csv"))
+        from paper_claims import claim_rows, claims_markdown, reading_markdown
+
         rows = claim_rows(results)
         atomic.write_text(out / "claims.md", claims_markdown(rows))
+        atomic.write_text(out / "reading.md", reading_markdown(rows))
         atomic.write_text(out / "claims.json", json.dumps(rows, indent=1) + "\n")
         if reference:
             from adaptor_score.compare import compare, write_comparison
@@ -185,6 +188,7 @@ def tables(into: Path, out: Path, reference: str | None, keep: bool = False) -> 
             write_comparison(results, frame, reference, out / "compare")
     if keep:  # the tables, the claims and the comparison beside the runs they come from
         for src in (out / "tables" / "tables.md", out / "claims.md", out / "claims.json",
+                    out / "reading.md",
                     out / "compare" / "compare.md", out / "beside.md",
                     out / "tables" / "close_points.svg"):  # fmt: skip
             if src.exists():
@@ -194,7 +198,8 @@ def tables(into: Path, out: Path, reference: str | None, keep: bool = False) -> 
 
 
 DOC = HERE.parent / "docs" / "tables.md"
-DOC_SECTIONS = {"beside": "beside.md", "claims": "claims.md", "tables": "tables/tables.md"}
+DOC_SECTIONS = {"beside": "beside.md", "claims": "claims.md", "reading": "reading.md",
+                "tables": "tables/tables.md"}  # fmt: skip
 DOC_FIGURE = "tables-close-points.svg"  # beside docs/tables.md
 
 
@@ -214,89 +219,6 @@ def write_doc(out: Path, doc: Path = DOC) -> None:
     atomic.write_text(doc, page)
     # the close-points figure (the paper's Fig. 4), as drawn
     atomic.write_bytes(doc.parent / DOC_FIGURE, (out / "tables" / "close_points.svg").read_bytes())
-
-
-# The comparisons the paper's text makes (section 5, Tables 1 and 2): (dataset, experiment,
-# reference, the paper's mean F1 difference from its Table 1/2, where it says so).
-PAPER_CLAIMS = [
-    ("A.1", "v1-g3-s1", "baseline-g1", 0.0422, "Variant 1 (σ₁ = 3) outperforms the older baseline (σ = 1)"),
-    ("A.1", "v1-g3-s1", "baseline-g3", 0.0080, "Variant 1 (σ₁ = 3) outperforms the baseline with the same σ₁"),
-    ("A.1", "baseline-g3", "baseline-t10.5", 0.0082, "Gaussian targets (σ₁ = 3) beat Tanh (α = 10.5)"),
-    ("A.1", "baseline-g2", "baseline-t7", 0.0226, "Gaussian targets (σ₁ = 2) beat Tanh (α = 7)"),
-    ("A.1", "v2-g2-s1", "baseline-g2", -0.0144, "Variant 2 does not outperform its baseline (OR)"),
-    ("A.1", "v1-g3-s1", "v1-g3-s2", None, "σ₂ = 1 is best (σ₁ = 3, OR)"),
-    ("A.1", "v1-g3-s1", "v1-g3-s3", None, "σ₂ = 1 is best (σ₁ = 3, OR)"),
-    ("A.2", "v1-g3-s1", "baseline-g3", 0.0152, "Variant 1 (σ₁ = 3) beats the baseline on the test set"),
-    ("B.1", "v1-g2-s1", "baseline-g1", 0.0865, "Variant 1 (σ₁ = 2) outperforms the older baseline (σ = 1)"),
-    ("B.1", "v1-g2-s1", "baseline-g2", 0.0354, "Variant 1 (σ₁ = 2) outperforms the baseline with the same σ₁"),
-    ("B.1", "v2-g2-s1", "baseline-g2", 0.0324, "Variant 2 outperforms its baseline (simulator)"),
-    ("B.1", "v1-g2-s1", "v1-g2-s2", None, "σ₂ = 1 is best (σ₁ = 2, simulator)"),
-]
-
-
-def _row_of(frame, dataset: str, experiment: str, level: str):
-    """``compare``'s F1 row of one experiment at one level (empty where there is none)."""
-    return frame[(frame.dataset == dataset) & (frame.experiment == experiment)
-                 & (frame.level == level) & (frame.metric == "f1")]  # fmt: skip
-
-
-def claim_rows(results) -> list[dict]:
-    """Each of :data:`PAPER_CLAIMS` with our difference and ``compare``'s exact test per fold
-    (per model on a test set): reproduces, opposite, or cannot tell at this n."""
-    from adaptor_score.compare import compare
-
-    names = {e.name for e in results.manifest.experiments}
-    frames = {}
-    out = []
-    for dataset, exp, ref, paper, text in PAPER_CLAIMS:
-        row = {"dataset": dataset, "experiment": exp, "reference": ref, "paper": paper,
-               "claim": text}  # fmt: skip
-        if exp not in names or ref not in names:
-            out.append({**row, "verdict": "not run yet"})
-            continue
-        if ref not in frames:
-            frames[ref] = compare(results, ref)
-        f = frames[ref]
-        level = "model" if dataset == "A.2" else "fold"
-        hit = _row_of(f, dataset, exp, level)
-        if hit.empty:
-            out.append({**row, "verdict": "not run yet"})
-            continue
-        per_surgery = _row_of(f, dataset, exp, "surgery")
-        if not per_surgery.empty:  # the independent unit: on A.2 the models share the frames
-            s = per_surgery.iloc[0]
-            row.update({"surgeries": int(s.pairs), "p_surgery": float(s.p_two_sided),
-                        "smallest_p_surgery": float(s.smallest_p)})  # fmt: skip
-        r = hit.iloc[0]
-        d, p, floor = float(r.mean_difference), float(r.p_two_sided), float(r.smallest_p)
-        expected = 1 if paper is None or paper > 0 else -1
-        same = (d > 0) == (expected > 0) if d != 0 else False
-        if floor > 0.05:
-            verdict = (f"cannot tell at this n ({int(r.pairs)} {level}s: smallest two-sided p"
-                       f" {floor:.3g}); {'same' if same else 'opposite'} direction")  # fmt: skip
-        elif p <= 0.05:
-            verdict = "reproduces" if same else "opposite (significant)"
-        else:
-            verdict = f"not significant (p {p:.3g}); {'same' if same else 'opposite'} direction"
-        out.append({**row, "level": level, "pairs": int(r.pairs), "difference": d,
-                    "hl_estimate": float(r.hl_estimate), "p": p, "smallest_p": floor,
-                    "verdict": verdict})  # fmt: skip
-    return out
-
-
-def claims_markdown(rows: list[dict]) -> str:
-    lines = ["| dataset | the paper's claim | paper ΔF1 | our ΔF1 (mean) | exact p (unit, n) |"
-             " exact p per surgery (n; smallest) | verdict |",
-             "|---|---|---:|---:|---|---|---|"]  # fmt: skip
-    for r in rows:
-        paper = "—" if r["paper"] is None else f"{r['paper']:+.4f}"
-        ours = f"{r['difference']:+.4f}" if "difference" in r else "—"
-        p = f"{r['p']:.3g} ({r['level']}, {r['pairs']})" if "p" in r else "—"
-        ps = (f"{r['p_surgery']:.3g} ({r['surgeries']}; {r['smallest_p_surgery']:.3g})"
-              if "p_surgery" in r else "—")  # fmt: skip
-        lines.append(f"| {r['dataset']} | {r['claim']}: {r['experiment']} vs {r['reference']} |"
-                     f" {paper} | {ours} | {p} | {ps} | {r['verdict']} |")  # fmt: skip
-    return "\n".join(lines) + "\n"
 
 
 def main() -> None:

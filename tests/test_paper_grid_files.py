@@ -71,7 +71,9 @@ def test_the_page_shows_what_the_kept_runs_give(tmp_path):
     tool = _tool()
     tool.tables(tool.INTO, tmp_path, "baseline-g1")
     page = tool.DOC.read_text(encoding="utf-8")
-    for name in ("beside", "claims", "tables"):
+    sections = ("beside", "claims", "reading", "tables")
+    assert set(sections) == set(tool.DOC_SECTIONS)
+    for name in sections:
         rebuilt = (tmp_path / tool.DOC_SECTIONS[name]).read_text(encoding="utf-8")
         assert tool.doc_section(page, name) == rebuilt, f"docs/tables.md's {name} section"
         assert (tool.INTO / Path(tool.DOC_SECTIONS[name]).name).read_text(encoding="utf-8") == rebuilt

@@ -1,0 +1,144 @@
+"""The paper's claims tested on the kept grid (benchmarks/paper_claims.py): quoted from the paper,
+paired at the independent unit, decided by the exact test that ``compare`` uses."""
+
+from __future__ import annotations
+
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PAPER = ROOT.parent / "shared" / "reference" / "paper-point-detection-sutures.txt"
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import paper_claims  # noqa: E402
+from paper_claims import PAPER_CLAIMS, PAPER_F1, verdict  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def kept():
+    """The committed runs as ``Results``, and the claims made from them."""
+    import paper_grid
+
+    from adaptor_score.manifest import write_manifest
+    from adaptor_score.tables import run_manifest
+
+    with tempfile.TemporaryDirectory() as tmp:
+        manifest = paper_grid.materialise(paper_grid.INTO, Path(tmp))
+        write_manifest(manifest)
+        results = run_manifest(manifest)
+        yield results, paper_claims.claim_rows(results)
+
+
+def test_every_claim_names_configurations_the_grid_trains():
+    sweep = (ROOT / "examples" / "paper-sweep.toml").read_text()
+    names = set(re.findall(r'name = "([^"]+)"', sweep))
+    for c in PAPER_CLAIMS:
+        assert {c.experiment, c.reference} <= names, c
+        assert c.kind in ("f1", "radius", "close") and c.expect in (1, -1)
+        assert (c.kind == "radius") == (c.radius != c.reference_radius), c
+
+
+def test_the_papers_differences_are_its_tables_and_its_prose_is_quoted():
+    if not PAPER.exists():
+        pytest.skip("the paper's text is not beside this checkout")
+    text = PAPER.read_text(encoding="utf-8")
+    for (dataset, experiment, radius), f1 in PAPER_F1.items():
+        assert re.search(rf"{re.escape(f'{f1:.4f}')} \\pm", text), (dataset, experiment, radius)
+    for c in PAPER_CLAIMS:
+        if c.prose is not None:
+            sign = "+" if c.prose > 0 else "-"
+            assert re.search(rf"F_1\s*{re.escape(sign)}\s*{abs(c.prose):.4f}", text), c
+        if c.kind != "close":
+            assert c.paper_difference() is not None, c  # every F1 claim has the paper's number
+
+
+def test_the_prose_that_its_tables_contradict_is_shown_beside_them():
+    """The text quotes +0.0082 for Variant 1 against the older baseline on A.1; its Table 1 (a)
+    gives 0.4798 - 0.4376 = +0.0422. The page shows both."""
+    c = next(c for c in PAPER_CLAIMS if (c.dataset, c.experiment, c.reference)
+             == ("A.1", "v1-g3-s1", "baseline-g1"))  # fmt: skip
+    assert c.paper_difference() == 0.0422 and c.prose == 0.0082
+    row = {"dataset": "A.1", "claim": c.text, "source": c.source, "kind": c.kind,
+           "experiment": c.experiment, "reference": c.reference, "radius": 6.0,
+           "reference_radius": 6.0, "paper": 0.0422, "prose": 0.0082, "verdict": "x"}  # fmt: skip
+    assert "+0.0422 (its text: +0.0082)" in paper_claims.claims_markdown([row])
+
+
+@pytest.mark.parametrize(
+    ("d", "expect", "start"),
+    [
+        ([0.1, 0.2, 0.3, 0.4], 1, "cannot tell at this n (4 folds: smallest two-sided p 0.125); same direction, 4 of 4"),
+        ([-0.1, -0.2, -0.3, 0.05, -0.4], 1, "cannot tell at this n (5 folds: smallest two-sided p 0.0625); opposite direction, 1 of 5"),
+        ([0.1, 0.2, 0.3, 0.4, 0.5, 0.6], 1, "reproduces; same direction, 6 of 6"),
+        ([0.1, 0.2, 0.3, 0.4, 0.5, 0.6], -1, "opposite (significant); opposite direction, 0 of 6"),
+        ([0.1, -0.2, 0.3, -0.4, 0.5, 0.6], 1, "not significant (p 0.438); same direction, 4 of 6"),
+    ],
+)  # fmt: skip
+def test_verdicts_follow_the_exact_test_and_the_claims_direction(d, expect, start):
+    d = np.array(d)
+    assert verdict(d, paper_claims._test(d), expect, "fold").startswith(start)
+
+
+def test_claims_are_made_at_the_independent_unit(kept):
+    results, rows = kept
+    done = [r for r in rows if r["verdict"] != "not run yet"]
+    assert len(done) == len(PAPER_CLAIMS)  # the committed grid has every configuration
+    for r in done:
+        # a cross-validation's unit is the fold (one surgery each); a test set's the surgery,
+        # with the per-model test beside it and labelled as such
+        assert r["level"] == ("surgery" if r["dataset"] == "A.2" else "fold"), r
+        if r["kind"] != "close":
+            assert r["beside"]["level"] == ("model" if r["dataset"] == "A.2" else "surgery")
+        assert r["pairs"] == len(r["differences"]) == {"A.1": 4, "A.2": 5, "B.1": 5}[r["dataset"]]
+        nonzero = sum(1 for x in r["differences"] if x != 0)
+        assert r["smallest_p"] == pytest.approx(2 * 0.5**nonzero)  # the exact test's floor
+
+
+def test_f1_claims_equal_compares_own_rows(kept):
+    """An F1 claim is ``compare``'s paired test of the two configurations at that unit."""
+    from adaptor_score.compare import compare
+
+    results, rows = kept
+    frames = {}
+    for r in rows:
+        if r["kind"] != "f1":
+            continue
+        f = frames.setdefault(r["reference"], compare(results, r["reference"]))
+        hit = f[(f.dataset == r["dataset"]) & (f.experiment == r["experiment"])
+                & (f.level == r["level"]) & (f.metric == "f1")].iloc[0]  # fmt: skip
+        assert (hit.pairs, hit.p_two_sided) == (r["pairs"], r["p"]), r["claim"]
+        assert hit.mean_difference == pytest.approx(r["difference"], abs=1e-12)
+
+
+def test_a_wider_radius_never_loses_a_match(kept):
+    """Closest pairs first: every match at 6 px is one at 8 and 10 px, so no unit's F1 falls."""
+    _, rows = kept
+    radius = [r for r in rows if r["kind"] == "radius"]
+    assert len(radius) == 6
+    for r in radius:
+        assert min(r["differences"]) >= 0, r
+
+
+def test_the_close_points_claim_from_the_runs_own_shares(kept):
+    """Fig. 4's claim recomputed by hand from every run's shares: per fold, averaged over seeds,
+    (close share drop) - (other share drop) from sigma_1 = 2 to 3."""
+    results, rows = kept
+    for r in (r for r in rows if r["kind"] == "close"):
+        shares: dict = {}
+        for row in results.rows:
+            if row.dataset == r["dataset"] and row.summary.radius == 6.0:
+                s = row.summary
+                shares.setdefault((row.experiment.name, row.run), []).append(
+                    (s.close_tp_share, s.other_tp_share))
+        folds = sorted({run for _, run in shares})
+        want = []
+        for fold in folds:
+            a = np.mean(shares[r["experiment"], fold], axis=0)
+            b = np.mean(shares[r["reference"], fold], axis=0)
+            want.append((a[0] - b[0]) - (a[1] - b[1]))
+        assert r["differences"] == pytest.approx(want, abs=1e-12)
