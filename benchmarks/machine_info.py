@@ -34,10 +34,28 @@ def git_commit() -> str:
         return "unknown"
 
 
+def uncommitted() -> list[str]:
+    """Tracked files that differ from the commit, results and docs aside: the code measured is
+    then the commit plus these changes (they belong in the commit that carries the results)."""
+    try:
+        out = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                             capture_output=True, text=True, check=True,
+                             cwd=Path(__file__).parent).stdout  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return []
+    paths = [line[3:].split(" -> ")[-1] for line in out.splitlines() if len(line) > 3]
+    return sorted(p for p in paths
+                  if not p.startswith(("benchmarks/results/", "docs/")) and not p.endswith(".md"))  # fmt: skip
+
+
 def stamped(doc: dict) -> dict:
-    """``doc`` with the commit the measured code is at and the date (kept if already there)."""
-    return {**doc, "commit": doc.get("commit") or git_commit(),
-            "measured": doc.get("measured") or time.strftime("%Y-%m-%d")}  # fmt: skip
+    """``doc`` with the commit the measured code is at and the date (kept if already there), and
+    the code files changed since that commit when the tree was not clean."""
+    if doc.get("commit"):
+        return {**doc, "measured": doc.get("measured") or time.strftime("%Y-%m-%d")}
+    changed = uncommitted()
+    return {**doc, "commit": git_commit(), "measured": time.strftime("%Y-%m-%d"),
+            **({"uncommitted": changed} if changed else {})}  # fmt: skip
 
 
 def write_results(path: Path, doc: dict) -> None:

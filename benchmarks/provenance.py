@@ -62,6 +62,8 @@ def table() -> str:
     for path in result_files():
         doc = json.loads(path.read_text())
         commit = doc.get("commit", "—") + (" (from git)" if doc.get("commit_from") == GIT_NOTE else "")
+        if doc.get("uncommitted"):  # measured on that commit plus changes committed after it
+            commit += f" + {len(doc['uncommitted'])} changed file(s)"
         rows.append(f"| `{path.name}` | {doc.get('measured') or doc.get('when', '—')} | {commit} |"
                     f" {_machine(doc)} |")  # fmt: skip
     return "\n".join(rows) + "\n"

@@ -35,3 +35,28 @@ def test_a_benchmark_stamps_what_it_writes():
     doc = stamped({"rows": [1]})
     assert doc["rows"] == [1] and re.fullmatch(r"[0-9a-f]{7,40}|unknown", doc["commit"])
     assert stamped({"commit": "abc1234"})["commit"] == "abc1234"  # a given commit is kept
+
+
+def test_code_measured_before_its_commit_is_said_so(tmp_path, monkeypatch):
+    """A benchmark run on a tree with changed code names the commit and the changed files; the
+    results file and the docs changing with it do not count."""
+    import subprocess
+
+    import machine_info
+
+    def git(*args):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    git("init", "-q")
+    for rel in ("pkg/code.py", "benchmarks/results/x.json", "docs/page.md"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("1\n")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "c")
+    monkeypatch.setattr(machine_info, "__file__", str(tmp_path / "benchmarks" / "machine_info.py"))
+    assert "uncommitted" not in machine_info.stamped({})
+    for rel in ("benchmarks/results/x.json", "docs/page.md"):
+        (tmp_path / rel).write_text("2\n")
+    assert "uncommitted" not in machine_info.stamped({})
+    (tmp_path / "pkg" / "code.py").write_text("2\n")
+    assert machine_info.stamped({})["uncommitted"] == ["pkg/code.py"]
