@@ -243,8 +243,10 @@ def claim_rows(results) -> list[dict]:
             out.append({**row, "verdict": "not run yet"})
             continue
         test = _test(d)
-        row.update({"level": level, "seeds": len(_seeds(results, claim)),
+        seeds = sorted(_seeds(results, claim), key=repr)
+        row.update({"level": level, "seeds": len(seeds),
                     "differences": [float(x) for x in d], **test,
+                    "per_seed": _per_seed(results, claim, level, seeds),
                     "verdict": verdict(d, test, claim.expect, level)})  # fmt: skip
         beside = _differences(results, claim, other)
         if beside is not None and len(beside):
@@ -263,13 +265,27 @@ def _seeds(results, claim: Claim) -> set:
     return of(claim.experiment) & of(claim.reference)
 
 
+def _per_seed(results, claim: Claim, level: str, seeds: list) -> dict:
+    """Each seed's own mean difference over the units: does the direction hold seed by seed?"""
+    import dataclasses
+
+    out = {}
+    for seed in seeds:
+        one = dataclasses.replace(results, rows=[r for r in results.rows if r.seed == seed],
+                                  cases=[c for c in results.cases if c.seed == seed])  # fmt: skip
+        d = _differences(one, claim, level)
+        if d is not None and len(d):
+            out[str(seed)] = math.fsum(d) / len(d)
+    return out
+
+
 def _signed(x: float | None) -> str:
     return "—" if x is None else f"{x:+.4f}"
 
 
 def claims_markdown(rows: list[dict]) -> str:
     lines = ["| dataset | the paper's claim (where) | compared | paper ΔF1 | our Δ (mean) |"
-             " exact p (unit, n) | beside: exact p (unit, n) | seeds | verdict |",
+             " exact p (unit, n) | beside: exact p (unit, n) | seeds the claim's way | verdict |",
              "|---|---|---|---:|---:|---|---|---:|---|"]  # fmt: skip
     for r in rows:
         paper = _signed(r["paper"])
@@ -285,7 +301,10 @@ def claims_markdown(rows: list[dict]) -> str:
         p = f"{r['p']:.3g} ({r['level']}, {r['pairs']})" if "p" in r else "—"
         b = r.get("beside")
         beside = f"{b['p']:.3g} ({b['level']}, {b['pairs']})" if b else "—"
-        seeds = str(r["seeds"]) if "seeds" in r else "—"
+        seeds = "—"
+        if "seeds" in r:  # how many seeds' own mean differences go the claim's way
+            along = sum(1 for v in r["per_seed"].values() if v * r["expect"] > 0)
+            seeds = f"{along} of {r['seeds']}"
         lines.append(f"| {r['dataset']} | {r['claim']} ({r['source']}) | {compared} | {paper} |"
                      f" {ours} | {p} | {beside} | {seeds} | {r['verdict']} |")  # fmt: skip
     return "\n".join(lines) + "\n"

@@ -142,3 +142,40 @@ def test_the_close_points_claim_from_the_runs_own_shares(kept):
             b = np.mean(shares[r["reference"], fold], axis=0)
             want.append((a[0] - b[0]) - (a[1] - b[1]))
         assert r["differences"] == pytest.approx(want, abs=1e-12)
+
+
+def test_a_second_seed_is_averaged_within_the_unit_and_counted_per_seed(tmp_path):
+    """The kept runs with a copy of seed 0 as seed 1: averaging a unit over two equal seeds
+    changes no difference and no p-value, and each seed's own mean difference is reported."""
+    import json
+    import shutil
+
+    import paper_grid
+
+    from adaptor_score.manifest import write_manifest
+    from adaptor_score.tables import run_manifest
+
+    kept = tmp_path / "kept"
+    shutil.copytree(paper_grid.INTO / "labels", kept / "labels")
+    shutil.copytree(paper_grid.INTO / "folds", kept / "folds")
+    for f in (paper_grid.INTO / "runs").rglob("seed-0/fold-*.json"):
+        for seed in (0, 1):
+            doc = json.loads(f.read_text())
+            doc["seed"] = seed
+            target = kept / f.relative_to(paper_grid.INTO).parent.parent / f"seed-{seed}" / f.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(json.dumps(doc))
+
+    def rows_of(into):
+        with tempfile.TemporaryDirectory() as tmp:
+            manifest = paper_grid.materialise(into, Path(tmp))
+            write_manifest(manifest)
+            return paper_claims.claim_rows(run_manifest(manifest))
+
+    one, two = rows_of(paper_grid.INTO), rows_of(kept)
+    for a, b in zip(one, two):
+        assert (a["seeds"], b["seeds"]) == (1, 2)
+        assert b["p"] == a["p"] and b["difference"] == pytest.approx(a["difference"], abs=1e-12)
+        assert b["per_seed"] == pytest.approx({"0": a["difference"], "1": a["difference"]})
+    table = paper_claims.claims_markdown(two)
+    assert "| 2 of 2 |" in table or "| 0 of 2 |" in table
