@@ -23,9 +23,20 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import sys
 import tempfile
 import time
 from pathlib import Path
+
+from paper_grid_record import (
+    GridFileError,
+    plain_name,
+    points_of,
+    read_json,
+    read_labels,
+    read_run,
+    relative,
+)
 
 from adaptor_score import atomic
 
@@ -39,18 +50,6 @@ def _write(path: Path, doc) -> None:
     atomic.write_text(path, json.dumps(doc, separators=(",", ":")) + "\n")
 
 
-def _points_of(folder: Path) -> dict[str, list]:
-    """Every prediction file below ``folder``: relative path -> [[x, y], ...] (our own runs'
-    outputs, read with the scorer's point reader)."""
-    from adaptor_score.jsonfiles import parse_points
-
-    out = {}
-    for p in sorted(folder.rglob("*.json")):
-        pts = parse_points(json.loads(p.read_text()))
-        out[p.relative_to(folder).as_posix()] = [[float(x), float(y)] for x, y in pts]
-    return out
-
-
 def _machine() -> dict:
     import torch
     from machine_info import cores, cpu_model
@@ -58,46 +57,85 @@ def _machine() -> dict:
     return {"cpu": cpu_model(), "cores": cores(), "torch": torch.__version__}
 
 
-def collect(cvs: list[tuple[Path, list[str]]], into: Path, labels: dict[str, Path],
-            commit: str | None = None) -> int:  # fmt: skip
-    from machine_info import git_commit
-
+def _run_doc(cv: Path, job: dict, cv_name: str, test_name: str | None) -> dict:
+    """One finished job of a ``cv`` folder as a kept run (without commit and dates)."""
     from adaptor_baseline.cv import saved_config
     from adaptor_baseline.sweep import params_of
-    from adaptor_score.groundtruth import load_ground_truth
+    from adaptor_score.safefiles import BadFile, read_text
 
+    run = cv / relative(cv / "jobs.json", "run", job.get("run"))
+    cfg = saved_config(run)
+    try:
+        epochs = list(csv.DictReader(read_text(run / "metrics.csv", 16 << 20).splitlines()))
+    except BadFile as e:
+        raise GridFileError(run / "metrics.csv", str(e)) from None
+    return {"experiment": job["experiment"], "seed": job["seed"], "fold": job["fold"],
+            "dataset": cv_name, "test_dataset": test_name,
+            "params": params_of(cfg), "config": read_json(run / "config.json"),
+            "epochs": epochs, "val": points_of(run / "val_predictions"),
+            "test": (points_of(run / "test_predictions")
+                     if (run / "test_predictions").exists() else None)}  # fmt: skip
+
+
+def _jobs(cv: Path) -> list[dict]:
+    doc, path = read_json(cv / "jobs.json"), cv / "jobs.json"
+    jobs = doc.get("jobs") if isinstance(doc, dict) else None
+    if not isinstance(jobs, list) or not all(isinstance(j, dict) for j in jobs):
+        raise GridFileError(path, "no list of jobs")
+    for j in jobs:
+        plain_name(path, "experiment", j.get("experiment"))
+        plain_name(path, "fold", j.get("fold"))
+        if not isinstance(j.get("seed"), int) or isinstance(j["seed"], bool) or j["seed"] < 0:
+            raise GridFileError(path, f"seed {j.get('seed')!r} is not a whole number")
+    return jobs
+
+
+def collect(cvs: list[tuple[Path, list[str]]], into: Path, labels: dict[str, Path],
+            commit: str | None = None, problems: list[str] | None = None) -> int:  # fmt: skip
+    """Keep every finished run of whole seeds; returns how many. A run whose files cannot be
+    read leaves its seed out (``problems`` says which file and why), the rest are kept."""
+    from machine_info import git_commit
+
+    from adaptor_baseline.config import ConfigError
+    from adaptor_score.groundtruth import load_ground_truth
+    from adaptor_score.safefiles import BadFile, read_text
+
+    problems = [] if problems is None else problems
     commit = commit or git_commit()
     machine, n = _machine(), 0
     for cv, names in cvs:
-        jobs = json.loads((cv / "jobs.json").read_text())
-        cv_name, test_name = names[0], (names[1] if len(names) > 1 else None)
-        (into / "folds").mkdir(parents=True, exist_ok=True)
-        atomic.write_text(into / "folds" / f"{cv_name}.csv", (cv / "folds.csv").read_text())
-        finished = {job["job"] for job in jobs["jobs"]
-                    if (cv / job["run"] / "val_score.json").exists()
-                    and (cv / job["run"] / "val_predictions").exists()}  # fmt: skip
+        cv_name = plain_name(cv, "dataset name", names[0])
+        test_name = plain_name(cv, "test dataset name", names[1]) if len(names) > 1 else None
+        try:
+            jobs, folds = _jobs(cv), read_text(cv / "folds.csv", 16 << 20)
+        except (GridFileError, BadFile) as e:
+            problems.append(f"{e if isinstance(e, GridFileError) else f'{cv}: {e}'}"
+                            " (nothing of this cv folder kept)")  # fmt: skip
+            continue
+        finished = {job["job"] for job in jobs
+                    if (cv / str(job.get("run")) / "val_score.json").exists()
+                    and (cv / str(job.get("run")) / "val_predictions").exists()}  # fmt: skip
+        docs = {}
+        for job in jobs:
+            if job["job"] in finished:
+                try:
+                    docs[job["job"]] = _run_doc(cv, job, cv_name, test_name)
+                except (GridFileError, ConfigError, BadFile, OSError, ValueError) as e:
+                    problems.append(f"{e} (seed {job['seed']} of {cv} left out)")
         # whole seeds only: every fold of a comparison then averages the same seeds
-        whole = {job["seed"] for job in jobs["jobs"]} - {
-            job["seed"] for job in jobs["jobs"] if job["job"] not in finished}  # fmt: skip
-        for job in jobs["jobs"]:
-            run = cv / job["run"]
-            if job["job"] not in finished or job["seed"] not in whole:
-                continue  # not finished, or its seed is not: left for a later collect
-            cfg = saved_config(run)
-            with open(run / "metrics.csv", newline="") as f:
-                epochs = list(csv.DictReader(f))
-            doc = {"experiment": job["experiment"], "seed": job["seed"], "fold": job["fold"],
-                   "dataset": cv_name, "test_dataset": test_name,
-                   "params": params_of(cfg), "config": json.loads((run / "config.json").read_text()),
-                   "epochs": epochs, "val": _points_of(run / "val_predictions"),
-                   "test": (_points_of(run / "test_predictions")
-                            if (run / "test_predictions").exists() else None),
-                   "trained_at_commit": commit, "machine": machine,
+        whole = {job["seed"] for job in jobs} - {
+            job["seed"] for job in jobs if job["job"] not in docs}  # fmt: skip
+        (into / "folds").mkdir(parents=True, exist_ok=True)
+        atomic.write_text(into / "folds" / f"{cv_name}.csv", folds)
+        for job in jobs:
+            if job["job"] not in docs or job["seed"] not in whole:
+                continue  # not finished, unreadable, or its seed is not whole: a later collect
+            doc = {**docs[job["job"]], "trained_at_commit": commit, "machine": machine,
                    "collected": time.strftime("%Y-%m-%d")}  # fmt: skip
             target = (into / "runs" / cv_name / job["experiment"] / f"seed-{job['seed']}"
                       / f"fold-{job['fold']}.json")  # fmt: skip
             if target.exists():  # a run once kept keeps the commit and date it was kept with
-                kept = json.loads(target.read_text())
+                kept = read_json(target)
                 doc["trained_at_commit"] = kept.get("trained_at_commit", commit)
                 doc["collected"] = kept.get("collected", doc["collected"])
             _write(target, doc)
@@ -116,7 +154,7 @@ def materialise(into: Path, scratch: Path):
 
     data = {}
     for f in sorted((into / "labels").glob("*.json")):
-        doc = json.loads(f.read_text())
+        doc = read_labels(f)
         root = scratch / "data" / f.stem
         for key, pts in doc["frames"].items():
             folder, video, frame = key.split("/")
@@ -129,7 +167,7 @@ def materialise(into: Path, scratch: Path):
     experiments: dict[str, dict] = {}
     tests: dict[str, str] = {}
     for f in sorted((into / "runs").rglob("fold-*.json")):
-        run = json.loads(f.read_text())
+        run = read_run(f)
         e = experiments.setdefault(run["experiment"], {"params": run["params"], "results": {}})
         for part in ("val", "test"):
             if not run.get(part):
@@ -237,13 +275,20 @@ def main() -> None:
     t.add_argument("--keep", action="store_true", help="also copy tables.md, claims.md,"
                    " claims.json and compare.md into --into (the committed record)")
     args = ap.parse_args()
-    if args.command == "collect":
-        cvs = [(Path(v.rsplit("=", 1)[0]), v.rsplit("=", 1)[1].split(",")) for v in args.cv]
-        labels = {v.split("=", 1)[0]: Path(v.split("=", 1)[1]) for v in args.labels}
-        n = collect(cvs, args.into, labels, args.commit)
-        print(f"collected {n} finished run(s) into {args.into}")
-    else:
+    try:
+        if args.command == "collect":
+            cvs = [(Path(v.rsplit("=", 1)[0]), v.rsplit("=", 1)[1].split(",")) for v in args.cv]
+            labels = {v.split("=", 1)[0]: Path(v.split("=", 1)[1]) for v in args.labels}
+            problems: list[str] = []
+            n = collect(cvs, args.into, labels, args.commit, problems)
+            print(f"collected {n} finished run(s) into {args.into}")
+            for p in problems:
+                print(f"not kept: {p}", file=sys.stderr)
+            sys.exit(1 if problems else 0)
         tables(args.into, args.out, args.reference, args.keep)
+    except GridFileError as e:  # the kept record: a run left out would change the tables
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import importlib.util
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from adaptor_baseline.cli import main
@@ -33,7 +34,10 @@ def _rows(path: Path) -> list[tuple]:
     return sorted(tuple(r[k] for k in keys) for r in rows)
 
 
-def test_tables_rebuilt_from_the_kept_files_equal_the_tables_of_the_run(tmp_path):
+@pytest.fixture(scope="module")
+def grid_cv(tmp_path_factory):
+    """A finished two-seed ``cv`` of two configurations on a tiny A.1 with an A.2 test set."""
+    tmp_path = tmp_path_factory.mktemp("grid")
     data, test = tmp_path / "A1", tmp_path / "A2"
     generate_dataset(data, "sim", surgeries=2, videos=1, frames=2, seed=4, workers=1, max_points=8)
     generate_dataset(test, "sim", surgeries=1, videos=1, frames=2, seed=5, workers=1, max_points=8)
@@ -47,6 +51,11 @@ def test_tables_rebuilt_from_the_kept_files_equal_the_tables_of_the_run(tmp_path
                                   "--steps-per-epoch", "2", "--batch-size", "2", "--input-size",
                                   "128", "72", "--device", "cpu", "--seeds", "0", "1"])  # fmt: skip
     assert r.exit_code == 0, r.output
+    return data, test, out
+
+
+def test_tables_rebuilt_from_the_kept_files_equal_the_tables_of_the_run(grid_cv, tmp_path):
+    data, test, out = grid_cv
     tool = _tool()
     kept = tmp_path / "kept"
     n = tool.collect([(out, ["A.1", "A.2"])], kept, {"A.1": data, "A.2": test})
@@ -99,3 +108,100 @@ def test_the_papers_table_1_is_quoted_from_its_text():
         for mean, sd in values:
             pattern = rf"{re.escape(f'{mean:.4f}')} \\pm {re.escape(f'{sd:.2f}')}\d*"
             assert re.search(pattern, text), (dataset, experiment, mean, sd)
+
+
+def test_an_unreadable_run_leaves_its_seed_out_and_names_the_file(grid_cv, tmp_path):
+    """One broken prediction file of seed 1: seed 0 is kept whole, seed 1 not at all, and the
+    problem names the file; the cv folder itself is left as it was."""
+    import shutil
+
+    data, test, out = grid_cv
+    cv = tmp_path / "cv"
+    shutil.copytree(out, cv)
+    broken = sorted(cv.glob("*/seed-1/fold-*/val_predictions/**/*.json"))[0]
+    broken.write_text('{"points": [')
+    problems: list[str] = []
+    kept = tmp_path / "kept"
+    n = _tool().collect([(cv, ["A.1", "A.2"])], kept, {"A.1": data, "A.2": test},
+                        problems=problems)  # fmt: skip
+    assert n == 2 * 2  # experiments x folds of seed 0
+    assert {p.parent.name for p in (kept / "runs").rglob("fold-*.json")} == {"seed-0"}
+    assert len(problems) == 1 and str(broken) in problems[0] and "seed 1" in problems[0]
+    assert broken.read_text() == '{"points": ['
+
+
+def _small_record(tmp_path) -> Path:
+    """The committed record's labels and one configuration's runs, copied."""
+    import shutil
+
+    tool = _tool()
+    kept = tmp_path / "kept"
+    shutil.copytree(tool.INTO / "labels", kept / "labels")
+    shutil.copytree(tool.INTO / "folds", kept / "folds")
+    for d in ("A.1", "B.1"):
+        shutil.copytree(tool.INTO / "runs" / d / "baseline-g1", kept / "runs" / d / "baseline-g1")
+    return kept
+
+
+def _first_run(kept: Path) -> Path:
+    return sorted((kept / "runs").rglob("fold-*.json"))[0]
+
+
+def _edit(path: Path, change) -> None:
+    import json
+
+    doc = json.loads(path.read_text())
+    change(doc)
+    path.write_text(json.dumps(doc))
+
+
+@pytest.mark.parametrize(
+    ("case", "problem"),
+    [
+        ("escape", "not a plain name"),
+        ("truncated", "not JSON"),
+        ("moved", "lies elsewhere than its content says"),
+        ("nan", "finite numbers"),
+        ("label-escape", "not a plain name"),
+        ("no-seed", "not a whole number"),
+    ],
+)
+def test_a_hostile_kept_record_stops_the_tables_naming_the_file(tmp_path, case, problem):
+    """A kept file that would write outside the scratch folder, cannot be read, lies where
+    another run belongs or holds a non-number stops ``tables`` with its name: a run left out
+    would change the tables silently. Nothing is written outside the scratch folder."""
+    kept = _small_record(tmp_path)
+    run = _first_run(kept)
+    target = run
+    if case == "escape":
+        _edit(run, lambda d: d["val"].update({"../../../escaped.json": [[1.0, 2.0]]}))
+    elif case == "truncated":
+        run.write_text(run.read_text()[:100])
+    elif case == "moved":
+        _edit(run, lambda d: d.update(fold="20211299_op09"))
+    elif case == "nan":
+        _edit(run, lambda d: d["val"].update({next(iter(d["val"])): [[float("nan"), 1.0]]}))
+    elif case == "label-escape":
+        target = kept / "labels" / "A.1.json"
+        _edit(target, lambda d: d["frames"].update({"../x/000001": [[1.0, 1.0]]}))
+    elif case == "no-seed":
+        _edit(run, lambda d: d.update(seed="0; rm"))
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    with pytest.raises(_tool().GridFileError, match=problem) as e:
+        _tool().materialise(kept, scratch)
+    assert e.value.path == target
+    assert not list(tmp_path.rglob("escaped.json")) and not (tmp_path / "x").exists()
+
+
+def test_the_tables_command_says_which_file_and_exits_2(tmp_path):
+    import subprocess
+    import sys
+
+    kept = _small_record(tmp_path)
+    run = _first_run(kept)
+    run.write_text("[]")
+    r = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "paper_grid.py"), "tables",
+                        "--into", str(kept), "--out", str(tmp_path / "out")],
+                       capture_output=True, text=True)  # fmt: skip
+    assert r.returncode == 2 and f"error: {run}: a kept run is an object" in r.stderr
