@@ -321,13 +321,18 @@ def reading_markdown(rows: list[dict]) -> str:
         return "No claim can be tested yet: no configuration has a finished seed.\n"
     seeds = sorted({r["seeds"] for r in done})
     floors = sorted({(r["pairs"], r["level"], r["smallest_p"]) for r in done})
-    lines = [f"- {len(done)} of {len(rows)} claims tested, each on"
-             f" {' or '.join(str(s) for s in seeds)} seed(s) averaged within each unit."]  # fmt: skip
+    each = " or ".join(str(s) for s in seeds) + (" seed" if seeds == [1] else " seeds")
+    lines = [f"- {len(done)} of {len(rows)} claims tested, each on {each} averaged within each"
+             " unit."]  # fmt: skip
     if all(r["smallest_p"] > 0.05 for r in done):
         reach = "; ".join(f"{count(level, n)}: {p:.3g}" for n, level, p in floors)
         lines.append(f"- No claim can reach p ≤ 0.05 at these unit counts (the smallest two-sided"
                      f" p: {reach}), whatever the data: more seeds steady each unit's value but"
                      " add no unit.")  # fmt: skip
+    lines.append(f"- Tested together: were there no difference anywhere, about"
+                 f" {0.05 * len(done):.1f} of {len(done)} claims would reach p ≤ 0.05 by chance;"
+                 f" Holm's correction asks the smallest p to be at most {0.05 / len(done):.2g}."
+                 " No correction is applied in the table.")  # fmt: skip
     decided = [r for r in done if r["p"] <= 0.05]
     if decided:
         lines.append(f"- p ≤ 0.05: {len(decided)} claim(s): "
