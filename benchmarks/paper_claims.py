@@ -348,3 +348,29 @@ def reading_markdown(rows: list[dict]) -> str:
     mixed = sum(1 for r in done if not every(r, 1) and not every(r, -1))
     lines.append(f"- units split between the two ways (or tied): {mixed} claim(s).")
     return "\n".join(lines) + "\n"
+
+
+def state_markdown(results) -> str:
+    """What the kept record holds, counted from it: the runs per seed, and per dataset the lowest
+    and highest mean F1 at the ranking radius over the configurations (does every one learn?)."""
+    import statistics
+
+    r0 = results.manifest.radius
+    per_seed: dict = defaultdict(int)
+    for r in results.rows:
+        if r.summary.radius == r0 and r.dataset in {c.dataset for c in results.cases
+                                                    if c.kind == "folds"}:  # fmt: skip
+            per_seed[r.seed] += 1
+    lines = ["- Kept: " + "; ".join(f"seed {s}: {n} runs" for s, n in sorted(per_seed.items()))
+             + " (a run: one configuration's fold, its model also predicting the test set)."]  # fmt: skip
+    for ds in sorted({r.dataset for r in results.rows}):
+        means = {}
+        for e in results.manifest.experiments:
+            values = [v for v in results.fold_values(ds, e, r0, "f1") if v is not None]
+            if values:
+                means[e.name] = statistics.fmean(values)
+        if means:
+            low, high = min(means, key=means.get), max(means, key=means.get)
+            lines.append(f"- {ds}: mean F1 at {r0:g} px from {means[low]:.4f} ({low}) to"
+                         f" {means[high]:.4f} ({high}) over {len(means)} configurations.")  # fmt: skip
+    return "\n".join(lines) + "\n"

@@ -213,8 +213,9 @@ def tables(into: Path, out: Path, reference: str | None, keep: bool = False) -> 
         from paper_beside import beside_markdown
 
         atomic.write_text(out / "beside.md", beside_markdown(out / "tables" / "results.csv"))
-        from paper_claims import claim_rows, claims_markdown, reading_markdown
+        from paper_claims import claim_rows, claims_markdown, reading_markdown, state_markdown
 
+        atomic.write_text(out / "state.md", state_markdown(results))
         rows = claim_rows(results)
         atomic.write_text(out / "claims.md", claims_markdown(rows))
         atomic.write_text(out / "reading.md", reading_markdown(rows))
@@ -226,7 +227,7 @@ def tables(into: Path, out: Path, reference: str | None, keep: bool = False) -> 
             write_comparison(results, frame, reference, out / "compare")
     if keep:  # the tables, the claims and the comparison beside the runs they come from
         for src in (out / "tables" / "tables.md", out / "claims.md", out / "claims.json",
-                    out / "reading.md",
+                    out / "reading.md", out / "state.md",
                     out / "compare" / "compare.md", out / "beside.md",
                     out / "tables" / "close_points.svg"):  # fmt: skip
             if src.exists():
@@ -236,8 +237,8 @@ def tables(into: Path, out: Path, reference: str | None, keep: bool = False) -> 
 
 
 DOC = HERE.parent / "docs" / "tables.md"
-DOC_SECTIONS = {"beside": "beside.md", "claims": "claims.md", "reading": "reading.md",
-                "tables": "tables/tables.md"}  # fmt: skip
+DOC_SECTIONS = {"state": "state.md", "beside": "beside.md", "claims": "claims.md",
+                "reading": "reading.md", "tables": "tables/tables.md"}  # fmt: skip
 DOC_FIGURE = "tables-close-points.svg"  # beside docs/tables.md
 
 

@@ -80,7 +80,7 @@ def test_the_page_shows_what_the_kept_runs_give(tmp_path):
     tool = _tool()
     tool.tables(tool.INTO, tmp_path, "baseline-g1")
     page = tool.DOC.read_text(encoding="utf-8")
-    sections = ("beside", "claims", "reading", "tables")
+    sections = ("state", "beside", "claims", "reading", "tables")
     assert set(sections) == set(tool.DOC_SECTIONS)
     for name in sections:
         rebuilt = (tmp_path / tool.DOC_SECTIONS[name]).read_text(encoding="utf-8")
