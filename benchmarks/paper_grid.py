@@ -108,6 +108,7 @@ def collect(cvs: list[tuple[Path, list[str]]], into: Path, labels: dict[str, Pat
         test_name = plain_name(cv, "test dataset name", names[1]) if len(names) > 1 else None
         try:
             jobs, folds = _jobs(cv), read_text(cv / "folds.csv", 16 << 20)
+            folds = folds.replace("\r\n", "\n")  # csv writes CRLF; the record keeps LF
         except (GridFileError, BadFile) as e:
             problems.append(f"{e if isinstance(e, GridFileError) else f'{cv}: {e}'}"
                             " (nothing of this cv folder kept)")  # fmt: skip

@@ -155,16 +155,18 @@ def test_a_second_seed_is_averaged_within_the_unit_and_counted_per_seed(tmp_path
     from adaptor_score.manifest import write_manifest
     from adaptor_score.tables import run_manifest
 
-    kept = tmp_path / "kept"
-    shutil.copytree(paper_grid.INTO / "labels", kept / "labels")
-    shutil.copytree(paper_grid.INTO / "folds", kept / "folds")
-    for f in (paper_grid.INTO / "runs").rglob("seed-0/fold-*.json"):
-        for seed in (0, 1):
-            doc = json.loads(f.read_text())
-            doc["seed"] = seed
-            target = kept / f.relative_to(paper_grid.INTO).parent.parent / f"seed-{seed}" / f.name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(json.dumps(doc))
+    def record(seeds) -> Path:  # seed 0's kept runs, once per seed named
+        kept = tmp_path / f"kept{len(seeds)}"
+        shutil.copytree(paper_grid.INTO / "labels", kept / "labels")
+        shutil.copytree(paper_grid.INTO / "folds", kept / "folds")
+        for f in (paper_grid.INTO / "runs").rglob("seed-0/fold-*.json"):
+            for seed in seeds:
+                doc = json.loads(f.read_text())
+                doc["seed"] = seed
+                target = kept / f.relative_to(paper_grid.INTO).parent.parent / f"seed-{seed}" / f.name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(json.dumps(doc))
+        return kept
 
     def rows_of(into):
         with tempfile.TemporaryDirectory() as tmp:
@@ -172,7 +174,7 @@ def test_a_second_seed_is_averaged_within_the_unit_and_counted_per_seed(tmp_path
             write_manifest(manifest)
             return paper_claims.claim_rows(run_manifest(manifest))
 
-    one, two = rows_of(paper_grid.INTO), rows_of(kept)
+    one, two = rows_of(record([0])), rows_of(record([0, 1]))
     for a, b in zip(one, two):
         assert (a["seeds"], b["seeds"]) == (1, 2)
         assert b["p"] == a["p"] and b["difference"] == pytest.approx(a["difference"], abs=1e-12)

@@ -60,6 +60,7 @@ def test_tables_rebuilt_from_the_kept_files_equal_the_tables_of_the_run(grid_cv,
     kept = tmp_path / "kept"
     n = tool.collect([(out, ["A.1", "A.2"])], kept, {"A.1": data, "A.2": test})
     assert n == 2 * 2 * 2  # experiments x folds x seeds
+    assert b"\r" not in (kept / "folds" / "A.1.csv").read_bytes()  # the record keeps LF
     assert sum(f.stat().st_size for f in kept.rglob("*") if f.is_file()) < 2_000_000
     tool.tables(kept, tmp_path / "rebuilt", "b1")
     assert _rows(tmp_path / "rebuilt" / "tables" / "results.csv") == _rows(out / "tables" / "results.csv")
