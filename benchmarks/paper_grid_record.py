@@ -125,11 +125,10 @@ def points_of(folder: Path) -> dict[str, list]:
 
     out = {}
     for p in sorted(folder.rglob("*.json")):
+        doc = read_json(p)
         try:
-            pts = parse_points(read_json(p))
+            pts = parse_points(doc)
         except (ValueError, TypeError, KeyError) as e:
-            if isinstance(e, GridFileError):
-                raise
             raise GridFileError(p, f"not a prediction file ({e})") from None
         out[relative(p, "prediction", p.relative_to(folder).as_posix())] = [
             [float(x), float(y)] for x, y in pts
