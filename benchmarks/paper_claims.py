@@ -5,11 +5,18 @@ Fig. 4), with the direction the text states. For each, :func:`claim_rows` gives 
 and the exact two-sided signed-rank test (:func:`adaptor_score.signrank.wilcoxon`, the test
 ``compare`` uses) over **the independent unit**:
 
-* on a cross-validation (A.1, B.1) the **fold**; every stand-in fold holds one surgery, so the
-  fold is the surgery, and the seeds of a fold are averaged before the test
+* the **surgery**, the most independent unit the ground truth gives (as the leaderboard's
+  headlines, docs/statistics.md): in a cross-validation each surgery is predicted by the one fold
+  model that did not see it, its seeds averaged; on the test set (A.2) every fold model predicts
+  the same frames, so the surgery's value is averaged over the models and seeds
   (:func:`adaptor_score.compare.unit_values`, as ``compare`` does);
-* on the test set (A.2) the **surgery**: every fold model predicts the same frames, so the four
-  models are not four samples of the data; their per-model test is shown beside it, labelled so.
+* beside it, labelled so, the other unit ``compare`` gives: the **fold** of a cross-validation
+  (the same numbers where each fold holds one surgery, as every stand-in fold does; the paper's
+  B.1 holds two simulations per fold, where the surgery gives 10 pairs and the fold 5) and the
+  **model** on a test set (the four models see the same frames: they compare models, not
+  samples of the data);
+* the ``close`` claim (Fig. 4) at the fold, the figure's own unit: the shares of close labels
+  are kept per run.
 
 A claim's verdict: **reproduces** (p ≤ 0.05 in the claim's direction), **opposite
 (significant)**, **not significant**, or **cannot tell at this n** when the smallest p the units
@@ -145,10 +152,12 @@ PAPER_CLAIMS = _claims()
 CLOSE = ("close_tp_share", "other_tp_share")
 
 
-def _level(dataset_kind: str) -> str:
-    """The independent unit: the fold of a cross-validation (one surgery each here), the
-    surgery of a test set that every fold model predicts."""
-    return "fold" if dataset_kind == "folds" else "surgery"
+def _levels(dataset_kind: str, claim: Claim) -> tuple[str, str | None]:
+    """The independent unit and the other unit shown beside it: the surgery, with the fold of a
+    cross-validation or the model of a test set beside it; Fig. 4's claim at the fold, alone."""
+    if claim.kind == "close":
+        return "fold", None
+    return "surgery", ("fold" if dataset_kind == "folds" else "model")
 
 
 def _close_values(results, dataset: str, experiment: str) -> dict[str, tuple[dict, int]]:
@@ -236,8 +245,7 @@ def claim_rows(results) -> list[dict]:
         if kind is None or (claim.dataset, claim.reference) not in kinds:
             out.append({**row, "verdict": "not run yet"})
             continue
-        level = _level(kind)
-        other = "model" if kind == "runs" else "surgery"
+        level, other = _levels(kind, claim)
         d = _differences(results, claim, level)
         if d is None or not len(d):
             out.append({**row, "verdict": "not run yet"})
@@ -248,7 +256,7 @@ def claim_rows(results) -> list[dict]:
                     "differences": [float(x) for x in d], **test,
                     "per_seed": _per_seed(results, claim, level, seeds),
                     "verdict": verdict(d, test, claim.expect, level)})  # fmt: skip
-        beside = _differences(results, claim, other)
+        beside = _differences(results, claim, other) if other else None
         if beside is not None and len(beside):
             b = _test(beside)
             row["beside"] = {"level": other, "pairs": b["pairs"], "p": b["p"],
@@ -310,6 +318,15 @@ def claims_markdown(rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def units_to_reach(alpha: float) -> int:
+    """The fewest units at which the exact two-sided signed-rank test can reach ``alpha``: every
+    unit one way gives p = 2 × 2⁻ⁿ."""
+    n = 1
+    while 2 * 0.5**n > alpha:
+        n += 1
+    return n
+
+
 def reading_markdown(rows: list[dict]) -> str:
     """What the claims table says, counted from it (so that the words cannot go stale): how
     many claims were tested on how many seeds, whether any unit count can reach 0.05, and which
@@ -333,11 +350,16 @@ def reading_markdown(rows: list[dict]) -> str:
                  f" {0.05 * len(done):.1f} of {len(done)} claims would reach p ≤ 0.05 by chance;"
                  f" Holm's correction asks the smallest p to be at most {0.05 / len(done):.2g}."
                  " No correction is applied in the table.")  # fmt: skip
+    lines.append(f"- What it would take: a claim whose every unit goes one way reaches p ≤ 0.05"
+                 f" from {units_to_reach(0.05)} units on, and Holm's threshold over these"
+                 f" {len(done)} claims from {units_to_reach(0.05 / len(done))}: more surgeries,"
+                 " not more seeds.")  # fmt: skip
     decided = [r for r in done if r["p"] <= 0.05]
     if decided:
         lines.append(f"- p ≤ 0.05: {len(decided)} claim(s): "
                      + "; ".join(f"{r['dataset']} {r['claim']} ({r['verdict'].split(';')[0]})"
                                  for r in decided) + ".")  # fmt: skip
+
     def every(r, sign):
         return all(d * r["expect"] * sign > 0 for d in r["differences"])
 
@@ -347,30 +369,4 @@ def reading_markdown(rows: list[dict]) -> str:
         lines.append(f"- {label} ({len(hit)}): {names}.")
     mixed = sum(1 for r in done if not every(r, 1) and not every(r, -1))
     lines.append(f"- units split between the two ways (or tied): {mixed} claim(s).")
-    return "\n".join(lines) + "\n"
-
-
-def state_markdown(results) -> str:
-    """What the kept record holds, counted from it: the runs per seed, and per dataset the lowest
-    and highest mean F1 at the ranking radius over the configurations (does every one learn?)."""
-    import statistics
-
-    r0 = results.manifest.radius
-    per_seed: dict = defaultdict(int)
-    for r in results.rows:
-        if r.summary.radius == r0 and r.dataset in {c.dataset for c in results.cases
-                                                    if c.kind == "folds"}:  # fmt: skip
-            per_seed[r.seed] += 1
-    lines = ["- Kept: " + "; ".join(f"seed {s}: {n} runs" for s, n in sorted(per_seed.items()))
-             + " (a run: one configuration's fold, its model also predicting the test set)."]  # fmt: skip
-    for ds in sorted({r.dataset for r in results.rows}):
-        means = {}
-        for e in results.manifest.experiments:
-            values = [v for v in results.fold_values(ds, e, r0, "f1") if v is not None]
-            if values:
-                means[e.name] = statistics.fmean(values)
-        if means:
-            low, high = min(means, key=means.get), max(means, key=means.get)
-            lines.append(f"- {ds}: mean F1 at {r0:g} px from {means[low]:.4f} ({low}) to"
-                         f" {means[high]:.4f} ({high}) over {len(means)} configurations.")  # fmt: skip
     return "\n".join(lines) + "\n"

@@ -214,7 +214,8 @@ def tables(into: Path, out: Path, reference: str | None, keep: bool = False) -> 
         from paper_beside import beside_markdown
 
         atomic.write_text(out / "beside.md", beside_markdown(out / "tables" / "results.csv"))
-        from paper_claims import claim_rows, claims_markdown, reading_markdown, state_markdown
+        from paper_claims import claim_rows, claims_markdown, reading_markdown
+        from paper_state import state_markdown
 
         atomic.write_text(out / "state.md", state_markdown(results))
         rows = claim_rows(results)

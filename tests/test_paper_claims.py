@@ -89,14 +89,88 @@ def test_claims_are_made_at_the_independent_unit(kept):
     done = [r for r in rows if r["verdict"] != "not run yet"]
     assert len(done) == len(PAPER_CLAIMS)  # the committed grid has every configuration
     for r in done:
-        # a cross-validation's unit is the fold (one surgery each); a test set's the surgery,
-        # with the per-model test beside it and labelled as such
-        assert r["level"] == ("surgery" if r["dataset"] == "A.2" else "fold"), r
-        if r["kind"] != "close":
-            assert r["beside"]["level"] == ("model" if r["dataset"] == "A.2" else "surgery")
+        # the surgery, with the fold (cross-validation) or the model (test set) beside it,
+        # labelled as such; Fig. 4's claim at its own unit, the fold
+        if r["kind"] == "close":
+            assert r["level"] == "fold" and "beside" not in r, r
+        else:
+            assert r["level"] == "surgery", r
+            assert r["beside"]["level"] == ("model" if r["dataset"] == "A.2" else "fold")
+            if r["dataset"] != "A.2":  # a stand-in fold holds one surgery: the same pairs
+                assert (r["beside"]["p"], r["beside"]["pairs"]) == (r["p"], r["pairs"])
         assert r["pairs"] == len(r["differences"]) == {"A.1": 4, "A.2": 5, "B.1": 5}[r["dataset"]]
         nonzero = sum(1 for x in r["differences"] if x != 0)
         assert r["smallest_p"] == pytest.approx(2 * 0.5**nonzero)  # the exact test's floor
+
+
+def _synthetic_results(folds: int, per_fold: int, seeds=(0, 1)):
+    """A B.1-like cross-validation with ``per_fold`` surgeries in each fold (the paper's B.1:
+    10 simulations in 5 folds) for Variant 2 and its baseline; counts from a fixed generator."""
+    import types
+
+    from adaptor_score.results import CaseRow, ResultRow, Results
+
+    rng = np.random.default_rng(3)
+    names = ("baseline-g2", "v2-g2-s1")
+    manifest = types.SimpleNamespace(
+        radius=6.0, radii=[6.0], experiments=[types.SimpleNamespace(name=n) for n in names]
+    )
+    cases, rows, truth = [], [], {}
+    for f in range(folds):
+        for g in range(per_fold):
+            surgery = f"sim{f}{g}"
+            for name, base in zip(names, (10, 13)):
+                tps = []
+                for seed in seeds:
+                    tp = int(base + rng.integers(-3, 4))
+                    tps.append(tp)
+                    cases.append(
+                        CaseRow(
+                            "B.1",
+                            name,
+                            seed,
+                            f"fold-{f}",
+                            surgery,
+                            6.0,
+                            tp,
+                            20 - tp,
+                            20 - tp,
+                            "folds",
+                        )
+                    )
+                truth[name, surgery] = np.mean([t / 20 for t in tps])
+        for name in names:
+            for seed in seeds:
+                summary = types.SimpleNamespace(radius=6.0)
+                rows.append(
+                    ResultRow("B.1", types.SimpleNamespace(name=name), f"fold-{f}", summary, seed)
+                )
+    return Results(manifest, rows=rows, cases=cases), truth
+
+
+def test_a_fold_of_several_surgeries_is_tested_per_surgery_with_the_fold_beside():
+    """Fix the unit, not the example: where folds hold two surgeries each (the paper's B.1),
+    the claim's pairs are the 10 surgeries, each averaged over its seeds, and the 5 folds are
+    shown beside them; the p-value is the exact test over the surgeries' differences."""
+    from adaptor_score.signrank import wilcoxon
+
+    results, truth = _synthetic_results(folds=5, per_fold=2)
+    row = next(r for r in paper_claims.claim_rows(results)
+               if (r["dataset"], r["experiment"], r["reference"], r["kind"])
+               == ("B.1", "v2-g2-s1", "baseline-g2", "f1"))  # fmt: skip
+    surgeries = sorted({s for _, s in truth})
+    want = [truth["v2-g2-s1", s] - truth["baseline-g2", s] for s in surgeries]
+    assert row["level"] == "surgery" and row["pairs"] == 10 and row["seeds"] == 2
+    assert row["differences"] == pytest.approx(want, abs=1e-12)
+    assert row["p"] == wilcoxon(np.array(want)).p and row["smallest_p"] == pytest.approx(2 / 2**10)
+    assert row["beside"]["level"] == "fold" and row["beside"]["pairs"] == 5
+    assert "surgeries" in row["verdict"] and "of 10 surgeries" in row["verdict"]
+
+
+@pytest.mark.parametrize(("alpha", "n"), [(0.05, 6), (0.05 / 30, 11), (0.125, 4), (0.0625, 5)])
+def test_units_to_reach_a_level_is_the_exact_tests_floor(alpha, n):
+    assert paper_claims.units_to_reach(alpha) == n
+    assert 2 * 0.5**n <= alpha < 2 * 0.5 ** (n - 1)
 
 
 def test_f1_claims_equal_compares_own_rows(kept):
@@ -134,7 +208,8 @@ def test_the_close_points_claim_from_the_runs_own_shares(kept):
             if row.dataset == r["dataset"] and row.summary.radius == 6.0:
                 s = row.summary
                 shares.setdefault((row.experiment.name, row.run), []).append(
-                    (s.close_tp_share, s.other_tp_share))
+                    (s.close_tp_share, s.other_tp_share)
+                )
         folds = sorted({run for _, run in shares})
         want = []
         for fold in folds:
@@ -163,7 +238,9 @@ def test_a_second_seed_is_averaged_within_the_unit_and_counted_per_seed(tmp_path
             for seed in seeds:
                 doc = json.loads(f.read_text())
                 doc["seed"] = seed
-                target = kept / f.relative_to(paper_grid.INTO).parent.parent / f"seed-{seed}" / f.name
+                target = (
+                    kept / f.relative_to(paper_grid.INTO).parent.parent / f"seed-{seed}" / f.name
+                )
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_text(json.dumps(doc))
         return kept

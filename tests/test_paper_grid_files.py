@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import importlib.util
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _tool():
     sys.path.insert(0, str(ROOT / "benchmarks"))  # the scripts' own folder, as when run
-    spec = importlib.util.spec_from_file_location("paper_grid", ROOT / "benchmarks" / "paper_grid.py")
+    spec = importlib.util.spec_from_file_location(
+        "paper_grid", ROOT / "benchmarks" / "paper_grid.py"
+    )
     module = importlib.util.module_from_spec(spec)
     sys.modules["paper_grid"] = module
     spec.loader.exec_module(module)
@@ -63,7 +66,9 @@ def test_tables_rebuilt_from_the_kept_files_equal_the_tables_of_the_run(grid_cv,
     assert b"\r" not in (kept / "folds" / "A.1.csv").read_bytes()  # the record keeps LF
     assert sum(f.stat().st_size for f in kept.rglob("*") if f.is_file()) < 2_000_000
     tool.tables(kept, tmp_path / "rebuilt", "b1")
-    assert _rows(tmp_path / "rebuilt" / "tables" / "results.csv") == _rows(out / "tables" / "results.csv")
+    assert _rows(tmp_path / "rebuilt" / "tables" / "results.csv") == _rows(
+        out / "tables" / "results.csv"
+    )
     assert (tmp_path / "rebuilt" / "compare" / "compare.csv").exists()
 
 
@@ -73,6 +78,41 @@ def test_the_pace_benchmark_times_the_grids_own_recipe():
     from paper_grid_pace import RECIPE
 
     assert f"RECIPE=({' '.join(RECIPE)})" in script
+
+
+def test_the_state_says_complete_only_when_every_configuration_has_the_target_seeds(
+    grid_cv, tmp_path
+):
+    """The status line is counted from the kept runs: two whole seeds are complete against a
+    target of 2 and in progress against 3; a seed short of one run is not whole."""
+    import shutil
+
+    from adaptor_score.manifest import write_manifest
+    from adaptor_score.tables import run_manifest
+
+    data, test, out = grid_cv
+    tool = _tool()
+    from paper_state import TARGET_SEEDS, state_markdown
+
+    kept = tmp_path / "kept"
+    tool.collect([(out, ["A.1", "A.2"])], kept, {"A.1": data, "A.2": test})
+
+    def state(into, target):
+        scratch = Path(tempfile.mkdtemp(dir=tmp_path))
+        manifest = tool.materialise(into, scratch)
+        write_manifest(manifest)
+        return state_markdown(run_manifest(manifest), target)
+
+    assert state(kept, 2).startswith("**Complete**: 2 whole seeds (0, 1) of every configuration")
+    assert state(kept, 3).startswith("**In progress**: 2 of the 3 seeds kept whole")
+    assert "seed 0: 4 runs; seed 1: 4 runs (a whole seed: 4 runs" in state(kept, 3)
+    short = tmp_path / "short"
+    shutil.copytree(kept, short)
+    next(iter(sorted((short / "runs").rglob("seed-1/fold-*.json")))).unlink()
+    assert state(short, 2).startswith("**In progress**: 1 of the 2 seeds kept whole")
+    script = (ROOT / "tools" / "paper-grid.sh").read_text()
+    default = script.split("SEEDS=${SEEDS:-", 1)[1].split("}", 1)[0].split()
+    assert len(default) == TARGET_SEEDS  # the page's target is the script's default
 
 
 def test_the_page_shows_what_the_kept_runs_give(tmp_path):
@@ -86,7 +126,9 @@ def test_the_page_shows_what_the_kept_runs_give(tmp_path):
     for name in sections:
         rebuilt = (tmp_path / tool.DOC_SECTIONS[name]).read_text(encoding="utf-8")
         assert tool.doc_section(page, name) == rebuilt, f"docs/tables.md's {name} section"
-        assert (tool.INTO / Path(tool.DOC_SECTIONS[name]).name).read_text(encoding="utf-8") == rebuilt
+        assert (tool.INTO / Path(tool.DOC_SECTIONS[name]).name).read_text(
+            encoding="utf-8"
+        ) == rebuilt
     figure = (tmp_path / "tables" / "close_points.svg").read_bytes()
     assert (tool.DOC.parent / tool.DOC_FIGURE).read_bytes() == figure  # the page's figure
     assert tool.DOC_FIGURE in page
