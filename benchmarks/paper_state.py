@@ -6,31 +6,50 @@ progress" or the other way round."""
 
 from __future__ import annotations
 
+import csv
 import statistics
 from collections import defaultdict
+from pathlib import Path
 
 TARGET_SEEDS = 3  # tools/paper-grid.sh's default SEEDS ("0 1 2"); a test keeps the two equal
+SWEEP = Path(__file__).resolve().parent.parent / "examples" / "paper-sweep.toml"  # its SWEEP
 
 
-def _expected_runs(results) -> int:
-    """Runs one whole seed has: every configuration on every fold of each cross-validation."""
-    folds = defaultdict(set)
-    for c in results.cases:
-        if c.kind == "folds":
-            folds[c.dataset].add(c.run)
-    return len(results.manifest.experiments) * sum(len(v) for v in folds.values())
+def grid_configurations(sweep: Path = SWEEP) -> list[str]:
+    """The configurations the grid trains: the names of its sweep file's experiments."""
+    from adaptor_score.safefiles import read_toml
+
+    return [e["name"] for e in read_toml(sweep)["experiment"]]
 
 
-def state_markdown(results, target: int = TARGET_SEEDS) -> str:
-    """The state section: a status line, the runs per seed, the range of mean F1 per dataset."""
+def _target(results, configurations) -> set[tuple]:
+    """(dataset, configuration, fold) that a whole seed holds: every configuration of the grid
+    on every fold of each cross-validation's kept folds file, whatever the record lacks."""
+    out = set()
+    for d in results.manifest.datasets.values():
+        if d.folds is None:
+            continue
+        with open(d.folds, newline="", encoding="utf-8") as f:
+            folds = {row["fold"] for row in csv.DictReader(f)}
+        out |= {(d.name, c, fold) for c in configurations for fold in folds}
+    return out
+
+
+def state_markdown(results, target: int = TARGET_SEEDS, configurations=None) -> str:
+    """The state section: a status line, the runs per seed, the range of mean F1 per dataset.
+    Complete only when ``target`` seeds each hold every run of the grid (``configurations``,
+    default the grid's sweep, on every kept fold): a configuration or a fold that the record
+    lacks keeps the grid in progress."""
     r0 = results.manifest.radius
-    cv = {c.dataset for c in results.cases if c.kind == "folds"}
-    per_seed: dict = defaultdict(int)
+    configurations = grid_configurations() if configurations is None else configurations
+    target_runs = _target(results, configurations)
+    kept: dict = defaultdict(set)
     for r in results.rows:
-        if r.summary.radius == r0 and r.dataset in cv:
-            per_seed[r.seed] += 1
-    expected = _expected_runs(results)
-    whole = sorted(s for s, n in per_seed.items() if n == expected)
+        if r.summary.radius == r0 and (r.dataset, r.experiment.name, r.run) in target_runs:
+            kept[r.seed].add((r.dataset, r.experiment.name, r.run))
+    per_seed = {seed: len(runs) for seed, runs in kept.items()}
+    expected = len(target_runs)
+    whole = sorted(s for s, runs in kept.items() if runs == target_runs)
     if len(whole) >= target:
         status = (
             f"**Complete**: {len(whole)} whole seeds ({', '.join(map(str, whole))}) of"

@@ -92,20 +92,22 @@ def test_the_state_says_complete_only_when_every_configuration_has_the_target_se
 
     data, test, out = grid_cv
     tool = _tool()
-    from paper_state import TARGET_SEEDS, state_markdown
+    from paper_state import SWEEP, TARGET_SEEDS, grid_configurations, state_markdown
 
     kept = tmp_path / "kept"
     tool.collect([(out, ["A.1", "A.2"])], kept, {"A.1": data, "A.2": test})
 
-    def state(into, target):
+    def state(into, target, configurations=("b1", "v1")):
         scratch = Path(tempfile.mkdtemp(dir=tmp_path))
         manifest = tool.materialise(into, scratch)
         write_manifest(manifest)
-        return state_markdown(run_manifest(manifest), target)
+        return state_markdown(run_manifest(manifest), target, configurations)
 
     assert state(kept, 2).startswith("**Complete**: 2 whole seeds (0, 1) of every configuration")
     assert state(kept, 3).startswith("**In progress**: 2 of the 3 seeds kept whole")
     assert "seed 0: 4 runs; seed 1: 4 runs (a whole seed: 4 runs" in state(kept, 3)
+    # a configuration of the grid that the record lacks altogether is not "complete"
+    assert state(kept, 2, ("b1", "v1", "v2")).startswith("**In progress**: 0 of the 2 seeds")
     short = tmp_path / "short"
     shutil.copytree(kept, short)
     next(iter(sorted((short / "runs").rglob("seed-1/fold-*.json")))).unlink()
@@ -113,6 +115,9 @@ def test_the_state_says_complete_only_when_every_configuration_has_the_target_se
     script = (ROOT / "tools" / "paper-grid.sh").read_text()
     default = script.split("SEEDS=${SEEDS:-", 1)[1].split("}", 1)[0].split()
     assert len(default) == TARGET_SEEDS  # the page's target is the script's default
+    sweep = script.split("SWEEP=${SWEEP:-", 1)[1].split("}", 1)[0]
+    assert (ROOT / sweep).resolve() == SWEEP  # and its configurations the script's sweep
+    assert len(grid_configurations()) == 13
 
 
 def test_the_page_shows_what_the_kept_runs_give(tmp_path):
