@@ -6,7 +6,6 @@ progress" or the other way round."""
 
 from __future__ import annotations
 
-import csv
 import statistics
 from collections import defaultdict
 from pathlib import Path
@@ -25,12 +24,13 @@ def grid_configurations(sweep: Path = SWEEP) -> list[str]:
 def _target(results, configurations) -> set[tuple]:
     """(dataset, configuration, fold) that a whole seed holds: every configuration of the grid
     on every fold of each cross-validation's kept folds file, whatever the record lacks."""
+    from adaptor_score.folds import read_fold_file
+
     out = set()
     for d in results.manifest.datasets.values():
         if d.folds is None:
             continue
-        with open(d.folds, newline="", encoding="utf-8") as f:
-            folds = {row["fold"] for row in csv.DictReader(f)}
+        folds = set(read_fold_file(d.folds).values())  # the folds contract's own reader
         out |= {(d.name, c, fold) for c in configurations for fold in folds}
     return out
 
