@@ -319,10 +319,12 @@ def claims_markdown(rows: list[dict]) -> str:
 
 
 def units_to_reach(alpha: float) -> int:
-    """The fewest units at which the exact two-sided signed-rank test can reach ``alpha``: every
-    unit one way gives p = 2 × 2⁻ⁿ."""
+    """The fewest units at which the claims' own test (:func:`wilcoxon`, two-sided) can reach
+    ``alpha``: its floor, every unit one way (2 × 2⁻ⁿ when exact)."""
+    from adaptor_score.signrank import wilcoxon
+
     n = 1
-    while 2 * 0.5**n > alpha:
+    while wilcoxon(list(range(1, n + 1))).smallest_p > alpha:
         n += 1
     return n
 
