@@ -39,6 +39,7 @@ from paper_grid_record import (
 )
 
 from adaptor_score import atomic
+from adaptor_score.frames import InputFileError
 
 HERE = Path(__file__).resolve().parent
 INTO = HERE / "results" / "paper-grid"
@@ -289,7 +290,9 @@ def main() -> None:
                 print(f"not kept: {p}", file=sys.stderr)
             sys.exit(1 if problems else 0)
         tables(args.into, args.out, args.reference, args.keep)
-    except GridFileError as e:  # the kept record: a run left out would change the tables
+    except (GridFileError, InputFileError) as e:
+        # a kept run, labels or folds file that cannot be used: one left out would change the
+        # tables silently, so stop and name it
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)
 

@@ -242,14 +242,31 @@ def test_a_hostile_kept_record_stops_the_tables_naming_the_file(tmp_path, case, 
     assert not list(tmp_path.rglob("escaped.json")) and not (tmp_path / "x").exists()
 
 
-def test_the_tables_command_says_which_file_and_exits_2(tmp_path):
+@pytest.mark.parametrize(
+    ("case", "problem"),
+    [
+        ("run", "a kept run is an object"),
+        ("folds-empty", "line 2: missing a value"),
+        ("folds-escape", "line 2: "),
+    ],
+)
+def test_the_tables_command_says_which_file_and_exits_2(tmp_path, case, problem):
+    """A kept run or a kept folds file that cannot be used: ``tables`` names it and exits 2, no
+    traceback (the folds file is read by adaptor_score's own fold reader)."""
     import subprocess
     import sys
 
     kept = _small_record(tmp_path)
-    run = _first_run(kept)
-    run.write_text("[]")
+    bad = _first_run(kept)
+    if case == "run":
+        bad.write_text("[]")
+    else:
+        bad = kept / "folds" / "A.1.csv"
+        first = bad.read_text().splitlines()[1].rsplit(",", 1)[0]
+        fold = "" if case == "folds-empty" else "../elsewhere"
+        bad.write_text(f"folder,video,frame,fold\n{first},{fold}\n")
     r = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "paper_grid.py"), "tables",
                         "--into", str(kept), "--out", str(tmp_path / "out")],
                        capture_output=True, text=True)  # fmt: skip
-    assert r.returncode == 2 and f"error: {run}: a kept run is an object" in r.stderr
+    assert r.returncode == 2 and f"error: {bad}: {problem}" in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr
